@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages berth's end-to-end tests drive (real third-party clients).
+# Idempotent; needs root (CI and the dev machines run as root).
+set -euo pipefail
+packages=(skopeo podman crun)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "system packages ready: ${packages[*]}"

@@ -1,0 +1,59 @@
+/**
+ * The one domain error of berth. Every surface (OCI, ECR, …) owns an exhaustive map from
+ * {@link ErrorCode} to its wire shape, typed as `Record<ErrorCode, …>`, so a new code that is
+ * not mapped everywhere does not compile.
+ */
+export type ErrorCode =
+  | 'InvalidName'
+  | 'InvalidTag'
+  | 'InvalidDigest'
+  | 'DigestMismatch'
+  | 'InvalidParameter'
+  | 'RepositoryNotFound'
+  | 'BlobNotFound'
+  | 'BlobReferenced'
+  | 'UploadNotFound'
+  | 'UploadInvalid'
+  | 'RangeNotSatisfiable'
+  | 'ManifestNotFound'
+  | 'ManifestInvalid'
+  | 'ManifestBlobUnknown'
+  | 'ManifestReferenced'
+  | 'ManifestNotAcceptable'
+  | 'SizeInvalid'
+  | 'PayloadTooLarge'
+  | 'Unsupported'
+  | 'Unauthenticated'
+  | 'AccessDenied'
+  | 'TooManyRequests'
+  | 'Unavailable'
+  | 'Internal';
+
+export const ERROR_CODES: readonly ErrorCode[] = [
+  'InvalidName', 'InvalidTag', 'InvalidDigest', 'DigestMismatch', 'InvalidParameter',
+  'RepositoryNotFound', 'BlobNotFound', 'BlobReferenced', 'UploadNotFound', 'UploadInvalid',
+  'RangeNotSatisfiable', 'ManifestNotFound', 'ManifestInvalid', 'ManifestBlobUnknown',
+  'ManifestReferenced', 'ManifestNotAcceptable', 'SizeInvalid', 'PayloadTooLarge', 'Unsupported',
+  'Unauthenticated', 'AccessDenied', 'TooManyRequests', 'Unavailable', 'Internal',
+];
+
+export class BerthError extends Error {
+  override readonly name = 'BerthError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Machine-readable context rendered by surfaces that carry a detail field (never secrets). */
+    readonly detail?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export function isBerthError(e: unknown): e is BerthError {
+  return e instanceof BerthError;
+}
+
+/** Shorthand used by services: `throw fail('BlobNotFound', 'blob unknown to registry', { digest })`. */
+export function fail(code: ErrorCode, message: string, detail?: Record<string, unknown>): BerthError {
+  return new BerthError(code, message, detail);
+}

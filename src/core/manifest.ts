@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { createHash } from 'node:crypto';
+import { type Digest, isDigest } from './digest.js';
+import { fail } from './errors.js';
+import { MediaType, isIndexMediaType, isNonDistributable, EMPTY_JSON_DIGEST } from './media-types.js';
+
+/** Manifests larger than this are refused (the OCI spec's recommended minimum a registry must accept). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+const digestString = z.string().refine(isDigest, { message: 'invalid digest' });
+
+const descriptor = z.object({
+  mediaType: z.string().min(1).max(255),
+  digest: digestString,
+  size: z.number().int().nonnegative(),
+  urls: z.array(z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  artifactType: z.string().optional(),
+  platform: z.object({ architecture: z.string(), os: z.string() }).passthrough().optional(),
+}).passthrough();
+
+const imageManifest = z.object({
+  schemaVersion: z.literal(2),
+  mediaType: z.string().optional(),
+  artifactType: z.string().optional(),
+  config: descriptor,
+  layers: z.array(descriptor),
+  subject: descriptor.optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+}).passthrough();
+
+const imageIndex = z.object({
+  schemaVersion: z.literal(2),
+  mediaType: z.string().optional(),
+  artifactType: z.string().optional(),
+  manifests: z.array(descriptor),
+  subject: descriptor.optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+}).passthrough();
+
+export type Descriptor = z.infer<typeof descriptor>;
+
+/** What the registry needs to know about a manifest once it has been parsed and checked. */
+export interface ParsedManifest {
+  mediaType: string;
+  digest: Digest;
+  size: number;
+  /** Blobs that must exist in the repository (config and layers; non-distributable layers excluded). */
+  blobs: Digest[];
+  /** Child manifests of an index that must exist in the repository. */
+  manifests: Digest[];
+  subject?: Descriptor;
+  /** `artifactType`, or for an image manifest without one its config media type (as the referrers API reports). */
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+export function digestOf(body: Uint8Array, algorithm: 'sha256' | 'sha512' = 'sha256'): Digest {
+  return `${algorithm}:${createHash(algorithm).update(body).digest('hex')}` as Digest;
+}
+
+/**
+ * Parses and validates a manifest body. `contentType` is the type the client declared
+ * (the `Content-Type` of a PUT, or ECR's `imageManifestMediaType`); when it is absent the
+ * body's own `mediaType` decides. Throws `ManifestInvalid` or `PayloadTooLarge`.
+ */
+export function parseManifest(body: Uint8Array, contentType: string | undefined, algorithm: 'sha256' | 'sha512' = 'sha256'): ParsedManifest {
+  if (body.byteLength > MAX_MANIFEST_BYTES) {
+    throw fail('PayloadTooLarge', `manifest exceeds ${MAX_MANIFEST_BYTES} bytes`, { size: body.byteLength, limit: MAX_MANIFEST_BYTES });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch {
+    throw fail('ManifestInvalid', 'manifest is not valid JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw fail('ManifestInvalid', 'manifest must be a JSON object');
+  const record = json as Record<string, unknown>;
+  const bodyType = typeof record.mediaType === 'string' ? record.mediaType : undefined;
+  const declared = normalizeContentType(contentType);
+  if (record.schemaVersion === 1 || declared === MediaType.DockerSchema1 || declared === MediaType.DockerSchema1Signed) {
+    throw fail('ManifestInvalid', 'Docker image manifest schema 1 is not supported; push with schema 2 or OCI');
+  }
+  if (declared && bodyType && declared !== bodyType) {
+    throw fail('ManifestInvalid', `Content-Type ${declared} does not match the manifest's mediaType ${bodyType}`);
+  }
+  let mediaType = declared ?? bodyType;
+  if (!mediaType) {
+    // An OCI manifest may omit mediaType; infer it from its shape as other registries do.
+    mediaType = Array.isArray(record.manifests) ? MediaType.OciIndex : MediaType.OciManifest;
+  }
+  const digest = digestOf(body, algorithm);
+  const size = body.byteLength;
+  if (mediaType === MediaType.OciManifest || mediaType === MediaType.DockerManifest) {
+    const r = imageManifest.safeParse(json);
+    if (!r.success) throw invalid(r.error);
+    const m = r.data;
+    const blobs = [m.config, ...m.layers]
+      .filter((d) => !isNonDistributable(d.mediaType) && d.digest !== EMPTY_JSON_DIGEST)
+      .map((d) => d.digest as Digest);
+    return {
+      mediaType, digest, size, blobs: unique(blobs), manifests: [],
+      ...(m.subject ? { subject: m.subject } : {}),
+      artifactType: m.artifactType ?? m.config.mediaType,
+      ...(m.annotations ? { annotations: m.annotations } : {}),
+    };
+  }
+  if (isIndexMediaType(mediaType)) {
+    const r = imageIndex.safeParse(json);
+    if (!r.success) throw invalid(r.error);
+    const m = r.data;
+    return {
+      mediaType, digest, size, blobs: [], manifests: unique(m.manifests.map((d) => d.digest as Digest)),
+      ...(m.subject ? { subject: m.subject } : {}),
+      ...(m.artifactType ? { artifactType: m.artifactType } : {}),
+      ...(m.annotations ? { annotations: m.annotations } : {}),
+    };
+  }
+  throw fail('ManifestInvalid', `unsupported manifest media type ${mediaType.slice(0, 200)}`);
+}
+
+function normalizeContentType(ct: string | undefined): string | undefined {
+  const t = ct?.split(';')[0]?.trim().toLowerCase();
+  // Generic JSON types say nothing about the manifest kind: let the body decide.
+  if (!t || t === 'application/json' || t === 'application/octet-stream' || t === 'text/plain') return undefined;
+  return t;
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+function invalid(error: z.ZodError): Error {
+  const issue = error.issues[0];
+  const where = issue ? issue.path.join('.') || '(root)' : '(root)';
+  return fail('ManifestInvalid', `manifest invalid at ${where}: ${issue?.message ?? 'schema mismatch'}`);
+}

@@ -1,0 +1,64 @@
+import type { Readable } from 'node:stream';
+import type { Digest } from '../digest.js';
+
+/**
+ * Content-addressed blob storage plus the staging area uploads are written to.
+ *
+ * ```
+ *   uploads/<uploadId>            staged bytes of one upload session (appended, never read by pulls)
+ *        │  commitUpload(id, digest): durable (fsync), then atomically moved
+ *        ▼
+ *   blobs/<alg>/<hex[0:2]>/<hex>  immutable committed blob, visible to stat/read only once complete
+ * ```
+ *
+ * The store never checks digests: the caller hashes what it streams and commits only verified
+ * uploads. A committed blob is immutable; committing a digest that already exists is a no-op that
+ * discards the staged copy. Nothing here knows about repositories — the metadata store does.
+ */
+export interface BlobStore {
+  /**
+   * Appends `body` to staged upload `uploadId` starting at byte `offset`, creating the upload when
+   * `offset` is 0. Resolves with the upload's new total size once every byte is written (not yet
+   * durable). Throws `UploadInvalid` if `offset` is not the staged size (a concurrent writer or a
+   * lost chunk) and rejects with the body's own error if the body stream fails; bytes already
+   * appended by a failed call are truncated away, so a retry from the same offset is safe.
+   */
+  appendUpload(uploadId: string, offset: number, body: Readable, signal: AbortSignal): Promise<number>;
+
+  /** Size in bytes of a staged upload, or `undefined` when there is none. */
+  uploadSize(uploadId: string, signal: AbortSignal): Promise<number | undefined>;
+
+  /** Streams a staged upload from the start (used to recompute a digest). Throws `UploadNotFound`. */
+  readUpload(uploadId: string, signal: AbortSignal): Promise<Readable>;
+
+  /**
+   * Makes staged upload `uploadId` durable and visible as blob `digest`, atomically: readers see
+   * either no blob or all of it. Idempotent when the blob already exists (the staged copy is
+   * removed). Throws `UploadNotFound` when nothing is staged.
+   */
+  commitUpload(uploadId: string, digest: Digest, signal: AbortSignal): Promise<void>;
+
+  /** Removes a staged upload; a no-op when it does not exist. */
+  deleteUpload(uploadId: string, signal: AbortSignal): Promise<void>;
+
+  /** Lists staged uploads with their last modification time (for clean-up of abandoned sessions). */
+  listUploads(signal: AbortSignal): AsyncIterable<{ uploadId: string; size: number; modifiedAt: Date }>;
+
+  /** Size of a committed blob, or `undefined` when it does not exist. */
+  stat(digest: Digest, signal: AbortSignal): Promise<{ size: number } | undefined>;
+
+  /**
+   * Streams a committed blob, or the inclusive byte range `[start, end]` of it.
+   * Throws `BlobNotFound`. The caller validates the range against {@link stat}.
+   */
+  read(digest: Digest, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<Readable>;
+
+  /** Deletes a committed blob; a no-op when absent. Only garbage collection calls this. */
+  delete(digest: Digest, signal: AbortSignal): Promise<void>;
+
+  /** Lists every committed blob (for fsck and garbage collection). */
+  list(signal: AbortSignal): AsyncIterable<{ digest: Digest; size: number; modifiedAt: Date }>;
+
+  /** Releases resources. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,162 @@
+import type { Digest } from '../digest.js';
+
+/**
+ * The metadata store: the single source of truth for repositories, blob links, upload sessions,
+ * manifests, tags and referrers. Nothing is inferred from blob paths.
+ *
+ * ```
+ *  repositories ─┬─< repository_blobs (digest, size)        blobs a repository may serve
+ *                ├─< uploads (id, size)                      resumable upload sessions
+ *                ├─< manifests (digest, body, subject) ─┬─< manifest_blobs (blob digest)
+ *                │                                       └─< manifest_children (child digest)
+ *                └─< tags (name → manifest digest)
+ * ```
+ *
+ * Every write method is atomic: it is visible to every reader (on any node) as soon as its
+ * promise resolves, and not at all if it rejects. Names passed in are already validated.
+ */
+export interface MetaStore {
+  /** Creates a repository; idempotent. Resolves with whether it was created by this call. */
+  createRepository(name: string, signal: AbortSignal): Promise<{ repository: Repository; created: boolean }>;
+
+  /** The repository, or `undefined`. */
+  getRepository(name: string, signal: AbortSignal): Promise<Repository | undefined>;
+
+  /** Repository names in byte order, strictly after `last` when given, at most `limit`. */
+  listRepositories(page: PageRequest, signal: AbortSignal): Promise<string[]>;
+
+  /**
+   * Deletes a repository with everything in it (manifests, tags, blob links, upload sessions).
+   * Resolves with `false` when it did not exist. Blob bytes are left to garbage collection.
+   */
+  deleteRepository(name: string, signal: AbortSignal): Promise<boolean>;
+
+  /**
+   * Records that `repository` holds blob `digest` of `size` bytes; idempotent.
+   * Throws `RepositoryNotFound`. Call only after the blob is committed in the blob store.
+   */
+  linkBlob(repository: string, digest: Digest, size: number, signal: AbortSignal): Promise<void>;
+
+  /** The blob's size if `repository` holds it, else `undefined`. */
+  getBlobLink(repository: string, digest: Digest, signal: AbortSignal): Promise<{ size: number } | undefined>;
+
+  /**
+   * Removes a blob from a repository. Resolves `false` when it was not linked. Throws
+   * `BlobReferenced` when a manifest of the repository still references it.
+   */
+  unlinkBlob(repository: string, digest: Digest, signal: AbortSignal): Promise<boolean>;
+
+  /** Starts an upload session at size 0. Throws `RepositoryNotFound`. */
+  createUpload(session: { id: string; repository: string }, signal: AbortSignal): Promise<UploadSession>;
+
+  /** The session, or `undefined` (also when it belongs to another repository). */
+  getUpload(repository: string, id: string, signal: AbortSignal): Promise<UploadSession | undefined>;
+
+  /**
+   * Compare-and-set of the session's size after a chunk was staged. Throws `UploadInvalid` when
+   * the stored size is not `expected` (another request moved it) and `UploadNotFound` when gone.
+   */
+  advanceUpload(repository: string, id: string, expected: number, size: number, signal: AbortSignal): Promise<UploadSession>;
+
+  /** Ends a session; resolves `false` when it did not exist. */
+  deleteUpload(repository: string, id: string, signal: AbortSignal): Promise<boolean>;
+
+  /** Sessions not advanced since `before` (for clean-up of abandoned uploads). */
+  listStaleUploads(before: Date, signal: AbortSignal): Promise<UploadSession[]>;
+
+  /**
+   * Stores a manifest and optionally points `tag` at it, in one transaction. Checks inside that
+   * transaction that every blob in `blobs` is linked to the repository and every digest in
+   * `manifests` is a manifest of the repository, else throws `ManifestBlobUnknown` (detail
+   * `missing`). Storing an existing digest again is idempotent. `beforeTagMove` runs inside the
+   * transaction when the tag already points at another digest and may throw to refuse the move.
+   * Throws `RepositoryNotFound`.
+   */
+  putManifest(input: PutManifestInput, signal: AbortSignal): Promise<{ created: boolean; previous?: Digest }>;
+
+  /** The manifest stored under `digest` in the repository, or `undefined`. */
+  getManifest(repository: string, digest: Digest, signal: AbortSignal): Promise<ManifestRecord | undefined>;
+
+  /** The digest a tag points at, or `undefined`. */
+  resolveTag(repository: string, tag: string, signal: AbortSignal): Promise<Digest | undefined>;
+
+  /**
+   * Deletes a manifest and every tag pointing at it. Resolves with the removed tags, or `undefined`
+   * when the manifest did not exist. Throws `ManifestReferenced` when an index of the repository
+   * lists it as a child.
+   */
+  deleteManifest(repository: string, digest: Digest, signal: AbortSignal): Promise<{ tags: string[] } | undefined>;
+
+  /** Removes one tag (the manifest stays); resolves `false` when the tag did not exist. */
+  deleteTag(repository: string, tag: string, signal: AbortSignal): Promise<boolean>;
+
+  /** Tag names in byte order, strictly after `last` when given, at most `limit`. */
+  listTags(repository: string, page: PageRequest, signal: AbortSignal): Promise<string[]>;
+
+  /**
+   * Manifests of the repository whose `subject` is `subject`, optionally only those whose
+   * artifact type equals `artifactType`, ordered by digest.
+   */
+  listReferrers(repository: string, subject: Digest, artifactType: string | undefined, signal: AbortSignal): Promise<Referrer[]>;
+
+  /** Every (repository, manifest, blob) reference, for fsck and garbage collection. */
+  listBlobReferences(signal: AbortSignal): AsyncIterable<{ repository: string; manifest: Digest; blob: Digest }>;
+
+  /** Every distinct blob digest linked to any repository, with its recorded size. */
+  listLinkedBlobs(signal: AbortSignal): AsyncIterable<{ digest: Digest; size: number }>;
+
+  /** Closes connections; pending calls finish first. */
+  close(): Promise<void>;
+}
+
+export interface Repository {
+  name: string;
+  createdAt: Date;
+}
+
+export interface PageRequest {
+  last?: string;
+  limit: number;
+}
+
+export interface UploadSession {
+  id: string;
+  repository: string;
+  size: number;
+  startedAt: Date;
+  updatedAt: Date;
+}
+
+export interface PutManifestInput {
+  repository: string;
+  digest: Digest;
+  mediaType: string;
+  body: Uint8Array;
+  artifactType?: string;
+  subject?: Digest;
+  annotations?: Record<string, string>;
+  blobs: Digest[];
+  manifests: Digest[];
+  tag?: string;
+  beforeTagMove?: (tag: string, from: Digest, to: Digest) => void;
+}
+
+export interface ManifestRecord {
+  repository: string;
+  digest: Digest;
+  mediaType: string;
+  size: number;
+  body: Uint8Array;
+  artifactType?: string;
+  subject?: Digest;
+  annotations?: Record<string, string>;
+  pushedAt: Date;
+}
+
+export interface Referrer {
+  mediaType: string;
+  digest: Digest;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}

@@ -1,0 +1,76 @@
+import { Readable } from 'node:stream';
+import { type Digest, parseDigest } from '../digest.js';
+import { fail } from '../errors.js';
+import { EMPTY_JSON, EMPTY_JSON_DIGEST } from '../media-types.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { MetaStore } from '../ports/meta-store.js';
+import type { RepositoryService } from './repositories.js';
+
+export interface BlobRange {
+  start: number;
+  end: number;
+}
+
+export interface OpenedBlob {
+  digest: Digest;
+  size: number;
+  range?: BlobRange;
+  body: Readable;
+}
+
+/** Reads and deletes blobs as a repository sees them: only blobs linked to it exist there. */
+export class BlobService {
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly blobs: BlobStore,
+    private readonly repos: RepositoryService,
+  ) {}
+
+  /** Size of a blob of the repository. Throws `RepositoryNotFound`, `InvalidDigest`, `BlobNotFound`. */
+  async stat(repository: string, digestText: string, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
+    const { digest } = parseDigest(digestText);
+    await this.repos.require(repository, signal);
+    const link = await this.meta.getBlobLink(repository, digest, signal);
+    if (link) return { digest, size: link.size };
+    if (digest === EMPTY_JSON_DIGEST) return { digest, size: EMPTY_JSON.length };
+    throw fail('BlobNotFound', 'blob unknown to registry', { digest });
+  }
+
+  /**
+   * Opens a blob, or the range `pickRange(size)` chooses (which may throw `RangeNotSatisfiable`).
+   * The metadata link is checked first, so a blob that is linked but missing from storage is an
+   * internal error, not a 404: fsck reports it.
+   */
+  async open(
+    repository: string,
+    digestText: string,
+    pickRange: ((size: number) => BlobRange | undefined) | undefined,
+    signal: AbortSignal,
+  ): Promise<OpenedBlob> {
+    const { digest, size } = await this.stat(repository, digestText, signal);
+    const range = pickRange?.(size);
+    if (digest === EMPTY_JSON_DIGEST && !(await this.blobs.stat(digest, signal))) {
+      const bytes = range ? EMPTY_JSON.subarray(range.start, range.end + 1) : EMPTY_JSON;
+      return { digest, size, ...(range ? { range } : {}), body: Readable.from([bytes]) };
+    }
+    try {
+      const body = await this.blobs.read(digest, range, signal);
+      return { digest, size, ...(range ? { range } : {}), body };
+    } catch (err) {
+      if (err instanceof Error && 'code' in err && err.code === 'BlobNotFound') {
+        throw fail('Internal', 'blob is recorded but missing from storage; run berth fsck', { digest });
+      }
+      throw err;
+    }
+  }
+
+  /** Removes a blob from a repository (the bytes go with garbage collection). Throws `BlobNotFound`, `BlobReferenced`. */
+  async delete(repository: string, digestText: string, signal: AbortSignal): Promise<Digest> {
+    const { digest } = parseDigest(digestText);
+    await this.repos.require(repository, signal);
+    if (!(await this.meta.unlinkBlob(repository, digest, signal))) {
+      throw fail('BlobNotFound', 'blob unknown to registry', { digest });
+    }
+    return digest;
+  }
+}

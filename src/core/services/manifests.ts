@@ -1,0 +1,109 @@
+import { type Digest, isDigest, parseDigest } from '../digest.js';
+import { fail } from '../errors.js';
+import type { EventBus } from '../events.js';
+import { parseManifest } from '../manifest.js';
+import { validateTag } from '../names.js';
+import type { ManifestRecord, MetaStore, PageRequest, Referrer } from '../ports/meta-store.js';
+import type { RepositoryService } from './repositories.js';
+
+/** A reference from a URL: a tag or a digest. */
+export type Reference = { kind: 'digest'; digest: Digest } | { kind: 'tag'; tag: string };
+
+export function parseReference(text: string): Reference {
+  if (text.includes(':')) return { kind: 'digest', digest: parseDigest(text).digest };
+  return { kind: 'tag', tag: validateTag(text) };
+}
+
+/** Refuses a tag move (tag immutability plugs in here); runs inside the metadata transaction. */
+export type TagGuard = (repository: string, tag: string, from: Digest, to: Digest) => void;
+
+export interface PutManifestResult {
+  digest: Digest;
+  created: boolean;
+  subject?: Digest;
+}
+
+/** Manifests, tags and referrers of a repository. */
+export class ManifestService {
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly repos: RepositoryService,
+    private readonly events: EventBus,
+    private readonly tagGuard?: TagGuard,
+  ) {}
+
+  /**
+   * Validates and stores a manifest under a tag or digest reference. Throws `ManifestInvalid`,
+   * `PayloadTooLarge`, `DigestMismatch` (digest reference ≠ content), `ManifestBlobUnknown`,
+   * `RepositoryNotFound` (unless `createRepository`).
+   */
+  async put(repository: string, referenceText: string, body: Uint8Array, contentType: string | undefined, createRepository: boolean, signal: AbortSignal): Promise<PutManifestResult> {
+    const reference = parseReference(referenceText);
+    const parsed = parseManifest(body, contentType, reference.kind === 'digest' ? parseDigest(reference.digest).algorithm : 'sha256');
+    if (reference.kind === 'digest' && reference.digest !== parsed.digest) {
+      throw fail('DigestMismatch', 'manifest digest does not match the reference', { digest: reference.digest, actual: parsed.digest });
+    }
+    if (parsed.subject && !isDigest(parsed.subject.digest)) throw fail('ManifestInvalid', 'subject digest is invalid');
+    await this.repos.forPush(repository, createRepository, signal);
+    const guard = this.tagGuard;
+    const tag = reference.kind === 'tag' ? reference.tag : undefined;
+    const subject = parsed.subject?.digest as Digest | undefined;
+    const { created } = await this.meta.putManifest({
+      repository, digest: parsed.digest, mediaType: parsed.mediaType, body,
+      blobs: parsed.blobs, manifests: parsed.manifests,
+      ...(parsed.artifactType ? { artifactType: parsed.artifactType } : {}),
+      ...(subject ? { subject } : {}),
+      ...(parsed.annotations ? { annotations: parsed.annotations } : {}),
+      ...(tag ? { tag } : {}),
+      ...(guard ? { beforeTagMove: (t: string, from: Digest, to: Digest) => guard(repository, t, from, to) } : {}),
+    }, signal);
+    this.events.emit({
+      type: 'manifest.pushed', repository, digest: parsed.digest, mediaType: parsed.mediaType,
+      ...(tag ? { tag } : {}), at: new Date(),
+    });
+    return { digest: parsed.digest, created, ...(subject ? { subject } : {}) };
+  }
+
+  /** The manifest a tag or digest names. Throws `RepositoryNotFound`, `ManifestNotFound`. */
+  async get(repository: string, referenceText: string, signal: AbortSignal): Promise<ManifestRecord> {
+    const reference = parseReference(referenceText);
+    const digest = reference.kind === 'digest' ? reference.digest : await this.meta.resolveTag(repository, reference.tag, signal);
+    const record = digest ? await this.meta.getManifest(repository, digest, signal) : undefined;
+    if (record) return record;
+    // Only on a miss: tell an unknown repository from an unknown manifest.
+    await this.repos.require(repository, signal);
+    throw fail('ManifestNotFound', 'manifest unknown to registry', { reference: referenceText });
+  }
+
+  /**
+   * Deletes by digest (the manifest and its tags) or by tag (the tag only). Throws
+   * `ManifestNotFound`, `ManifestReferenced`, `RepositoryNotFound`.
+   */
+  async delete(repository: string, referenceText: string, signal: AbortSignal): Promise<void> {
+    const reference = parseReference(referenceText);
+    await this.repos.require(repository, signal);
+    if (reference.kind === 'tag') {
+      if (!(await this.meta.deleteTag(repository, reference.tag, signal))) {
+        throw fail('ManifestNotFound', 'manifest unknown to registry', { reference: referenceText });
+      }
+      this.events.emit({ type: 'tag.deleted', repository, tag: reference.tag, at: new Date() });
+      return;
+    }
+    const removed = await this.meta.deleteManifest(repository, reference.digest, signal);
+    if (!removed) throw fail('ManifestNotFound', 'manifest unknown to registry', { reference: referenceText });
+    this.events.emit({ type: 'manifest.deleted', repository, digest: reference.digest, tags: removed.tags, at: new Date() });
+  }
+
+  /** A page of the repository's tags. Throws `RepositoryNotFound`. */
+  async tags(repository: string, page: PageRequest, signal: AbortSignal): Promise<string[]> {
+    await this.repos.require(repository, signal);
+    return this.meta.listTags(repository, page, signal);
+  }
+
+  /** Manifests whose subject is `digest`. Throws `RepositoryNotFound`, `InvalidDigest`. */
+  async referrers(repository: string, digestText: string, artifactType: string | undefined, signal: AbortSignal): Promise<Referrer[]> {
+    const { digest } = parseDigest(digestText);
+    await this.repos.require(repository, signal);
+    return this.meta.listReferrers(repository, digest, artifactType, signal);
+  }
+}

@@ -1,0 +1,157 @@
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { Readable, pipeline } from 'node:stream';
+import { type Digest, parseDigest } from '../digest.js';
+import { fail, isBerthError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { MetaStore, UploadSession } from '../ports/meta-store.js';
+import { validateRepositoryName } from '../names.js';
+import { MeteredStream } from './metered-stream.js';
+import type { RepositoryService } from './repositories.js';
+
+export interface ChunkOptions {
+  /** Inclusive byte range the client says this chunk covers (`Content-Range`). */
+  range?: { start: number; end: number };
+  /** Declared body length (`Content-Length`), checked against what arrives. */
+  length?: number;
+}
+
+export interface UploadLimits {
+  /** Largest blob accepted, in bytes. */
+  maxBlobBytes: number;
+}
+
+/**
+ * Blob uploads: monolithic, chunked and streamed, resumable across restarts and nodes because
+ * the session lives in the metadata store and the bytes in the blob store's staging area.
+ *
+ * The running sha256 of a session is kept in process memory only as a shortcut: when it is
+ * missing (another node took the earlier chunks, or the process restarted) the digest is
+ * recomputed from the staged bytes, so correctness never depends on it.
+ */
+export class UploadService {
+  private readonly hashes = new Map<string, { hash: Hash; offset: number }>();
+
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly blobs: BlobStore,
+    private readonly repos: RepositoryService,
+    private readonly events: EventBus,
+    private readonly limits: UploadLimits,
+  ) {}
+
+  /** Opens a session. Throws `RepositoryNotFound` unless `createRepository`. */
+  async start(repository: string, createRepository: boolean, signal: AbortSignal): Promise<UploadSession> {
+    await this.repos.forPush(repository, createRepository, signal);
+    return this.meta.createUpload({ id: randomUUID(), repository }, signal);
+  }
+
+  /** The session's state. Throws `UploadNotFound`. */
+  async status(repository: string, id: string, signal: AbortSignal): Promise<UploadSession> {
+    const session = await this.meta.getUpload(repository, id, signal);
+    if (!session) throw fail('UploadNotFound', 'blob upload unknown to registry', { id });
+    return session;
+  }
+
+  /**
+   * Appends a chunk. Throws `RangeNotSatisfiable` when the chunk does not start where the
+   * session ends, `SizeInvalid` when fewer or more bytes arrive than declared (nothing is kept).
+   */
+  async append(repository: string, id: string, body: Readable, opts: ChunkOptions, signal: AbortSignal): Promise<UploadSession> {
+    const session = await this.status(repository, id, signal);
+    if (opts.range) {
+      if (opts.range.start !== session.size || opts.range.end < opts.range.start - 1) {
+        throw fail('RangeNotSatisfiable', `chunk must start at byte ${session.size}`, { size: session.size });
+      }
+      const rangeLength = opts.range.end - opts.range.start + 1;
+      if (opts.length !== undefined && opts.length !== rangeLength) {
+        throw fail('SizeInvalid', 'Content-Length does not match Content-Range', { length: opts.length, range: rangeLength });
+      }
+      opts = { ...opts, length: rangeLength };
+    }
+    const hint = this.hashes.get(id);
+    const hash = session.size === 0 ? createHash('sha256') : hint && hint.offset === session.size ? hint.hash : undefined;
+    this.hashes.delete(id);
+    const meter = new MeteredStream(hash, opts.length, this.limits.maxBlobBytes - session.size);
+    // pipeline() (not pipe()) so an aborted request body fails the append instead of stalling it.
+    const metered = pipeline(body, meter, () => {});
+    const size = await this.blobs.appendUpload(id, session.size, metered, signal);
+    const next = await this.meta.advanceUpload(repository, id, session.size, size, signal);
+    if (hash) this.hashes.set(id, { hash, offset: size });
+    return next;
+  }
+
+  /**
+   * Finishes a session with an optional last chunk: verifies `digest`, commits the blob and links
+   * it to the repository. On a digest mismatch the session and its bytes are discarded and
+   * `DigestMismatch` is thrown; nothing becomes visible.
+   */
+  async complete(repository: string, id: string, digestText: string, body: Readable | undefined, opts: ChunkOptions, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
+    const { digest, algorithm } = parseDigest(digestText);
+    let session = await this.status(repository, id, signal);
+    if (body || session.size === 0) session = await this.append(repository, id, body ?? Readable.from([]), opts, signal);
+    try {
+      const actual = await this.digestOf(id, session.size, algorithm, signal);
+      if (actual !== digest) {
+        throw fail('DigestMismatch', 'provided digest did not match uploaded content', { digest, actual });
+      }
+      await this.blobs.commitUpload(id, digest, signal);
+      await this.meta.linkBlob(repository, digest, session.size, signal);
+    } catch (err) {
+      if (isBerthError(err) && err.code === 'DigestMismatch') await this.discard(repository, id, signal);
+      throw err;
+    }
+    await this.meta.deleteUpload(repository, id, signal);
+    this.events.emit({ type: 'blob.pushed', repository, digest, size: session.size, at: new Date() });
+    return { digest, size: session.size };
+  }
+
+  /** Uploads a whole blob in one request (`POST …/uploads/?digest=`). */
+  async monolithic(repository: string, digestText: string, body: Readable, length: number | undefined, createRepository: boolean, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
+    parseDigest(digestText);
+    const session = await this.start(repository, createRepository, signal);
+    try {
+      return await this.complete(repository, session.id, digestText, body, length === undefined ? {} : { length }, signal);
+    } catch (err) {
+      await this.discard(repository, session.id, signal);
+      throw err;
+    }
+  }
+
+  /** Cancels a session. Throws `UploadNotFound`. */
+  async cancel(repository: string, id: string, signal: AbortSignal): Promise<void> {
+    await this.status(repository, id, signal);
+    await this.discard(repository, id, signal);
+  }
+
+  /**
+   * Cross-repository mount: links `digest` from `from` into `repository` when `from` holds it.
+   * Resolves with the size, or `undefined` when the blob is not mountable (the caller then opens
+   * an ordinary upload session).
+   */
+  async mount(repository: string, digestText: string, from: string, createRepository: boolean, signal: AbortSignal): Promise<{ digest: Digest; size: number } | undefined> {
+    const { digest } = parseDigest(digestText);
+    validateRepositoryName(from);
+    const source = await this.meta.getBlobLink(from, digest, signal);
+    if (!source || !(await this.blobs.stat(digest, signal))) return undefined;
+    await this.repos.forPush(repository, createRepository, signal);
+    await this.meta.linkBlob(repository, digest, source.size, signal);
+    this.events.emit({ type: 'blob.pushed', repository, digest, size: source.size, at: new Date() });
+    return { digest, size: source.size };
+  }
+
+  private async discard(repository: string, id: string, signal: AbortSignal): Promise<void> {
+    this.hashes.delete(id);
+    await this.blobs.deleteUpload(id, signal);
+    await this.meta.deleteUpload(repository, id, signal);
+  }
+
+  private async digestOf(id: string, size: number, algorithm: 'sha256' | 'sha512', signal: AbortSignal): Promise<Digest> {
+    const hint = this.hashes.get(id);
+    this.hashes.delete(id);
+    if (algorithm === 'sha256' && hint && hint.offset === size) return `sha256:${hint.hash.digest('hex')}` as Digest;
+    const hash = createHash(algorithm);
+    for await (const chunk of await this.blobs.readUpload(id, signal)) hash.update(chunk as Buffer);
+    return `${algorithm}:${hash.digest('hex')}` as Digest;
+  }
+}

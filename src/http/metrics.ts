@@ -1,0 +1,51 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FastifyInstance } from 'fastify';
+import type { EventBus } from '../core/events.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Low-cardinality route label for metrics (set by surfaces that route by hand, e.g. OCI). */
+    routeLabel?: string;
+    /** Socket counters when the request started, for bytes in/out without touching the body stream. */
+    socketMark?: { read: number; written: number; at: bigint };
+  }
+}
+
+/** Prometheus metrics of one process. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({ name: 'berth_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [this.registry] });
+  readonly duration = new Histogram({ name: 'berth_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['route', 'method'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120], registers: [this.registry] });
+  readonly bytesIn = new Counter({ name: 'berth_http_received_bytes_total', help: 'Bytes received (request line, headers and body)', labelNames: ['route'], registers: [this.registry] });
+  readonly bytesOut = new Counter({ name: 'berth_http_sent_bytes_total', help: 'Bytes sent (status line, headers and body)', labelNames: ['route'], registers: [this.registry] });
+  readonly uploadDuration = new Histogram({ name: 'berth_blob_upload_duration_seconds', help: 'Duration of upload requests that carry blob bytes (POST/PATCH/PUT)', labelNames: ['kind'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300], registers: [this.registry] });
+  readonly events = new Counter({ name: 'berth_events_total', help: 'Domain events by type', labelNames: ['type'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'berth_' });
+  }
+
+  /** Counts every response; socket deltas give bytes without reading the body stream twice. */
+  install(app: FastifyInstance, bus: EventBus): void {
+    bus.subscribe((e) => this.events.inc({ type: e.type }));
+    app.addHook('onRequest', async (req) => {
+      const s = req.raw.socket;
+      req.socketMark = { read: s.bytesRead, written: s.bytesWritten, at: process.hrtime.bigint() };
+    });
+    app.addHook('onResponse', async (req, reply) => {
+      const route = req.routeLabel ?? req.routeOptions.url ?? 'unmatched';
+      const method = req.method;
+      this.requests.inc({ route, method, status: String(reply.statusCode) });
+      const mark = req.socketMark;
+      if (!mark) return;
+      const seconds = Number(process.hrtime.bigint() - mark.at) / 1e9;
+      this.duration.observe({ route, method }, seconds);
+      const s = req.raw.socket;
+      this.bytesIn.inc({ route }, Math.max(0, s.bytesRead - mark.read));
+      this.bytesOut.inc({ route }, Math.max(0, s.bytesWritten - mark.written));
+      if (route.startsWith('uploads') && method !== 'GET' && method !== 'DELETE') {
+        this.uploadDuration.observe({ kind: method === 'POST' ? 'monolithic' : method === 'PATCH' ? 'chunk' : 'complete' }, seconds);
+      }
+    });
+  }
+}

@@ -1,0 +1,40 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessControl, EcrAction, Principal } from '../../core/access.js';
+import type { BlobService } from '../../core/services/blobs.js';
+import type { ManifestService } from '../../core/services/manifests.js';
+import type { RepositoryService } from '../../core/services/repositories.js';
+import type { UploadService } from '../../core/services/uploads.js';
+
+export interface OciDeps {
+  repos: RepositoryService;
+  blobs: BlobService;
+  uploads: UploadService;
+  manifests: ManifestService;
+  access: AccessControl;
+  limits: { maxPageSize: number };
+}
+
+/** What a `/v2` handler gets: the matched path parts, the caller, and a signal that fires if the client goes away. */
+export interface OciContext {
+  req: FastifyRequest;
+  reply: FastifyReply;
+  deps: OciDeps;
+  /** Repository name from the path (raw, validated by the services). */
+  name: string;
+  /** Other path parts: `reference`, `digest` or `id`, percent-decoded. */
+  params: Record<string, string>;
+  principal: Principal;
+  signal: AbortSignal;
+  /** Authorizes a further action, e.g. the pull side of a cross-repository mount. */
+  authorize(action: EcrAction, repository: string): Promise<void>;
+}
+
+/** A `/v2` route: the ECR action it needs and its handler. `action: null` means authentication only. */
+export interface OciRoute {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Metrics label. */
+  label: string;
+  pattern: RegExp;
+  action: EcrAction | null;
+  handle(ctx: OciContext): Promise<void>;
+}

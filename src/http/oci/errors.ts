@@ -1,0 +1,74 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorCode, isBerthError } from '../../core/errors.js';
+
+/** OCI error codes (distribution-spec "Error Codes" table), plus UNAVAILABLE/UNKNOWN as Distribution uses them. */
+type OciCode =
+  | 'BLOB_UNKNOWN' | 'BLOB_UPLOAD_INVALID' | 'BLOB_UPLOAD_UNKNOWN' | 'DIGEST_INVALID' | 'MANIFEST_BLOB_UNKNOWN'
+  | 'MANIFEST_INVALID' | 'MANIFEST_UNKNOWN' | 'NAME_INVALID' | 'NAME_UNKNOWN' | 'SIZE_INVALID' | 'UNAUTHORIZED'
+  | 'DENIED' | 'UNSUPPORTED' | 'TOOMANYREQUESTS' | 'UNAVAILABLE' | 'UNKNOWN';
+
+/** The one exhaustive map from domain code to OCI wire shape: a new domain code must be added here to compile. */
+export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = {
+  InvalidName: { status: 400, code: 'NAME_INVALID' },
+  InvalidTag: { status: 400, code: 'MANIFEST_INVALID' },
+  InvalidDigest: { status: 400, code: 'DIGEST_INVALID' },
+  DigestMismatch: { status: 400, code: 'DIGEST_INVALID' },
+  InvalidParameter: { status: 400, code: 'UNSUPPORTED' },
+  RepositoryNotFound: { status: 404, code: 'NAME_UNKNOWN' },
+  BlobNotFound: { status: 404, code: 'BLOB_UNKNOWN' },
+  BlobReferenced: { status: 409, code: 'DENIED' },
+  UploadNotFound: { status: 404, code: 'BLOB_UPLOAD_UNKNOWN' },
+  UploadInvalid: { status: 400, code: 'BLOB_UPLOAD_INVALID' },
+  RangeNotSatisfiable: { status: 416, code: 'BLOB_UPLOAD_INVALID' },
+  ManifestNotFound: { status: 404, code: 'MANIFEST_UNKNOWN' },
+  ManifestInvalid: { status: 400, code: 'MANIFEST_INVALID' },
+  ManifestBlobUnknown: { status: 400, code: 'MANIFEST_BLOB_UNKNOWN' },
+  ManifestReferenced: { status: 409, code: 'DENIED' },
+  ManifestNotAcceptable: { status: 404, code: 'MANIFEST_UNKNOWN' },
+  SizeInvalid: { status: 400, code: 'SIZE_INVALID' },
+  PayloadTooLarge: { status: 413, code: 'SIZE_INVALID' },
+  Unsupported: { status: 405, code: 'UNSUPPORTED' },
+  Unauthenticated: { status: 401, code: 'UNAUTHORIZED' },
+  AccessDenied: { status: 403, code: 'DENIED' },
+  TooManyRequests: { status: 429, code: 'TOOMANYREQUESTS' },
+  Unavailable: { status: 503, code: 'UNAVAILABLE' },
+  Internal: { status: 500, code: 'UNKNOWN' },
+};
+
+/** Realm advertised with 401s; the control plane's token flow replaces Basic with Bearer where configured. */
+export const WWW_AUTHENTICATE = 'Basic realm="berth"';
+
+/** Renders any error as `{"errors":[{code,message,detail}]}`; never a stack trace. */
+export function ociErrorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
+  let status: number;
+  let code: OciCode;
+  let message: string;
+  let detail: unknown;
+  if (isBerthError(err)) {
+    ({ status, code } = OCI_ERRORS[err.code]);
+    message = err.message;
+    detail = err.detail;
+  } else if (isClientError(err)) {
+    status = err.statusCode ?? 400;
+    code = status === 413 ? 'SIZE_INVALID' : status === 415 ? 'MANIFEST_INVALID' : 'UNSUPPORTED';
+    message = err.message;
+  } else {
+    status = 500;
+    code = 'UNKNOWN';
+    message = `internal error; request id ${req.id}`;
+    req.log.error({ err }, 'unhandled error');
+  }
+  if (status >= 400 && status < 500) req.log.info({ code, status, msg: message }, 'client error');
+  if (status === 401) reply.header('www-authenticate', WWW_AUTHENTICATE);
+  if (reply.sent || reply.raw.headersSent) {
+    reply.raw.destroy();
+    return;
+  }
+  void reply.code(status).header('content-type', 'application/json; charset=utf-8')
+    .send(JSON.stringify({ errors: [{ code, message, detail: detail ?? null }] }));
+}
+
+function isClientError(err: Error): err is FastifyError {
+  const s = (err as FastifyError).statusCode;
+  return typeof s === 'number' && s >= 400 && s < 500;
+}

@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { fail } from '../../core/errors.js';
+import type { OciContext, OciDeps, OciRoute } from './context.js';
+import { readCredentials } from './credentials.js';
+import { ociErrorHandler } from './errors.js';
+import { blobRoutes } from './routes-blobs.js';
+import { listRoutes } from './routes-lists.js';
+import { manifestRoutes } from './routes-manifests.js';
+import { uploadRoutes } from './routes-uploads.js';
+
+const baseRoute: OciRoute = {
+  method: 'GET', label: 'base', pattern: /^\/v2\/?$/, action: null,
+  async handle({ reply }) {
+    await reply.code(200).header('content-type', 'application/json').send('{}');
+  },
+};
+
+/**
+ * Order matters: `…/blobs/uploads/…` must be tried before `…/blobs/<digest>`. Repository names
+ * contain slashes, which fastify's router cannot express, so `/v2/*` is matched here against the
+ * raw (still percent-encoded) path: an encoded `%2e%2e` can never become a path segment.
+ */
+const ROUTES: OciRoute[] = [baseRoute, ...listRoutes, ...uploadRoutes, ...blobRoutes, ...manifestRoutes];
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+function match(method: string, path: string): { route: OciRoute; groups: Record<string, string> } | 'method' | undefined {
+  let pathMatched = false;
+  for (const route of ROUTES) {
+    const m = route.pattern.exec(path);
+    if (!m) continue;
+    if (route.method !== method) {
+      pathMatched = true;
+      continue;
+    }
+    return { route, groups: { ...m.groups } };
+  }
+  return pathMatched ? 'method' : undefined;
+}
+
+function decodeParam(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
+/** The OCI Distribution surface at `/v2/`. */
+export async function ociPlugin(app: FastifyInstance, deps: OciDeps): Promise<void> {
+  // Bodies are streamed by the handlers themselves (blobs can be gigabytes): no parsing here.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null));
+  app.setErrorHandler(ociErrorHandler);
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.header('docker-distribution-api-version', 'registry/2.0');
+  });
+
+  const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const q = req.url.indexOf('?');
+    const path = q === -1 ? req.url : req.url.slice(0, q);
+    const found = match(req.method, path);
+    if (found === undefined) throw fail('Unsupported', `no such endpoint: ${req.method} ${path.slice(0, 200)}`);
+    if (found === 'method') throw fail('Unsupported', `method ${req.method} is not allowed here`);
+    const { route, groups } = found;
+    req.routeLabel = route.label;
+    const { name = '', ...rest } = groups;
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(rest)) params[k] = decodeParam(v);
+
+    const controller = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) controller.abort(new Error('client went away'));
+    });
+    const signal = controller.signal;
+    const requestContext = { sourceIp: req.ip, secureTransport: req.protocol === 'https' };
+    const principal = await deps.access.authenticate(readCredentials(req), signal);
+    const authorize = (action: Parameters<OciContext['authorize']>[0], repository: string | undefined) =>
+      deps.access.authorize({ principal, action, ...(repository !== undefined ? { repository } : {}), context: requestContext }, signal);
+    if (route.action) await authorize(route.action, name || undefined);
+    await route.handle({ req, reply, deps, name, params, principal, signal, authorize });
+  };
+
+  app.route({ method: [...METHODS], url: '/v2', handler: dispatch });
+  app.route({ method: [...METHODS], url: '/v2/*', handler: dispatch });
+}

@@ -1,0 +1,47 @@
+import { isBerthError } from '../../core/errors.js';
+import type { OciContext, OciRoute } from './context.js';
+import { pickRange } from './http-util.js';
+
+const BLOB = /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/;
+
+async function getBlob(ctx: OciContext, head: boolean): Promise<void> {
+  const { reply, deps, name, params, signal, req } = ctx;
+  if (head) {
+    const { digest, size } = await deps.blobs.stat(name, params.digest!, signal);
+    reply.header('content-length', size).header('docker-content-digest', digest)
+      .header('content-type', 'application/octet-stream').header('accept-ranges', 'bytes').header('etag', `"${digest}"`);
+    await reply.code(200).send();
+    return;
+  }
+  let opened;
+  try {
+    opened = await deps.blobs.open(name, params.digest!, pickRange(req.headers.range), signal);
+  } catch (err) {
+    if (isBerthError(err) && err.code === 'RangeNotSatisfiable' && typeof err.detail?.size === 'number') {
+      reply.header('content-range', `bytes */${err.detail.size}`);
+    }
+    throw err;
+  }
+  const { digest, size, range, body } = opened;
+  reply.header('docker-content-digest', digest).header('content-type', 'application/octet-stream')
+    .header('accept-ranges', 'bytes').header('etag', `"${digest}"`);
+  if (range) {
+    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+      .header('content-length', range.end - range.start + 1);
+  } else {
+    reply.code(200).header('content-length', size);
+  }
+  await reply.send(body);
+}
+
+export const blobRoutes: OciRoute[] = [
+  { method: 'GET', label: 'blobs', pattern: BLOB, action: 'ecr:GetDownloadUrlForLayer', handle: (ctx) => getBlob(ctx, false) },
+  { method: 'HEAD', label: 'blobs', pattern: BLOB, action: 'ecr:BatchCheckLayerAvailability', handle: (ctx) => getBlob(ctx, true) },
+  {
+    method: 'DELETE', label: 'blobs', pattern: BLOB, action: 'ecr:BatchDeleteImage',
+    async handle({ reply, deps, name, params, signal }) {
+      const digest = await deps.blobs.delete(name, params.digest!, signal);
+      await reply.code(202).header('docker-content-digest', digest).header('content-length', 0).send();
+    },
+  },
+];

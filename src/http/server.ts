@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { EventBus } from '../core/events.js';
+import type { Metrics } from './metrics.js';
+import type { OciDeps } from './oci/context.js';
+import { ociPlugin } from './oci/plugin.js';
+import { opsRoutes, type OpsDeps } from './ops/ops-routes.js';
+
+export interface ServerDeps {
+  logger: FastifyBaseLogger;
+  metrics: Metrics;
+  events: EventBus;
+  oci: OciDeps;
+  ops: Omit<OpsDeps, 'metrics'>;
+  trustProxy: boolean;
+}
+
+/** Builds the one listener with every surface registered as its own encapsulated plugin. */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    genReqId: () => randomUUID(),
+    trustProxy: deps.trustProxy,
+    // Idle keep-alive connections are closed on shutdown; in-flight requests finish first.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    exposeHeadRoutes: false,
+    // Blob bodies are streamed, not buffered: the limit that matters is per surface.
+    bodyLimit: 4 * 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1024 },
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-amzn-requestid', req.id);
+  });
+  deps.metrics.install(app, deps.events);
+  await app.register(opsRoutes, { ...deps.ops, metrics: deps.metrics });
+  await app.register(ociPlugin, deps.oci);
+  return app;
+}

@@ -1,0 +1,30 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { SchemaTypes } from './dialect.js';
+import { initialSchema } from './0001-initial.js';
+
+export { SQLITE_TYPES, POSTGRES_TYPES, type SchemaTypes } from './dialect.js';
+export type { MetaSchema } from './schema.js';
+
+/**
+ * Every metadata migration by name, in apply order (kysely sorts names). Listed here rather than
+ * discovered on disk so the same code runs from `src` under tsx and from compiled `dist`.
+ * Append new entries; never edit or rename an applied one.
+ */
+export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
+  return {
+    '0001-initial': initialSchema(types),
+  };
+}
+
+/**
+ * Applies every pending migration. Throws the first migration error (with the failed migration's
+ * name in the message) after kysely has stopped.
+ */
+export async function migrateMetaStore(db: Kysely<unknown>, types: SchemaTypes): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(metaMigrations(types)) };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`metadata migration ${failed} failed: ${String(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FsBlobStore } from '../../src/storage/blob/fs/fs-blob-store.js';
+import { blobStoreContract, blobTest } from './blob-store.contract.js';
+
+const { never, digestOf, body, collect, put } = blobTest;
+
+let base = '';
+before(async () => {
+  base = await mkdtemp(join(tmpdir(), 'berth-blob-fs-'));
+});
+after(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+async function freshRoot(): Promise<string> {
+  return mkdtemp(join(base, 'store-'));
+}
+
+blobStoreContract('fs', async () => FsBlobStore.open({ root: await freshRoot() }));
+
+describe('FsBlobStore specifics', () => {
+  it('never shows a blob before commitUpload even though its bytes are staged on disk', async () => {
+    const root = await freshRoot();
+    const store = await FsBlobStore.open({ root });
+    const bytes = randomBytes(10_000);
+    const digest = digestOf(bytes);
+    const hex = digest.slice('sha256:'.length);
+    const id = randomUUID();
+    await store.appendUpload(id, 0, body(bytes), never);
+    assert.equal((await stat(join(root, 'uploads', id))).size, 10_000);
+    assert.equal(await store.stat(digest, never), undefined);
+    assert.deepEqual(await collect(store.list(never)), []);
+    await assert.rejects(stat(join(root, 'blobs', 'sha256', hex.slice(0, 2), hex)), { code: 'ENOENT' });
+    await store.commitUpload(id, digest, never);
+    assert.equal((await stat(join(root, 'blobs', 'sha256', hex.slice(0, 2), hex))).size, 10_000);
+    assert.deepEqual(await readdir(join(root, 'uploads')), []);
+  });
+
+  it('lays blobs out as blobs/<alg>/<hex[0:2]>/<hex>', async () => {
+    const root = await freshRoot();
+    const store = await FsBlobStore.open({ root });
+    const digest = await put(store, Buffer.from('layout'));
+    const hex = digest.slice('sha256:'.length);
+    assert.deepEqual(await readdir(join(root, 'blobs', 'sha256')), [hex.slice(0, 2)]);
+    assert.deepEqual(await readdir(join(root, 'blobs', 'sha256', hex.slice(0, 2))), [hex]);
+  });
+
+  it('skips files not shaped like blobs or uploads when listing', async () => {
+    const root = await freshRoot();
+    const store = await FsBlobStore.open({ root });
+    const digest = await put(store, Buffer.from('real'));
+    const hex = digest.slice('sha256:'.length);
+    const prefixDir = join(root, 'blobs', 'sha256', hex.slice(0, 2));
+    await writeFile(join(prefixDir, `${hex}.tmp`), 'x');
+    await writeFile(join(prefixDir, 'f'.repeat(64)), 'wrong prefix');
+    await mkdir(join(root, 'blobs', 'sha256', 'zz'));
+    await mkdir(join(root, 'blobs', 'md5', 'ab'), { recursive: true });
+    await writeFile(join(root, 'uploads', '.tmp.partial'), 'x');
+    await mkdir(join(root, 'uploads', 'a-directory'));
+    assert.deepEqual((await collect(store.list(never))).map((b) => b.digest), [digest]);
+    assert.deepEqual(await collect(store.listUploads(never)), []);
+  });
+
+  it('reopening the same root sees previously committed blobs and staged uploads', async () => {
+    const root = await freshRoot();
+    const first = await FsBlobStore.open({ root });
+    const digest = await put(first, Buffer.from('persisted'));
+    const id = randomUUID();
+    await first.appendUpload(id, 0, body(Buffer.from('half')), never);
+    await first.close();
+    const second = await FsBlobStore.open({ root });
+    assert.deepEqual(await second.stat(digest, never), { size: 9 });
+    assert.equal(await second.uploadSize(id, never), 4);
+  });
+});
