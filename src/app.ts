@@ -41,10 +41,12 @@ export async function openBackends(config: Config): Promise<{ meta: MetaStore; b
 }
 
 export async function createApp(config: Config, opts: { logger?: Logger } = {}): Promise<App> {
+  // Buffered, asynchronous stdout: synchronous writes cost a fifth of the manifest hot path.
+  // The buffer is flushed on close; a kill -9 may lose its last few lines, never data.
   const logger = opts.logger ?? pino({
     level: config.log.level,
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.secretAccessKey', '*.password'], censor: '[redacted]' },
-  });
+  }, pino.destination({ dest: 1, sync: false, minLength: 8192 }));
   logger.info({ config: redactConfig(config) }, 'starting berth');
   const { meta, blobs } = await openBackends(config);
   const events = new LocalEventBus((err) => logger.error({ err }, 'event listener failed'));
@@ -88,6 +90,7 @@ export async function createApp(config: Config, opts: { logger?: Logger } = {}):
       await meta.close();
       await blobs.close();
       logger.info('berth stopped');
+      logger.flush();
     })();
     return closing;
   };

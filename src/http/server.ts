@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { EventBus } from '../core/events.js';
+import { installAccessLog } from './access-log.js';
 import type { Metrics } from './metrics.js';
 import type { OciDeps } from './oci/context.js';
 import { ociPlugin } from './oci/plugin.js';
@@ -20,6 +21,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     genReqId: () => randomUUID(),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     trustProxy: deps.trustProxy,
     // Idle keep-alive connections are closed on shutdown; in-flight requests finish first.
     forceCloseConnections: 'idle',
@@ -32,6 +34,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-amzn-requestid', req.id);
   });
+  installAccessLog(app);
   deps.metrics.install(app, deps.events);
   await app.register(opsRoutes, { ...deps.ops, metrics: deps.metrics });
   await app.register(ociPlugin, deps.oci);
