@@ -19,9 +19,12 @@ export interface BlobStore {
   /**
    * Appends `body` to staged upload `uploadId` starting at byte `offset`, creating the upload when
    * `offset` is 0. Resolves with the upload's new total size once every byte is written (not yet
-   * durable). Throws `UploadInvalid` if `offset` is not the staged size (a concurrent writer or a
-   * lost chunk) and rejects with the body's own error if the body stream fails; bytes already
-   * appended by a failed call are truncated away, so a retry from the same offset is safe.
+   * durable). The caller's `offset` (the size the metadata recorded) is the truth: staged bytes past
+   * it — left by a request that crashed before its size was recorded — are discarded first. Throws
+   * `UploadInvalid` if `offset` is beyond the staged size or another append to the same upload is in
+   * progress, `UploadNotFound` for `offset > 0` on a missing upload, and rejects with the body's own
+   * error if the body stream fails; bytes appended by a failed call are truncated away, so a retry
+   * from the same offset is safe.
    */
   appendUpload(uploadId: string, offset: number, body: Readable, signal: AbortSignal): Promise<number>;
 

@@ -88,8 +88,9 @@ export class UploadService {
    */
   async complete(repository: string, id: string, digestText: string, body: Readable | undefined, opts: ChunkOptions, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
     const { digest, algorithm } = parseDigest(digestText);
-    let session = await this.status(repository, id, signal);
-    if (body || session.size === 0) session = await this.append(repository, id, body ?? Readable.from([]), opts, signal);
+    // Always append, if only nothing: it also cuts staged bytes a crashed request left past the
+    // recorded size, so the digest and the committed blob cover exactly the recorded bytes.
+    const session = await this.append(repository, id, body ?? Readable.from([]), body ? opts : {}, signal);
     try {
       const actual = await this.digestOf(id, session.size, algorithm, signal);
       if (actual !== digest) {

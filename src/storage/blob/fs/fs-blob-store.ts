@@ -79,10 +79,13 @@ export class FsBlobStore implements BlobStore {
         await handle.close();
         throw e;
       }
-      if (size !== offset) {
+      if (size < offset) {
         await handle.close();
-        throw fail('UploadInvalid', 'offset does not match the staged size', { uploadId, offset, size });
+        throw fail('UploadInvalid', 'offset is beyond the staged size', { uploadId, offset, size });
       }
+      // Bytes past `offset` were staged by a request that never got recorded (a crash mid-chunk):
+      // the caller's offset is the truth, so they are cut away before writing.
+      if (size > offset) await handle.truncate(offset);
       // Positional writes from `offset` (not O_APPEND) so the bytes land exactly where checked.
       const out = handle.createWriteStream({ start: offset, highWaterMark: IO_CHUNK });
       try {

@@ -39,9 +39,10 @@ export class MemoryBlobStore implements BlobStore {
     const current = this.#uploads.get(uploadId);
     if (!current && offset > 0) throw fail('UploadNotFound', 'upload unknown', { uploadId });
     const size = current?.size ?? 0;
-    if (size !== offset) {
-      throw fail('UploadInvalid', 'offset does not match the staged size', { uploadId, offset, size });
+    if (size < offset) {
+      throw fail('UploadInvalid', 'offset is beyond the staged size', { uploadId, offset, size });
     }
+    if (current && size > offset) truncateChunks(current, offset);
     this.#busy.add(uploadId);
     try {
       // Collected aside and published only on success: a failed body leaves the upload untouched.
@@ -167,4 +168,11 @@ function toBuffer(chunk: unknown, encoding: BufferEncoding): Buffer {
 /** A byte-mode stream (not object mode, unlike a bare `Readable.from`) over the given buffers. */
 function bytesStream(buffers: Buffer[]): Readable {
   return Readable.from(buffers.filter((b) => b.length > 0), { objectMode: false });
+}
+
+/** Drops staged bytes past `length`, as the fs store's truncate does. */
+function truncateChunks(upload: { chunks: Buffer[]; size: number }, length: number): void {
+  const kept = Buffer.concat(upload.chunks).subarray(0, length);
+  upload.chunks = [Buffer.from(kept)];
+  upload.size = length;
 }

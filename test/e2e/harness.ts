@@ -1,0 +1,253 @@
+/**
+ * End-to-end harness: runs berth as a real child process (through tsx, so no build is needed) and
+ * runs third-party clients (skopeo, podman) with a timeout.
+ *
+ * ```
+ *   <tmp>/berth-e2e-XXXX/
+ *     data/        --data-dir of the server (kept across restart(), so crash tests can reopen it)
+ *     server.log   stdout+stderr of every start of the server, appended
+ *     work/        scratch space for the test (layouts, pulled images, podman storage)
+ * ```
+ *
+ * Temp dirs are removed by {@link BerthServer.dispose}; set BERTH_E2E_KEEP=1 to keep them (the
+ * path is printed) when diagnosing a failure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(new URL('../..', import.meta.url).pathname);
+export const BERTH_ARGS = ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts')];
+
+/** A free loopback TCP port (bound then released; the tiny race is acceptable for tests). */
+export async function freePort(): Promise<number> {
+  return new Promise((done, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => done(port));
+    });
+  });
+}
+
+export function makeTempDir(prefix = 'berth-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface StartOptions {
+  /** Reuse this data dir (default: a fresh one under the server's temp dir). */
+  dataDir?: string;
+  /** Extra environment for the child. */
+  env?: NodeJS.ProcessEnv;
+  /** Pass --listen/--data-dir flags (default true); false to test configuration by env only. */
+  useFlags?: boolean;
+  /** Extra CLI args after `serve`. */
+  args?: string[];
+}
+
+export class BerthServer {
+  readonly root: string;
+  readonly dataDir: string;
+  readonly workDir: string;
+  readonly logFile: string;
+  port = 0;
+  child: ChildProcess | undefined;
+  #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+
+  private constructor(dataDir?: string) {
+    this.root = makeTempDir();
+    this.dataDir = dataDir ?? join(this.root, 'data');
+    this.workDir = join(this.root, 'work');
+    this.logFile = join(this.root, 'server.log');
+  }
+
+  /** Starts a server on a free port with a fresh data dir; resolves once GET /v2/ answers 200. */
+  static async start(opts: StartOptions = {}): Promise<BerthServer> {
+    const server = new BerthServer(opts.dataDir);
+    await mkdir(server.workDir, { recursive: true });
+    await server.launch(opts);
+    return server;
+  }
+
+  get host(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get url(): string {
+    return `http://${this.host}`;
+  }
+
+  /** (Re)launches the process on a new free port, same data dir. */
+  async launch(opts: StartOptions = {}): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) throw new Error('server already running');
+    this.port = await freePort();
+    const useFlags = opts.useFlags ?? true;
+    const args = [...BERTH_ARGS, 'serve', ...(useFlags ? ['--listen', this.host, '--data-dir', this.dataDir] : []), ...(opts.args ?? [])];
+    const env = { ...process.env, ...(useFlags ? {} : { BERTH_LISTEN: this.host, BERTH_DATA_DIR: this.dataDir }), ...opts.env };
+    const fd = openSync(this.logFile, 'a');
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    this.child = child;
+    this.#exit = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
+    await this.waitReady(child);
+  }
+
+  private async waitReady(child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`berth exited before becoming ready (code ${child.exitCode}, signal ${child.signalCode})\n${this.logTail()}`);
+      }
+      try {
+        const res = await fetch(`${this.url}/v2/`, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    child.kill('SIGKILL');
+    throw new Error(`berth did not answer GET /v2/ within ${timeoutMs} ms\n${this.logTail()}`);
+  }
+
+  /** Resolves with how the current process ended. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.#exit) throw new Error('server never started');
+    return this.#exit;
+  }
+
+  /** `kill -9`: no chance to flush or drain anything. */
+  async kill9(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited();
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `timeoutMs`. Resolves with the exit. */
+  async stop(timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = this.child;
+    if (!child) throw new Error('server never started');
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      try {
+        return await this.exited();
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return this.exited();
+  }
+
+  /** Stops the server (if running) and removes the temp dir unless BERTH_E2E_KEEP is set. */
+  async dispose(): Promise<void> {
+    if (this.child) await this.stop(5000).catch(() => undefined);
+    if (process.env.BERTH_E2E_KEEP) {
+      process.stderr.write(`# berth e2e files kept in ${this.root}\n`);
+      return;
+    }
+    await rm(this.root, { recursive: true, force: true });
+  }
+
+  log(): string {
+    try {
+      return readFileSync(this.logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Last lines of the server log, for assertion messages. */
+  logTail(lines = 40): string {
+    return `--- berth log tail (${this.logFile}) ---\n${this.log().split('\n').slice(-lines).join('\n')}`;
+  }
+
+  /** Sum of a Prometheus counter from GET /metrics over the series whose labels include `labels`. */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const res = await this.fetch('/metrics');
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${text.slice(0, 200)}`);
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? ([^ ]+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
+      if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
+    }
+    return sum;
+  }
+
+  /** fetch against the server (path starts with /). */
+  fetch(path: string, init?: RequestInit): Promise<Response> {
+    return fetch(`${this.url}${path}`, init);
+  }
+}
+
+export interface RunResult {
+  cmd: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Runs a command to completion (or `timeoutMs`, then SIGKILL); never rejects on a non-zero exit. */
+export function run(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<RunResult> {
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 60_000);
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const finish = (code: number | null, signal: NodeJS.Signals | null, extra = '') => {
+      clearTimeout(timer);
+      done({
+        cmd: [cmd, ...args].join(' '), code, signal, timedOut,
+        stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') + extra,
+      });
+    };
+    child.once('error', (e) => finish(null, null, `\nspawn failed: ${e.message}`));
+    child.once('close', (code, signal) => finish(code, signal));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Human-readable summary of a command result, plus the server log tail, for assertion messages. */
+export function describeRun(r: RunResult, server?: BerthServer): string {
+  const status = r.timedOut ? 'timed out' : `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}`;
+  return `$ ${r.cmd}\n${status}\n--- stdout ---\n${r.stdout.slice(-4000)}\n--- stderr ---\n${r.stderr.slice(-4000)}\n${server ? server.logTail() : ''}`;
+}
+
+/** Throws unless the command exited 0; returns the result. */
+export function expectOk(r: RunResult, server?: BerthServer): RunResult {
+  if (r.code !== 0) throw new Error(`command failed\n${describeRun(r, server)}`);
+  return r;
+}
+
+/**
+ * Why `tool` cannot be used here, or `undefined` when `tool --version` runs. Used as a
+ * `describe(..., { skip })` reason so a missing client shows up as SKIP, never as a pass.
+ */
+export async function toolSkipReason(tool: string): Promise<string | undefined> {
+  const r = await run(tool, ['--version'], { timeoutMs: 15_000 });
+  if (r.code === 0) return undefined;
+  const reason = `${tool} is not usable here: ${(r.stderr || r.stdout).trim().split('\n').pop() ?? `exit ${r.code}`}`;
+  process.stderr.write(`# SKIP ${reason}\n`);
+  return reason;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}
