@@ -220,6 +220,8 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number; env
     };
     child.once('error', (e) => finish(null, null, `\nspawn failed: ${e.message}`));
     child.once('close', (code, signal) => finish(code, signal));
+    // A child that exits without reading its stdin makes the write fail with EPIPE: not an error here.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
