@@ -1,0 +1,164 @@
+// Starts CNCF Distribution and berth on 127.0.0.1 random free ports with fresh data dirs,
+// and waits for `GET /v2/` to answer 200.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ServerKind } from './config.js';
+import { track } from './procs.js';
+
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export interface Server {
+  readonly kind: ServerKind;
+  /** Human description: binary and version / how berth was started. */
+  readonly description: string;
+  readonly base: URL;
+  readonly dataDir: string;
+  readonly logFile: string;
+  readonly child: ChildProcess;
+}
+
+/** Absolute path of an executable on PATH (or the given absolute path), or undefined. */
+export function findExecutable(name: string): string | undefined {
+  const candidates = name.includes('/') ? [name] : (process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, name));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Why a failed step may have failed: the server's exit status and log tail, or '' if it still runs. */
+export function postMortem(server: Server): string {
+  const { exitCode, signalCode } = server.child;
+  const status = exitCode !== null ? `exited with code ${exitCode}` : signalCode !== null ? `killed by ${signalCode}` : '';
+  const tail = logTail(server.logFile, 20);
+  return `${server.kind} ${status || 'is still running'}; log tail (${server.logFile}):\n${tail || '(empty)'}`;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('could not allocate a port'))));
+    });
+  });
+}
+
+export function logTail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function spawnLogged(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): ChildProcess {
+  const fd = openSync(logFile, 'a');
+  try {
+    return track(spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', fd, fd], env: env ?? process.env }));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function waitReady(base: URL, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`exited (${child.exitCode ?? child.signalCode}) before becoming ready; log tail:\n${logTail(logFile)}`);
+    }
+    try {
+      const res = await fetch(new URL('/v2/', base), { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+      last = `GET /v2/ -> ${res.status}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not ready after ${timeoutMs} ms (${last}); log tail:\n${logTail(logFile)}`);
+}
+
+export async function startDistribution(bin: string, workDir: string): Promise<Server> {
+  const dataDir = join(workDir, 'distribution-data');
+  mkdirSync(dataDir, { recursive: true });
+  const port = await freePort();
+  const configFile = join(workDir, 'distribution.yml');
+  // The Debian package's own config keeps the in-memory blob descriptor cache; keep it so the
+  // baseline is distribution as operators actually run it.
+  writeFileSync(
+    configFile,
+    [
+      'version: 0.1',
+      'log:',
+      '  level: error',
+      '  accesslog:',
+      '    disabled: true',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${dataDir}`,
+      '  cache:',
+      '    blobdescriptor: inmemory',
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '',
+    ].join('\n'),
+  );
+  const logFile = join(workDir, 'distribution.log');
+  const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const child = spawnLogged(bin, ['serve', configFile], logFile);
+  const base = new URL(`http://127.0.0.1:${port}`);
+  await waitReady(base, child, logFile, 15_000);
+  return { kind: 'distribution', description: version || bin, base, dataDir, logFile, child };
+}
+
+export type BerthLaunch = { readonly mode: 'dist' | 'tsx'; readonly note: string };
+
+/** Builds berth (unless told to run from source) and decides how to launch it. */
+export function prepareBerth(mode: 'auto' | 'dist' | 'tsx'): BerthLaunch {
+  if (!existsSync(join(repoRoot, 'src/cli/main.ts'))) {
+    throw new Error('src/cli/main.ts does not exist yet: berth cannot be started (run with BENCH_SERVERS=distribution)');
+  }
+  if (mode === 'tsx') return { mode: 'tsx', note: 'from source via tsx (BENCH_BERTH=tsx)' };
+  process.stderr.write('building berth (npm run build)…\n');
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, encoding: 'utf8' });
+  if (build.status === 0 && existsSync(join(repoRoot, 'dist/cli/main.js'))) {
+    return { mode: 'dist', note: 'compiled (npm run build, bin/berth.js)' };
+  }
+  const why = `${build.stdout ?? ''}${build.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
+  if (mode === 'dist') throw new Error(`npm run build failed (BENCH_BERTH=dist):\n${why}`);
+  process.stderr.write(
+    `WARNING: npm run build failed, falling back to running berth from source through tsx.\n` +
+      `tsx transpiles at start-up, so steady-state figures are close, but this is not the release build.\n${why}\n`,
+  );
+  return { mode: 'tsx', note: 'from source via tsx (build FAILED, see warning)' };
+}
+
+export async function startBerth(launch: BerthLaunch, workDir: string): Promise<Server> {
+  const dataDir = join(workDir, 'berth-data');
+  mkdirSync(dataDir, { recursive: true });
+  const port = await freePort();
+  const logFile = join(workDir, 'berth.log');
+  const serveArgs = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir];
+  const args = launch.mode === 'dist' ? ['bin/berth.js', ...serveArgs] : ['--import', 'tsx', 'src/cli/main.ts', ...serveArgs];
+  // Same logging stance as distribution's config (errors only, no access log).
+  const env = { ...process.env, NODE_ENV: 'production', BERTH_LOG_LEVEL: process.env['BERTH_LOG_LEVEL'] ?? 'error' };
+  const child = spawnLogged(process.execPath, args, logFile, env);
+  const base = new URL(`http://127.0.0.1:${port}`);
+  await waitReady(base, child, logFile, launch.mode === 'dist' ? 20_000 : 60_000);
+  return { kind: 'berth', description: `berth ${launch.note}`, base, dataDir, logFile, child };
+}
