@@ -1,46 +1,81 @@
-import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { pino, type Logger } from 'pino';
+import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
 import { AllowAllAccess } from './auth/allow-all.js';
+import { IamAccessControl } from './auth/iam-access.js';
+import { IamService } from './auth/iam-service.js';
+import { parsePolicy } from './auth/policy/index.js';
+import { PolicySource } from './auth/policy-source.js';
+import { RegistryTokens } from './auth/registry-tokens.js';
+import { UrlSigner } from './auth/url-signer.js';
+import { ensureRootCredentials, type RootCredentials } from './auth/bootstrap.js';
 import type { Config } from './config/schema.js';
 import { redactConfig } from './config/redact.js';
 import { LocalEventBus } from './core/events.js';
 import type { BlobStore } from './core/ports/blob-store.js';
+import type { IdentityStore } from './core/ports/identity-store.js';
 import type { MetaStore } from './core/ports/meta-store.js';
 import { BlobService } from './core/services/blobs.js';
+import { EcrImageService } from './core/services/ecr/images.js';
+import { EcrLayerService } from './core/services/ecr/layers.js';
+import { EcrRepositoryService } from './core/services/ecr/repositories.js';
 import { ManifestService } from './core/services/manifests.js';
 import { RepositoryService } from './core/services/repositories.js';
 import { UploadService } from './core/services/uploads.js';
+import { MasterKeyring } from './crypto/keyring.js';
+import { loadMasterKey } from './crypto/master-key.js';
+import { ecrOperations } from './http/ecr/index.js';
+import { iamOperations } from './http/iam/index.js';
+import { stsOperations } from './http/sts/index.js';
 import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
 import { MemoryBlobStore } from './storage/blob/memory/memory-blob-store.js';
+import { MemoryIdentityStore } from './storage/meta/memory/memory-identity-store.js';
 import { MemoryMetaStore } from './storage/meta/memory/memory-meta-store.js';
+import { openSqliteIdentityStore } from './storage/meta/sqlite/sqlite-identity-store.js';
 import { openSqliteMetaStore } from './storage/meta/sqlite/sqlite-meta-store.js';
+import { writeCredentialsFile } from './config/credentials-file.js';
 
 /** A running composition: the server plus what must be closed after it. */
 export interface App {
   server: FastifyInstance;
   meta: MetaStore;
   blobs: BlobStore;
+  identity: IdentityStore;
   logger: Logger;
+  /** The default account's root access key (for tests and the first-start message). */
+  rootCredentials: RootCredentials;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes backends. */
   close(): Promise<void>;
 }
 
-/** The ONLY place that names implementations: config → backends → services → http. */
-export async function openBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore }> {
-  const dataDir = resolve(config.dataDir);
-  if (config.storage.meta === 'sqlite' || config.storage.blob === 'fs') await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const meta = config.storage.meta === 'sqlite'
-    ? await openSqliteMetaStore({ path: join(dataDir, 'meta.db') })
-    : new MemoryMetaStore();
-  const blobs = config.storage.blob === 'fs' ? await FsBlobStore.open({ root: dataDir }) : new MemoryBlobStore();
-  return { meta, blobs };
+export interface AppOptions {
+  logger?: Logger;
+  /**
+   * Test seam: serve `/v2` without authentication and let pushes create repositories, as the
+   * foundation did. Not reachable from config or flags, so no deployment can switch IAM off.
+   */
+  openRegistry?: boolean;
+  env?: NodeJS.ProcessEnv;
 }
 
-export async function createApp(config: Config, opts: { logger?: Logger } = {}): Promise<App> {
+/** The ONLY place that names implementations: config → backends → services → http. */
+export async function openBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; identity: IdentityStore }> {
+  const dataDir = resolve(config.dataDir);
+  if (config.storage.meta === 'sqlite' || config.storage.blob === 'fs') await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const dbPath = join(dataDir, 'meta.db');
+  // One after the other: both migrate the same file under its write lock.
+  const meta = config.storage.meta === 'sqlite' ? await openSqliteMetaStore({ path: dbPath }) : new MemoryMetaStore();
+  const identity = config.storage.meta === 'sqlite' ? await openSqliteIdentityStore({ path: dbPath }) : new MemoryIdentityStore();
+  const blobs = config.storage.blob === 'fs' ? await FsBlobStore.open({ root: dataDir }) : new MemoryBlobStore();
+  return { meta, blobs, identity };
+}
+
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const env = opts.env ?? process.env;
   // Buffered, asynchronous stdout: synchronous writes cost a fifth of the manifest hot path.
   // The buffer is flushed on close; a kill -9 may lose its last few lines, never data.
   const logger = opts.logger ?? pino({
@@ -48,21 +83,56 @@ export async function createApp(config: Config, opts: { logger?: Logger } = {}):
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.secretAccessKey', '*.password'], censor: '[redacted]' },
   }, pino.destination({ dest: 1, sync: false, minLength: 8192 }));
   logger.info({ config: redactConfig(config) }, 'starting berth');
-  const { meta, blobs } = await openBackends(config);
+  const { meta, blobs, identity } = await openBackends(config);
+  const persistent = config.storage.meta === 'sqlite';
+  const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
+  const keyring = new MasterKeyring(masterKey);
   const events = new LocalEventBus((err) => logger.error({ err }, 'event listener failed'));
-  const repos = new RepositoryService(meta, events);
-  const access = new AllowAllAccess();
-  const services = {
-    repos,
-    blobs: new BlobService(meta, blobs, repos),
-    uploads: new UploadService(meta, blobs, repos, events, { maxBlobBytes: config.limits.maxBlobBytes }),
-    manifests: new ManifestService(meta, repos, events),
-  };
+  const policies = new PolicySource(identity, meta);
+  const iam = new IamService(identity, keyring, policies);
+  const tokens = new RegistryTokens(keyring);
+  const urls = new UrlSigner(keyring);
+
+  const root = await ensureRootCredentials(identity, iam, keyring, config.accountId, env, AbortSignal.timeout(30_000));
+  if (root.created && persistent) {
+    const file = join(resolve(config.dataDir), 'credentials');
+    await writeCredentialsFile(file, root, config.region);
+    logger.info({ file, accessKeyId: root.accessKeyId }, `root credentials of account ${config.accountId} written to ${file}`);
+  }
+
+  const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
+    identity, meta, keyring, tokens, policies, region: config.region, defaultAccountId: config.accountId,
+  });
+  const repos = new RepositoryService(meta, events, config.accountId);
+  const blobService = new BlobService(meta, blobs, repos);
+  const uploads = new UploadService(meta, blobs, repos, events, { maxBlobBytes: config.limits.maxBlobBytes });
+  const manifests = new ManifestService(meta, repos, events);
+  const ecrRepos = new EcrRepositoryService(meta, events, (text) => {
+    const r = parsePolicy(text, 'resource');
+    return 'errors' in r ? [...r.errors] : [];
+  });
+
   let draining = false;
   const metrics = new Metrics();
   const server = await buildServer({
     logger, metrics, events, trustProxy: config.trustProxy,
-    oci: { ...services, access, limits: { maxPageSize: config.limits.maxPageSize } },
+    oci: { repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls },
+    aws: access instanceof IamAccessControl ? {
+      access, region: config.region, bodyLimit: 64 * 1024 * 1024,
+      json: {
+        AmazonEC2ContainerRegistry_V20150921: {
+          service: 'ecr', signingName: 'ecr',
+          operations: ecrOperations({
+            repos: ecrRepos, images: new EcrImageService(meta, manifests, events), layers: new EcrLayerService(meta, uploads),
+            blobs: blobService, meta, tokens, urls, onPolicyChange: () => policies.invalidate(),
+          }),
+        },
+      },
+      query: {
+        iam: { service: 'iam', operations: iamOperations({ iam }) },
+        sts: { service: 'sts', operations: stsOperations() },
+      },
+    } : undefined,
     ops: {
       draining: () => draining,
       ready: async () => {
@@ -88,11 +158,12 @@ export async function createApp(config: Config, opts: { logger?: Logger } = {}):
       await Promise.race([server.close(), forced]);
       clearTimeout(timer);
       await meta.close();
+      await identity.close();
       await blobs.close();
       logger.info('berth stopped');
       logger.flush();
     })();
     return closing;
   };
-  return { server, meta, blobs, logger, close };
+  return { server, meta, blobs, identity, logger, rootCredentials: root, close };
 }

@@ -11,4 +11,5 @@ export class AllowAllAccess implements AccessControl {
     return ANONYMOUS;
   }
   async authorize(): Promise<void> {}
+  assertAuthenticated(): void {}
 }

@@ -17,6 +17,8 @@ const ENV: ReadonlyArray<[string, string[], (v: string) => unknown]> = [
   ['BERTH_LISTEN', ['listen'], String],
   ['BERTH_DATA_DIR', ['dataDir'], String],
   ['BERTH_LOG_LEVEL', ['log', 'level'], String],
+  ['BERTH_ACCOUNT_ID', ['accountId'], String],
+  ['BERTH_REGION', ['region'], String],
 ];
 
 /**

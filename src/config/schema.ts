@@ -7,6 +7,10 @@ const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$
 export const configSchema = z.object({
   /** Address the one listener binds, HOST:PORT. */
   listen: listen.default('127.0.0.1:5000'),
+  /** The default account (ECR registry id) that owns repositories and the root credentials. */
+  accountId: z.string().regex(/^\d{12}$/, 'must be 12 digits').default('000000000000'),
+  /** The region berth answers as (SigV4 credential scope, ARNs). */
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like us-east-1').default('us-east-1'),
   /** Where the embedded backends keep their files. */
   dataDir: z.string().min(1).default('./data'),
   log: z.object({

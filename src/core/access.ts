@@ -17,7 +17,15 @@ export type EcrAction =
 /** Who is calling. The control plane adds IAM users, roles and sessions. */
 export type Principal =
   | { kind: 'anonymous' }
-  | { kind: 'iam'; arn: string; accountId: string; userName?: string };
+  | {
+    kind: 'iam';
+    arn: string;
+    accountId: string;
+    /** The IAM user; absent for the account root. */
+    userName?: string;
+    /** The access key the request was made with (directly, or behind a registry token). */
+    accessKeyId: string;
+  };
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' });
 
@@ -29,9 +37,12 @@ export type Credentials =
 
 export interface AccessRequest {
   principal: Principal;
-  action: EcrAction;
-  /** The repository acted on; `undefined` for registry-wide actions such as the catalog. */
+  /** `service:Action`, e.g. `ecr:BatchGetImage` or `iam:CreateUser`. */
+  action: EcrAction | `${string}:${string}`;
+  /** The repository acted on; its ARN is the resource. */
   repository?: string;
+  /** The resource ARN when it is not a repository (e.g. an IAM user); `*` when neither is given. */
+  resource?: string;
   /** Request context for policy conditions (aws:SourceIp, aws:SecureTransport, …). */
   context: { sourceIp: string; secureTransport: boolean };
 }
@@ -44,6 +55,8 @@ export interface AccessRequest {
 export interface AccessControl {
   authenticate(credentials: Credentials, signal: AbortSignal): Promise<Principal>;
   authorize(request: AccessRequest, signal: AbortSignal): Promise<void>;
+  /** For routes that need a caller but no permission (`GET /v2/`): throws `Unauthenticated` for anonymous callers when logins are required. */
+  assertAuthenticated(principal: Principal): void;
   /**
    * Whether a push may create a missing repository. True until the control plane exists: then
    * repositories are created explicitly and a push to a missing one gets `RepositoryNotFound`.
@@ -51,8 +64,10 @@ export interface AccessControl {
   readonly createRepositoryOnPush: boolean;
 }
 
-export function denied(action: EcrAction, repository?: string): never {
-  throw fail('AccessDenied', `not authorized to perform ${action}${repository ? ` on repository ${repository}` : ''}`, {
-    action, ...(repository ? { repository } : {}),
+/** The AccessDenied error AWS words as "User: ARN is not authorized to perform: ACTION on resource: ARN". */
+export function denied(principal: Principal, action: string, resource: string, reason?: string): never {
+  const who = principal.kind === 'iam' ? principal.arn : 'anonymous';
+  throw fail('AccessDenied', `User: ${who} is not authorized to perform: ${action} on resource: ${resource}${reason ? ` because ${reason}` : ''}`, {
+    action, resource,
   });
 }

@@ -27,6 +27,36 @@ export type ErrorCode =
   | 'AccessDenied'
   | 'TooManyRequests'
   | 'Unavailable'
+  | 'RepositoryAlreadyExists'
+  | 'RepositoryNotEmpty'
+  | 'RepositoryPolicyNotFound'
+  | 'RegistryPolicyNotFound'
+  | 'ImageNotFound'
+  | 'ImageTagAlreadyExists'
+  | 'ImageAlreadyExists'
+  | 'ImageDigestMismatch'
+  | 'LayersNotFound'
+  | 'LayerAlreadyExists'
+  | 'LayerPartTooSmall'
+  | 'InvalidLayerPart'
+  | 'EmptyUpload'
+  | 'InvalidLayer'
+  | 'TooManyTags'
+  | 'InvalidTagParameter'
+  | 'ValidationError'
+  | 'MalformedPolicyDocument'
+  | 'EntityAlreadyExists'
+  | 'NoSuchEntity'
+  | 'DeleteConflict'
+  | 'LimitExceeded'
+  | 'NotImplemented'
+  | 'InvalidSignature'
+  | 'UnknownAccessKey'
+  | 'IncompleteSignature'
+  | 'MissingAuthentication'
+  | 'RequestExpired'
+  | 'ExpiredToken'
+  | 'InvalidSecurityToken'
   | 'Internal';
 
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -34,7 +64,9 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'RepositoryNotFound', 'BlobNotFound', 'BlobReferenced', 'UploadNotFound', 'UploadInvalid',
   'RangeNotSatisfiable', 'ManifestNotFound', 'ManifestInvalid', 'ManifestBlobUnknown',
   'ManifestReferenced', 'ManifestNotAcceptable', 'SizeInvalid', 'PayloadTooLarge', 'Unsupported',
-  'Unauthenticated', 'AccessDenied', 'TooManyRequests', 'Unavailable', 'Internal',
+  'Unauthenticated', 'AccessDenied', 'TooManyRequests', 'Unavailable',
+  'RepositoryAlreadyExists', 'RepositoryNotEmpty', 'RepositoryPolicyNotFound', 'RegistryPolicyNotFound', 'ImageNotFound', 'ImageTagAlreadyExists', 'ImageAlreadyExists', 'ImageDigestMismatch', 'LayersNotFound', 'LayerAlreadyExists', 'LayerPartTooSmall', 'InvalidLayerPart', 'EmptyUpload', 'InvalidLayer', 'TooManyTags', 'InvalidTagParameter', 'ValidationError', 'MalformedPolicyDocument', 'EntityAlreadyExists', 'NoSuchEntity', 'DeleteConflict', 'LimitExceeded', 'NotImplemented', 'InvalidSignature', 'UnknownAccessKey', 'IncompleteSignature', 'MissingAuthentication', 'RequestExpired', 'ExpiredToken', 'InvalidSecurityToken',
+  'Internal',
 ];
 
 export class BerthError extends Error {

@@ -49,6 +49,8 @@ export interface ParsedManifest {
   blobs: Digest[];
   /** Child manifests of an index that must exist in the repository. */
   manifests: Digest[];
+  /** Sum of the sizes of every descriptor it references (ECR's `imageSizeInBytes`). */
+  imageSize: number;
   subject?: Descriptor;
   /** `artifactType`, or for an image manifest without one its config media type (as the referrers API reports). */
   artifactType?: string;
@@ -100,6 +102,7 @@ export function parseManifest(body: Uint8Array, contentType: string | undefined,
       .map((d) => d.digest as Digest);
     return {
       mediaType, digest, size, blobs: unique(blobs), manifests: [],
+      imageSize: [m.config, ...m.layers].reduce((sum, d) => sum + d.size, 0),
       ...(m.subject ? { subject: m.subject } : {}),
       artifactType: m.artifactType ?? m.config.mediaType,
       ...(m.annotations ? { annotations: m.annotations } : {}),
@@ -111,6 +114,7 @@ export function parseManifest(body: Uint8Array, contentType: string | undefined,
     const m = r.data;
     return {
       mediaType, digest, size, blobs: [], manifests: unique(m.manifests.map((d) => d.digest as Digest)),
+      imageSize: m.manifests.reduce((sum, d) => sum + d.size, 0),
       ...(m.subject ? { subject: m.subject } : {}),
       ...(m.artifactType ? { artifactType: m.artifactType } : {}),
       ...(m.annotations ? { annotations: m.annotations } : {}),

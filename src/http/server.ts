@@ -5,6 +5,7 @@ import { installAccessLog } from './access-log.js';
 import type { Metrics } from './metrics.js';
 import type { OciDeps } from './oci/context.js';
 import { ociPlugin } from './oci/plugin.js';
+import { awsPlugin, type AwsDeps } from './aws/plugin.js';
 import { opsRoutes, type OpsDeps } from './ops/ops-routes.js';
 
 export interface ServerDeps {
@@ -12,6 +13,8 @@ export interface ServerDeps {
   metrics: Metrics;
   events: EventBus;
   oci: OciDeps;
+  /** The AWS APIs on `POST /` (absent when the registry runs without IAM, in tests). */
+  aws: AwsDeps | undefined;
   ops: Omit<OpsDeps, 'metrics'>;
   trustProxy: boolean;
 }
@@ -38,5 +41,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   deps.metrics.install(app, deps.events);
   await app.register(opsRoutes, { ...deps.ops, metrics: deps.metrics });
   await app.register(ociPlugin, deps.oci);
+  if (deps.aws) await app.register(awsPlugin, deps.aws);
   return app;
 }

@@ -14,13 +14,14 @@ export function digestOf(label: string): Digest {
   return asDigest(`sha256:${createHash('sha256').update(label).digest('hex')}`);
 }
 
-/** A manifest input with a body derived from `label`; no blobs unless `extra` adds them. */
+/** A manifest input with a body derived from `label`; no blobs (and image size 0) unless `extra` adds them. */
 export function manifest(repository: string, label: string, extra: Partial<PutManifestInput> = {}): PutManifestInput {
   return {
     repository,
     digest: digestOf(`manifest:${label}`),
     mediaType: OCI_MANIFEST,
     body: new TextEncoder().encode(`{"schemaVersion":2,"label":"${label}"}`),
+    imageSize: 0,
     blobs: [],
     manifests: [],
     ...extra,
@@ -44,14 +45,17 @@ export async function rejectsWith(p: Promise<unknown>, code: ErrorCode, detail?:
   });
 }
 
-/** Pushes a repository with two linked blobs (config, layer) and an image manifest over them. */
+/**
+ * Pushes a repository with two linked blobs (config 100 bytes, layer 2000 bytes) and an image
+ * manifest over them, whose image size is their sum.
+ */
 export async function pushImage(store: MetaStore, repository: string, label: string, extra: Partial<PutManifestInput> = {}) {
   await store.createRepository(repository, signal);
   const config = digestOf(`config:${label}`);
   const layer = digestOf(`layer:${label}`);
   await store.linkBlob(repository, config, 100, signal);
   await store.linkBlob(repository, layer, 2000, signal);
-  const input = manifest(repository, label, { blobs: [config, layer], ...extra });
+  const input = manifest(repository, label, { blobs: [config, layer], imageSize: 2100, ...extra });
   const result = await store.putManifest(input, signal);
   return { input, config, layer, result, digest: input.digest };
 }

@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { MetaStore, PutManifestInput } from '../../src/core/ports/meta-store.js';
 import { collect, digestOf, manifest, OCI_INDEX, pushImage, rejectsWith, signal } from './meta-store-helpers.js';
+import { ecrRepositoryContract } from './meta-store-ecr.contract.js';
+import { imageContract } from './meta-store-images.contract.js';
 import { manifestContract } from './meta-store-manifests.contract.js';
 
 /** Registers the MetaStore contract tests for one implementation. */
@@ -137,6 +139,8 @@ export function metaStoreContract(name: string, open: () => Promise<MetaStore>):
     });
 
     manifestContract(() => store);
+    ecrRepositoryContract(() => store);
+    imageContract(() => store);
 
     describe('upload sessions', () => {
       it('createUpload throws RepositoryNotFound for an unknown repository', async () => {

@@ -12,7 +12,7 @@ export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+
 /** An app on the in-memory backends, closed after the test file. */
 export async function memoryApp(overrides: Record<string, unknown> = {}): Promise<App> {
   const config = validateConfig({ storage: { meta: 'memory', blob: 'memory' }, log: { level: 'silent' }, ...overrides });
-  const app = await createApp(config, { logger: pino({ level: 'silent' }) });
+  const app = await createApp(config, { logger: pino({ level: 'silent' }), openRegistry: true });
   after(() => app.close());
   return app;
 }

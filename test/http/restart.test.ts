@@ -13,7 +13,7 @@ describe('embedded backends across a restart', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-restart-'));
   after(() => rm(dir, { recursive: true, force: true }));
   const config = validateConfig({ dataDir: dir, log: { level: 'silent' } });
-  const open = () => createApp(config, { logger: pino({ level: 'silent' }) });
+  const open = () => createApp(config, { logger: pino({ level: 'silent' }), openRegistry: true });
 
   it('an upload session started before a restart is resumed and completed after it', async () => {
     const data = randomBytes(300_000);

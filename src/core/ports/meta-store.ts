@@ -16,8 +16,24 @@ import type { Digest } from '../digest.js';
  * promise resolves, and not at all if it rejects. Names passed in are already validated.
  */
 export interface MetaStore {
-  /** Creates a repository; idempotent. Resolves with whether it was created by this call. */
-  createRepository(name: string, signal: AbortSignal): Promise<{ repository: Repository; created: boolean }>;
+  /**
+   * Creates a repository; idempotent (an existing one is returned unchanged, with `created: false`).
+   * `init` gives the owner account (default: the store's default account, `DEFAULT_ACCOUNT_ID`) and
+   * ECR settings (defaults: {@link DEFAULT_REPOSITORY_SETTINGS}).
+   */
+  createRepository(name: string, signal: AbortSignal, init?: RepositoryInit): Promise<{ repository: Repository; created: boolean }>;
+
+  /** Applies a partial settings change and resolves with the result. Throws `RepositoryNotFound`. */
+  updateRepository(name: string, patch: Partial<RepositorySettings>, signal: AbortSignal): Promise<Repository>;
+
+  /** Repositories with their settings in byte order of name, after `last`, at most `limit`. */
+  listRepositoryDetails(page: PageRequest, signal: AbortSignal): Promise<Repository[]>;
+
+  /** The repository policy text, or `undefined`. Throws `RepositoryNotFound`. */
+  getRepositoryPolicy(name: string, signal: AbortSignal): Promise<string | undefined>;
+
+  /** Sets (text) or removes (`undefined`) the repository policy. Throws `RepositoryNotFound`. */
+  setRepositoryPolicy(name: string, policy: string | undefined, signal: AbortSignal): Promise<void>;
 
   /** The repository, or `undefined`. */
   getRepository(name: string, signal: AbortSignal): Promise<Repository | undefined>;
@@ -27,9 +43,10 @@ export interface MetaStore {
 
   /**
    * Deletes a repository with everything in it (manifests, tags, blob links, upload sessions).
-   * Resolves with `false` when it did not exist. Blob bytes are left to garbage collection.
+   * Resolves with `false` when it did not exist. With `onlyIfEmpty`, throws `RepositoryNotEmpty`
+   * (nothing deleted) while it holds any manifest. Blob bytes are left to garbage collection.
    */
-  deleteRepository(name: string, signal: AbortSignal): Promise<boolean>;
+  deleteRepository(name: string, signal: AbortSignal, opts?: { onlyIfEmpty?: boolean }): Promise<boolean>;
 
   /**
    * Records that `repository` holds blob `digest` of `size` bytes; idempotent.
@@ -99,6 +116,33 @@ export interface MetaStore {
    */
   listReferrers(repository: string, subject: Digest, artifactType: string | undefined, signal: AbortSignal): Promise<Referrer[]>;
 
+  /**
+   * Image ids of a repository: one entry per (manifest, tag) pair, plus one entry without a tag for
+   * each untagged manifest; ordered by digest then tag; `filter` keeps tagged or untagged only.
+   * `after` is the opaque cursor of the last entry of the previous page.
+   */
+  listImageIds(repository: string, query: { filter?: 'TAGGED' | 'UNTAGGED' | 'ANY'; after?: string; limit: number }, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }>;
+
+  /**
+   * Details of the repository's manifests, ordered by digest after the `after` cursor; or of
+   * exactly the digests in `digests` (unknown ones omitted). `filter` applies to tags as above.
+   */
+  describeImages(repository: string, query: { digests?: Digest[]; filter?: 'TAGGED' | 'UNTAGGED' | 'ANY'; after?: string; limit: number }, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }>;
+
+  /** Records a pull of a manifest (best effort; implementations may coalesce writes). */
+  recordPull(repository: string, digest: Digest, at: Date, signal: AbortSignal): Promise<void>;
+
+  /** The account's registry policy text, or `undefined`. */
+  getRegistryPolicy(accountId: string, signal: AbortSignal): Promise<string | undefined>;
+
+  /** Sets (text) or removes (`undefined`) the account's registry policy. */
+  setRegistryPolicy(accountId: string, policy: string | undefined, signal: AbortSignal): Promise<void>;
+
+  /** An ECR account setting (e.g. `BASIC_SCAN_TYPE_VERSION`), or `undefined` when never set. */
+  getAccountSetting(accountId: string, name: string, signal: AbortSignal): Promise<string | undefined>;
+
+  putAccountSetting(accountId: string, name: string, value: string, signal: AbortSignal): Promise<void>;
+
   /** Every (repository, manifest, blob) reference, for fsck and garbage collection. */
   listBlobReferences(signal: AbortSignal): AsyncIterable<{ repository: string; manifest: Digest; blob: Digest }>;
 
@@ -109,9 +153,58 @@ export interface MetaStore {
   close(): Promise<void>;
 }
 
+/** The account that owns repositories created without an explicit one. */
+export const DEFAULT_ACCOUNT_ID = '000000000000';
+
 export interface Repository {
   name: string;
   createdAt: Date;
+  /** The owning account (ECR `registryId`). */
+  accountId: string;
+  settings: RepositorySettings;
+}
+
+export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
+
+/** ECR repository settings, stored as given and returned by DescribeRepositories. */
+export interface RepositorySettings {
+  imageTagMutability: TagMutability;
+  imageTagMutabilityExclusionFilters: { filterType: 'WILDCARD'; filter: string }[];
+  scanOnPush: boolean;
+  encryption: { encryptionType: 'AES256' | 'KMS' | 'KMS_DSSE'; kmsKey?: string };
+  tags: { Key: string; Value: string }[];
+}
+
+export const DEFAULT_REPOSITORY_SETTINGS: RepositorySettings = Object.freeze({
+  imageTagMutability: 'MUTABLE',
+  imageTagMutabilityExclusionFilters: [],
+  scanOnPush: false,
+  encryption: { encryptionType: 'AES256' },
+  tags: [],
+}) as RepositorySettings;
+
+export interface RepositoryInit {
+  accountId?: string;
+  settings?: Partial<RepositorySettings>;
+}
+
+export interface ImageId {
+  digest: Digest;
+  tag?: string;
+}
+
+export interface ImageDetail {
+  digest: Digest;
+  /** Tags pointing at it, in byte order. */
+  tags: string[];
+  mediaType: string;
+  artifactType?: string;
+  /** Size of the manifest body. */
+  manifestSize: number;
+  /** Sum of the sizes of the blobs (config and layers) or child manifests it references. */
+  imageSize: number;
+  pushedAt: Date;
+  lastPulledAt?: Date;
 }
 
 export interface PageRequest {
@@ -132,6 +225,8 @@ export interface PutManifestInput {
   digest: Digest;
   mediaType: string;
   body: Uint8Array;
+  /** Sum of referenced descriptor sizes, reported as ECR's `imageSizeInBytes`. */
+  imageSize: number;
   artifactType?: string;
   subject?: Digest;
   annotations?: Record<string, string>;

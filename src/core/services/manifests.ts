@@ -3,6 +3,7 @@ import { fail } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { parseManifest } from '../manifest.js';
 import { validateTag } from '../names.js';
+import { assertTagMutable } from '../tag-mutability.js';
 import type { ManifestRecord, MetaStore, PageRequest, Referrer } from '../ports/meta-store.js';
 import type { RepositoryService } from './repositories.js';
 
@@ -37,25 +38,32 @@ export class ManifestService {
    * `PayloadTooLarge`, `DigestMismatch` (digest reference ≠ content), `ManifestBlobUnknown`,
    * `RepositoryNotFound` (unless `createRepository`).
    */
-  async put(repository: string, referenceText: string, body: Uint8Array, contentType: string | undefined, createRepository: boolean, signal: AbortSignal): Promise<PutManifestResult> {
-    const reference = parseReference(referenceText);
-    const parsed = parseManifest(body, contentType, reference.kind === 'digest' ? parseDigest(reference.digest).algorithm : 'sha256');
-    if (reference.kind === 'digest' && reference.digest !== parsed.digest) {
-      throw fail('DigestMismatch', 'manifest digest does not match the reference', { digest: reference.digest, actual: parsed.digest });
+  async put(repository: string, referenceText: string, body: Uint8Array, contentType: string | undefined, createRepository: boolean, signal: AbortSignal, expectedDigest?: string): Promise<PutManifestResult> {
+    // ECR's PutImage may give neither tag nor digest: the manifest is then stored untagged.
+    const reference: Reference = referenceText ? parseReference(referenceText) : { kind: 'digest', digest: '' as Digest };
+    const referenced = reference.kind === 'digest' && reference.digest ? reference.digest : expectedDigest;
+    const algorithm = referenced ? parseDigest(referenced).algorithm : 'sha256';
+    const parsed = parseManifest(body, contentType, algorithm);
+    if (reference.kind === 'digest' && !reference.digest) reference.digest = parsed.digest;
+    if ((expectedDigest && expectedDigest !== parsed.digest) || (reference.kind === 'digest' && reference.digest !== parsed.digest)) {
+      throw fail('DigestMismatch', 'manifest digest does not match the reference', { digest: referenced, actual: parsed.digest });
     }
     if (parsed.subject && !isDigest(parsed.subject.digest)) throw fail('ManifestInvalid', 'subject digest is invalid');
-    await this.repos.forPush(repository, createRepository, signal);
-    const guard = this.tagGuard;
+    const repo = await this.repos.forPush(repository, createRepository, signal);
+    const guard: TagGuard = (r, t, from, to) => {
+      assertTagMutable(r, repo.settings, t);
+      this.tagGuard?.(r, t, from, to);
+    };
     const tag = reference.kind === 'tag' ? reference.tag : undefined;
     const subject = parsed.subject?.digest as Digest | undefined;
     const { created } = await this.meta.putManifest({
-      repository, digest: parsed.digest, mediaType: parsed.mediaType, body,
+      repository, digest: parsed.digest, mediaType: parsed.mediaType, body, imageSize: parsed.imageSize,
       blobs: parsed.blobs, manifests: parsed.manifests,
       ...(parsed.artifactType ? { artifactType: parsed.artifactType } : {}),
       ...(subject ? { subject } : {}),
       ...(parsed.annotations ? { annotations: parsed.annotations } : {}),
       ...(tag ? { tag } : {}),
-      ...(guard ? { beforeTagMove: (t: string, from: Digest, to: Digest) => guard(repository, t, from, to) } : {}),
+      beforeTagMove: (t: string, from: Digest, to: Digest) => guard(repository, t, from, to),
     }, signal);
     this.events.emit({
       type: 'manifest.pushed', repository, digest: parsed.digest, mediaType: parsed.mediaType,

@@ -8,6 +8,7 @@ export class RepositoryService {
   constructor(
     private readonly meta: MetaStore,
     private readonly events: EventBus,
+    private readonly defaultAccountId: string,
   ) {}
 
   /** The repository, or throws `RepositoryNotFound`. */
@@ -24,7 +25,7 @@ export class RepositoryService {
     if (!create) return this.require(name, signal);
     const existing = await this.meta.getRepository(name, signal);
     if (existing) return existing;
-    const { repository, created } = await this.meta.createRepository(name, signal);
+    const { repository, created } = await this.meta.createRepository(name, signal, { accountId: this.defaultAccountId });
     if (created) this.events.emit({ type: 'repository.created', repository: name, at: repository.createdAt });
     return repository;
   }

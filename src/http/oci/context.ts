@@ -12,6 +12,8 @@ export interface OciDeps {
   manifests: ManifestService;
   access: AccessControl;
   limits: { maxPageSize: number };
+  /** Verifies presigned download URLs (ECR GetDownloadUrlForLayer); absent: none are accepted. */
+  presignedUrls?: { verify(path: string, query: Record<string, string | undefined>, now: Date): boolean };
 }
 
 /** What a `/v2` handler gets: the matched path parts, the caller, and a signal that fires if the client goes away. */

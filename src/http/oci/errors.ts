@@ -5,7 +5,9 @@ import { type ErrorCode, isBerthError } from '../../core/errors.js';
 type OciCode =
   | 'BLOB_UNKNOWN' | 'BLOB_UPLOAD_INVALID' | 'BLOB_UPLOAD_UNKNOWN' | 'DIGEST_INVALID' | 'MANIFEST_BLOB_UNKNOWN'
   | 'MANIFEST_INVALID' | 'MANIFEST_UNKNOWN' | 'NAME_INVALID' | 'NAME_UNKNOWN' | 'SIZE_INVALID' | 'UNAUTHORIZED'
-  | 'DENIED' | 'UNSUPPORTED' | 'TOOMANYREQUESTS' | 'UNAVAILABLE' | 'UNKNOWN';
+  | 'DENIED' | 'UNSUPPORTED' | 'TOOMANYREQUESTS' | 'UNAVAILABLE' | 'UNKNOWN'
+  // Not in the OCI table, but what Distribution and ECR answer for a refused tag; docker prints "tag invalid: <message>".
+  | 'TAG_INVALID';
 
 /** The one exhaustive map from domain code to OCI wire shape: a new domain code must be added here to compile. */
 export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = {
@@ -32,6 +34,36 @@ export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = 
   AccessDenied: { status: 403, code: 'DENIED' },
   TooManyRequests: { status: 429, code: 'TOOMANYREQUESTS' },
   Unavailable: { status: 503, code: 'UNAVAILABLE' },
+  RepositoryAlreadyExists: { status: 409, code: 'DENIED' },
+  RepositoryNotEmpty: { status: 409, code: 'DENIED' },
+  RepositoryPolicyNotFound: { status: 404, code: 'NAME_UNKNOWN' },
+  RegistryPolicyNotFound: { status: 404, code: 'NAME_UNKNOWN' },
+  ImageNotFound: { status: 404, code: 'MANIFEST_UNKNOWN' },
+  ImageTagAlreadyExists: { status: 400, code: 'TAG_INVALID' },
+  ImageAlreadyExists: { status: 400, code: 'MANIFEST_INVALID' },
+  ImageDigestMismatch: { status: 400, code: 'DIGEST_INVALID' },
+  LayersNotFound: { status: 404, code: 'BLOB_UNKNOWN' },
+  LayerAlreadyExists: { status: 409, code: 'DENIED' },
+  LayerPartTooSmall: { status: 400, code: 'SIZE_INVALID' },
+  InvalidLayerPart: { status: 416, code: 'BLOB_UPLOAD_INVALID' },
+  EmptyUpload: { status: 400, code: 'BLOB_UPLOAD_INVALID' },
+  InvalidLayer: { status: 400, code: 'BLOB_UPLOAD_INVALID' },
+  TooManyTags: { status: 400, code: 'UNSUPPORTED' },
+  InvalidTagParameter: { status: 400, code: 'UNSUPPORTED' },
+  ValidationError: { status: 400, code: 'UNSUPPORTED' },
+  MalformedPolicyDocument: { status: 400, code: 'UNSUPPORTED' },
+  EntityAlreadyExists: { status: 409, code: 'DENIED' },
+  NoSuchEntity: { status: 404, code: 'NAME_UNKNOWN' },
+  DeleteConflict: { status: 409, code: 'DENIED' },
+  LimitExceeded: { status: 400, code: 'DENIED' },
+  NotImplemented: { status: 405, code: 'UNSUPPORTED' },
+  InvalidSignature: { status: 401, code: 'UNAUTHORIZED' },
+  UnknownAccessKey: { status: 401, code: 'UNAUTHORIZED' },
+  IncompleteSignature: { status: 401, code: 'UNAUTHORIZED' },
+  MissingAuthentication: { status: 401, code: 'UNAUTHORIZED' },
+  RequestExpired: { status: 401, code: 'UNAUTHORIZED' },
+  ExpiredToken: { status: 401, code: 'UNAUTHORIZED' },
+  InvalidSecurityToken: { status: 401, code: 'UNAUTHORIZED' },
   Internal: { status: 500, code: 'UNKNOWN' },
 };
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ANONYMOUS } from '../../core/access.js';
 import { fail } from '../../core/errors.js';
 import type { OciContext, OciDeps, OciRoute } from './context.js';
 import { readCredentials } from './credentials.js';
@@ -73,10 +74,18 @@ export async function ociPlugin(app: FastifyInstance, deps: OciDeps): Promise<vo
     });
     const signal = controller.signal;
     const requestContext = { sourceIp: req.ip, secureTransport: req.protocol === 'https' };
+    // A presigned download URL stands in for credentials, for a GET of that one blob only.
+    const query = req.query as Record<string, string | undefined>;
+    if (route.label === 'blobs' && req.method === 'GET' && query['X-Berth-Signature']) {
+      if (!deps.presignedUrls?.verify(path, query, new Date())) throw fail('AccessDenied', 'the download URL is invalid or has expired');
+      await route.handle({ req, reply, deps, name, params, principal: ANONYMOUS, signal, authorize: async () => {} });
+      return;
+    }
     const principal = await deps.access.authenticate(readCredentials(req), signal);
     const authorize = (action: Parameters<OciContext['authorize']>[0], repository: string | undefined) =>
       deps.access.authorize({ principal, action, ...(repository !== undefined ? { repository } : {}), context: requestContext }, signal);
     if (route.action) await authorize(route.action, name || undefined);
+    else deps.access.assertAuthenticated(principal);
     await route.handle({ req, reply, deps, name, params, principal, signal, authorize });
   };
 

@@ -1,28 +1,15 @@
 import type { Digest } from '../../../core/digest.js';
 import { fail } from '../../../core/errors.js';
-import type {
-  ManifestRecord, MetaStore, PageRequest, PutManifestInput, Referrer, Repository, UploadSession,
+import {
+  DEFAULT_ACCOUNT_ID, DEFAULT_REPOSITORY_SETTINGS,
+  type ImageDetail, type ImageId, type ManifestRecord, type MetaStore, type PageRequest, type PutManifestInput,
+  type Referrer, type Repository, type RepositoryInit, type RepositorySettings, type UploadSession,
 } from '../../../core/ports/meta-store.js';
+import { describeImages, listImageIds, recordPull, type TagFilter } from './images.js';
+import { copyManifest, toRecord, toRepository, toUpload, type StoredUpload } from './records.js';
+import { compareBytes, mergeSettings, paginate, type RepoState } from './state.js';
 
-interface StoredManifest {
-  record: ManifestRecord;
-  blobs: ReadonlySet<Digest>;
-  children: ReadonlySet<Digest>;
-}
-
-interface RepoState {
-  createdAt: number;
-  blobs: Map<Digest, number>;
-  manifests: Map<Digest, StoredManifest>;
-  tags: Map<string, Digest>;
-}
-
-interface StoredUpload {
-  repository: string;
-  size: number;
-  startedAt: number;
-  updatedAt: number;
-}
+export { compareBytes } from './state.js';
 
 /**
  * {@link MetaStore} in process memory, for tests and throwaway runs. Every method does its work
@@ -32,22 +19,52 @@ export class MemoryMetaStore implements MetaStore {
   readonly #repos = new Map<string, RepoState>();
   /** Upload ids are unique across repositories, as in the SQL stores. */
   readonly #uploads = new Map<string, StoredUpload>();
+  readonly #registryPolicies = new Map<string, string>();
+  /** Keyed by account id, then setting name. */
+  readonly #accountSettings = new Map<string, Map<string, string>>();
 
-  async createRepository(name: string, signal: AbortSignal): Promise<{ repository: Repository; created: boolean }> {
+  async createRepository(name: string, signal: AbortSignal, init?: RepositoryInit): Promise<{ repository: Repository; created: boolean }> {
     signal.throwIfAborted();
     let repo = this.#repos.get(name);
     const created = repo === undefined;
     if (!repo) {
-      repo = { createdAt: Date.now(), blobs: new Map(), manifests: new Map(), tags: new Map() };
+      repo = {
+        createdAt: Date.now(),
+        accountId: init?.accountId ?? DEFAULT_ACCOUNT_ID,
+        settings: mergeSettings(DEFAULT_REPOSITORY_SETTINGS, init?.settings),
+        blobs: new Map(), manifests: new Map(), tags: new Map(),
+      };
       this.#repos.set(name, repo);
     }
-    return { repository: { name, createdAt: new Date(repo.createdAt) }, created };
+    return { repository: toRepository(name, repo), created };
+  }
+
+  async updateRepository(name: string, patch: Partial<RepositorySettings>, signal: AbortSignal): Promise<Repository> {
+    signal.throwIfAborted();
+    const repo = this.#require(name);
+    repo.settings = mergeSettings(repo.settings, patch);
+    return toRepository(name, repo);
+  }
+
+  async listRepositoryDetails(page: PageRequest, signal: AbortSignal): Promise<Repository[]> {
+    signal.throwIfAborted();
+    return paginate(this.#repos.keys(), page).map((name) => toRepository(name, this.#repos.get(name)!));
+  }
+
+  async getRepositoryPolicy(name: string, signal: AbortSignal): Promise<string | undefined> {
+    signal.throwIfAborted();
+    return this.#require(name).policy;
+  }
+
+  async setRepositoryPolicy(name: string, policy: string | undefined, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    this.#require(name).policy = policy;
   }
 
   async getRepository(name: string, signal: AbortSignal): Promise<Repository | undefined> {
     signal.throwIfAborted();
     const repo = this.#repos.get(name);
-    return repo && { name, createdAt: new Date(repo.createdAt) };
+    return repo && toRepository(name, repo);
   }
 
   async listRepositories(page: PageRequest, signal: AbortSignal): Promise<string[]> {
@@ -55,8 +72,11 @@ export class MemoryMetaStore implements MetaStore {
     return paginate(this.#repos.keys(), page);
   }
 
-  async deleteRepository(name: string, signal: AbortSignal): Promise<boolean> {
+  async deleteRepository(name: string, signal: AbortSignal, opts?: { onlyIfEmpty?: boolean }): Promise<boolean> {
     signal.throwIfAborted();
+    if (opts?.onlyIfEmpty && (this.#repos.get(name)?.manifests.size ?? 0) > 0) {
+      throw fail('RepositoryNotEmpty', 'repository still contains images', { repository: name });
+    }
     if (!this.#repos.delete(name)) return false;
     for (const [id, u] of this.#uploads) if (u.repository === name) this.#uploads.delete(id);
     return true;
@@ -146,7 +166,7 @@ export class MemoryMetaStore implements MetaStore {
 
     const created = !repo.manifests.has(input.digest);
     if (created) {
-      repo.manifests.set(input.digest, { record: copyManifest(toRecord(input)), blobs, children });
+      repo.manifests.set(input.digest, { record: copyManifest(toRecord(input)), blobs, children, imageSize: input.imageSize });
     }
     if (tag !== undefined) repo.tags.set(tag, input.digest);
     return previous !== undefined ? { created, previous } : { created };
@@ -201,6 +221,44 @@ export class MemoryMetaStore implements MetaStore {
     return out.sort((a, b) => compareBytes(a.digest, b.digest));
   }
 
+  async listImageIds(repository: string, query: { filter?: TagFilter; after?: string; limit: number }, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }> {
+    signal.throwIfAborted();
+    return listImageIds(this.#require(repository), query);
+  }
+
+  async describeImages(repository: string, query: { digests?: Digest[]; filter?: TagFilter; after?: string; limit: number }, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }> {
+    signal.throwIfAborted();
+    return describeImages(this.#require(repository), query);
+  }
+
+  async recordPull(repository: string, digest: Digest, at: Date, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    recordPull(this.#repos.get(repository)?.manifests.get(digest), at);
+  }
+
+  async getRegistryPolicy(accountId: string, signal: AbortSignal): Promise<string | undefined> {
+    signal.throwIfAborted();
+    return this.#registryPolicies.get(accountId);
+  }
+
+  async setRegistryPolicy(accountId: string, policy: string | undefined, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (policy === undefined) this.#registryPolicies.delete(accountId);
+    else this.#registryPolicies.set(accountId, policy);
+  }
+
+  async getAccountSetting(accountId: string, name: string, signal: AbortSignal): Promise<string | undefined> {
+    signal.throwIfAborted();
+    return this.#accountSettings.get(accountId)?.get(name);
+  }
+
+  async putAccountSetting(accountId: string, name: string, value: string, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    let settings = this.#accountSettings.get(accountId);
+    if (!settings) this.#accountSettings.set(accountId, settings = new Map());
+    settings.set(name, value);
+  }
+
   async *listBlobReferences(signal: AbortSignal): AsyncIterable<{ repository: string; manifest: Digest; blob: Digest }> {
     signal.throwIfAborted();
     const refs: { repository: string; manifest: Digest; blob: Digest }[] = [];
@@ -232,56 +290,4 @@ export class MemoryMetaStore implements MetaStore {
     const u = this.#uploads.get(id);
     return u?.repository === repository ? u : undefined;
   }
-}
-
-function toRecord(input: PutManifestInput): ManifestRecord {
-  const m: ManifestRecord = {
-    repository: input.repository,
-    digest: input.digest,
-    mediaType: input.mediaType,
-    size: input.body.byteLength,
-    body: input.body,
-    pushedAt: new Date(),
-  };
-  if (input.artifactType !== undefined) m.artifactType = input.artifactType;
-  if (input.subject !== undefined) m.subject = input.subject;
-  if (input.annotations !== undefined) m.annotations = input.annotations;
-  return m;
-}
-
-function copyManifest(m: ManifestRecord): ManifestRecord {
-  const copy: ManifestRecord = { ...m, body: m.body.slice(), pushedAt: new Date(m.pushedAt.getTime()) };
-  if (m.annotations !== undefined) copy.annotations = { ...m.annotations };
-  return copy;
-}
-
-function toUpload(id: string, u: StoredUpload): UploadSession {
-  return { id, repository: u.repository, size: u.size, startedAt: new Date(u.startedAt), updatedAt: new Date(u.updatedAt) };
-}
-
-function paginate(names: Iterable<string>, page: PageRequest): string[] {
-  const limit = Math.max(0, Math.floor(page.limit));
-  const last = page.last;
-  return [...names]
-    .filter((n) => last === undefined || compareBytes(n, last) > 0)
-    .sort(compareBytes)
-    .slice(0, limit);
-}
-
-/**
- * Orders strings by their UTF-8 bytes, as the SQL stores do. UTF-8 byte order is code point order;
- * UTF-16 code units disagree with it only where a surrogate (a code point above U+FFFF) meets a
- * unit in U+E000..U+FFFF, so that one case is corrected.
- */
-export function compareBytes(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    const xs = x >= 0xd800 && x <= 0xdfff;
-    const ys = y >= 0xd800 && y <= 0xdfff;
-    return xs !== ys ? (xs ? 1 : -1) : x - y;
-  }
-  return a.length - b.length;
 }

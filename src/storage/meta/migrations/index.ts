@@ -1,6 +1,8 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { SchemaTypes } from './dialect.js';
 import { initialSchema } from './0001-initial.js';
+import { ecrSchema } from './0002-ecr.js';
+import { identitySchema } from './0003-identity.js';
 
 export { SQLITE_TYPES, POSTGRES_TYPES, type SchemaTypes } from './dialect.js';
 export type { MetaSchema } from './schema.js';
@@ -13,6 +15,8 @@ export type { MetaSchema } from './schema.js';
 export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
   return {
     '0001-initial': initialSchema(types),
+    '0002-ecr': ecrSchema(types),
+    '0003-identity': identitySchema(types),
   };
 }
 

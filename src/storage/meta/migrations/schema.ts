@@ -13,12 +13,19 @@ export interface MetaSchema {
   manifest_blobs: ManifestBlobsTable;
   manifest_children: ManifestChildrenTable;
   tags: TagsTable;
+  registry_policies: RegistryPoliciesTable;
+  account_settings: AccountSettingsTable;
 }
 
 export interface RepositoriesTable {
   id: Generated<number>;
   name: string;
   created_at: number;
+  account_id: string;
+  /** JSON of the repository's settings (ECR `RepositorySettings`). */
+  settings: string;
+  /** Repository policy text, or null when it has none. */
+  policy: string | null;
 }
 
 export interface RepositoryBlobsTable {
@@ -47,6 +54,9 @@ export interface ManifestsTable {
   /** JSON object of string → string, or null when the manifest has none. */
   annotations: string | null;
   pushed_at: number;
+  /** Sum of referenced descriptor sizes (0 for manifests pushed before it was recorded). */
+  image_size: number;
+  last_pulled_at: number | null;
 }
 
 export interface ManifestBlobsTable {
@@ -66,4 +76,109 @@ export interface TagsTable {
   name: string;
   digest: string;
   updated_at: number;
+}
+
+export interface RegistryPoliciesTable {
+  account_id: string;
+  policy: string;
+}
+
+export interface AccountSettingsTable {
+  account_id: string;
+  name: string;
+  value: string;
+}
+
+/** The kysely database type of the identity tables (migration 0003-identity), on the same database. */
+export interface IdentitySchema {
+  accounts: AccountsTable;
+  iam_users: IamUsersTable;
+  iam_groups: IamGroupsTable;
+  group_members: GroupMembersTable;
+  access_keys: AccessKeysTable;
+  inline_policies: InlinePoliciesTable;
+  managed_policies: ManagedPoliciesTable;
+  policy_versions: PolicyVersionsTable;
+  policy_attachments: PolicyAttachmentsTable;
+}
+
+export interface AccountsTable {
+  id: string;
+  created_at: number;
+}
+
+export interface IamUsersTable {
+  account_id: string;
+  user_name: string;
+  user_name_lower: string;
+  user_id: string;
+  path: string;
+  created_at: number;
+  /** JSON array of `{Key, Value}`. */
+  tags: string;
+}
+
+export interface IamGroupsTable {
+  account_id: string;
+  group_name: string;
+  group_name_lower: string;
+  group_id: string;
+  path: string;
+  created_at: number;
+}
+
+export interface GroupMembersTable {
+  account_id: string;
+  group_name_lower: string;
+  user_name_lower: string;
+}
+
+export interface AccessKeysTable {
+  access_key_id: string;
+  account_id: string;
+  /** The user's name as created; null for the account root's key. */
+  user_name: string | null;
+  status: string;
+  secret_ciphertext: Uint8Array;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface InlinePoliciesTable {
+  account_id: string;
+  /** 'user' | 'group'. */
+  owner_kind: string;
+  owner_name_lower: string;
+  policy_name: string;
+  document: string;
+}
+
+export interface ManagedPoliciesTable {
+  account_id: string;
+  arn: string;
+  policy_name: string;
+  policy_name_lower: string;
+  policy_id: string;
+  path: string;
+  description: string | null;
+  default_version_id: string;
+  attachment_count: number;
+  /** Highest version number ever issued (`v<n>`), so numbers are never reused. */
+  version_counter: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PolicyVersionsTable {
+  arn: string;
+  version_id: string;
+  document: string;
+  created_at: number;
+}
+
+export interface PolicyAttachmentsTable {
+  account_id: string;
+  owner_kind: string;
+  owner_name_lower: string;
+  policy_arn: string;
 }

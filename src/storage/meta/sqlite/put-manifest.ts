@@ -41,6 +41,7 @@ export function putManifest(
       subject: input.subject ?? null,
       annotations: annotationsJson(input.annotations),
       pushed_at: Date.now(),
+      image_size: input.imageSize,
     }));
     for (const blob of blobs) {
       sql.run(db.insertInto('manifest_blobs')

@@ -1,5 +1,8 @@
 import type { Digest } from '../../../core/digest.js';
-import type { ManifestRecord, Referrer, UploadSession } from '../../../core/ports/meta-store.js';
+import {
+  DEFAULT_REPOSITORY_SETTINGS,
+  type ManifestRecord, type Referrer, type Repository, type RepositorySettings, type UploadSession,
+} from '../../../core/ports/meta-store.js';
 
 /** The manifest columns every read selects. */
 export interface ManifestRow {
@@ -12,6 +15,16 @@ export interface ManifestRow {
   annotations: string | null;
   pushed_at: number;
 }
+
+/** The repository columns every read selects. */
+export interface RepositoryRow {
+  name: string;
+  created_at: number;
+  account_id: string;
+  settings: string;
+}
+
+export const REPOSITORY_COLUMNS = ['name', 'created_at', 'account_id', 'settings'] as const;
 
 export interface UploadRow {
   id: string;
@@ -67,4 +80,26 @@ export function annotationsJson(annotations: Record<string, string> | undefined)
 /** The body as a Buffer view for binding (no copy). */
 export function bytesParam(body: Uint8Array): Buffer {
   return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/**
+ * A repository from its row. Settings stored before a field existed get that field's current
+ * default; the result shares nothing with the defaults or with other results.
+ */
+export function toRepository(row: RepositoryRow): Repository {
+  return {
+    name: row.name,
+    createdAt: new Date(row.created_at),
+    accountId: row.account_id,
+    settings: mergeSettings(DEFAULT_REPOSITORY_SETTINGS, JSON.parse(row.settings) as Partial<RepositorySettings>),
+  };
+}
+
+/**
+ * `patch` applied over `base` (a deep copy); keys of `patch` whose value is `undefined` are
+ * ignored, so an absent request field never erases a setting.
+ */
+export function mergeSettings(base: RepositorySettings, patch: Partial<RepositorySettings> | undefined): RepositorySettings {
+  const defined = Object.fromEntries(Object.entries(patch ?? {}).filter(([, v]) => v !== undefined));
+  return structuredClone({ ...base, ...defined });
 }

@@ -3,15 +3,18 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Digest } from '../../../core/digest.js';
 import { fail } from '../../../core/errors.js';
 import type {
-  ManifestRecord, MetaStore, PageRequest, PutManifestInput, Referrer, Repository, UploadSession,
+  ImageDetail, ImageId, ManifestRecord, MetaStore, PageRequest, PutManifestInput, Referrer, Repository, RepositoryInit,
+  RepositorySettings, UploadSession,
 } from '../../../core/ports/meta-store.js';
 import { migrateMetaStore, SQLITE_TYPES, type MetaSchema } from '../migrations/index.js';
 import { Statements } from './statements.js';
 import { putManifest } from './put-manifest.js';
-import { toManifest, toReferrer, toUpload, type ManifestRow } from './rows.js';
-
-/** Rows per page when streaming whole tables, so no read holds the connection for long. */
-const PAGE = 500;
+import { describeImages, listImageIds, recordPull, type TagFilter } from './images.js';
+import * as registry from './registry-settings.js';
+import * as repos from './repositories.js';
+import { REPOSITORY_COLUMNS, toManifest, toReferrer, toRepository, type ManifestRow, type RepositoryRow } from './rows.js';
+import { listBlobReferences, listLinkedBlobs } from './scans.js';
+import * as uploads from './uploads.js';
 
 /**
  * Opens (creating if needed) the SQLite metadata store at `path` (`':memory:'` for a throwaway one)
@@ -50,6 +53,8 @@ export class SqliteMetaStore implements MetaStore {
   readonly #getManifest;
   readonly #resolveTag;
   readonly #repositoryId;
+  readonly #getRepository;
+  readonly #lastPull;
 
   /** Use {@link openSqliteMetaStore}, which migrates first. */
   constructor(private readonly db: Kysely<MetaSchema>, private readonly sql: Statements) {
@@ -59,25 +64,45 @@ export class SqliteMetaStore implements MetaStore {
       db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
         .select(['m.digest', 'm.media_type', 'm.size', 'm.body', 'm.artifact_type', 'm.subject', 'm.annotations', 'm.pushed_at'])
         .where('r.name', '=', p('repository')).where('m.digest', '=', p('digest')));
+    this.#getRepository = sql.template<RepositoryRow, 'name'>((p) =>
+      db.selectFrom('repositories').select(REPOSITORY_COLUMNS).where('name', '=', p('name')));
+    this.#lastPull = sql.template<{ repository_id: number; last_pulled_at: number | null }, 'repository' | 'digest'>((p) =>
+      db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
+        .select(['m.repository_id', 'm.last_pulled_at']).where('r.name', '=', p('repository')).where('m.digest', '=', p('digest')));
     this.#resolveTag = sql.template<{ digest: string }, 'repository' | 'tag'>((p) =>
       db.selectFrom('tags as t').innerJoin('repositories as r', 'r.id', 't.repository_id')
         .select('t.digest').where('r.name', '=', p('repository')).where('t.name', '=', p('tag')));
   }
 
-  async createRepository(name: string, signal: AbortSignal): Promise<{ repository: Repository; created: boolean }> {
+  async createRepository(name: string, signal: AbortSignal, init?: RepositoryInit): Promise<{ repository: Repository; created: boolean }> {
     signal.throwIfAborted();
-    return this.sql.write(() => {
-      const changes = this.sql.run(this.db.insertInto('repositories').values({ name, created_at: Date.now() })
-        .onConflict((oc) => oc.column('name').doNothing()));
-      const row = this.sql.get(this.db.selectFrom('repositories').select('created_at').where('name', '=', name));
-      return { repository: { name, createdAt: new Date(row!.created_at) }, created: changes > 0 };
-    });
+    return repos.createRepository(this.db, this.sql, name, init);
+  }
+
+  async updateRepository(name: string, patch: Partial<RepositorySettings>, signal: AbortSignal): Promise<Repository> {
+    signal.throwIfAborted();
+    return repos.updateRepository(this.db, this.sql, name, patch);
+  }
+
+  async listRepositoryDetails(page: PageRequest, signal: AbortSignal): Promise<Repository[]> {
+    signal.throwIfAborted();
+    return repos.listRepositoryDetails(this.db, this.sql, page);
+  }
+
+  async getRepositoryPolicy(name: string, signal: AbortSignal): Promise<string | undefined> {
+    signal.throwIfAborted();
+    return repos.getRepositoryPolicy(this.db, this.sql, name);
+  }
+
+  async setRepositoryPolicy(name: string, policy: string | undefined, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    repos.setRepositoryPolicy(this.db, this.sql, name, policy);
   }
 
   async getRepository(name: string, signal: AbortSignal): Promise<Repository | undefined> {
     signal.throwIfAborted();
-    const row = this.sql.get(this.db.selectFrom('repositories').select('created_at').where('name', '=', name));
-    return row && { name, createdAt: new Date(row.created_at) };
+    const row = this.#getRepository({ name });
+    return row && toRepository(row);
   }
 
   async listRepositories(page: PageRequest, signal: AbortSignal): Promise<string[]> {
@@ -87,10 +112,9 @@ export class SqliteMetaStore implements MetaStore {
     return this.sql.all(q).map((r) => r.name);
   }
 
-  async deleteRepository(name: string, signal: AbortSignal): Promise<boolean> {
+  async deleteRepository(name: string, signal: AbortSignal, opts?: { onlyIfEmpty?: boolean }): Promise<boolean> {
     signal.throwIfAborted();
-    // One statement; ON DELETE CASCADE removes everything in the repository with it.
-    return this.sql.run(this.db.deleteFrom('repositories').where('name', '=', name)) > 0;
+    return repos.deleteRepository(this.db, this.sql, name, opts?.onlyIfEmpty ?? false);
   }
 
   async linkBlob(repository: string, digest: Digest, size: number, signal: AbortSignal): Promise<void> {
@@ -124,48 +148,27 @@ export class SqliteMetaStore implements MetaStore {
 
   async createUpload(session: { id: string; repository: string }, signal: AbortSignal): Promise<UploadSession> {
     signal.throwIfAborted();
-    return this.sql.write(() => {
-      const id = this.#requireRepository(session.repository);
-      if (this.sql.get(this.db.selectFrom('uploads').select('id').where('id', '=', session.id))) {
-        throw fail('UploadInvalid', 'upload session id already in use', { id: session.id });
-      }
-      const now = Date.now();
-      this.sql.run(this.db.insertInto('uploads')
-        .values({ id: session.id, repository_id: id, size: 0, started_at: now, updated_at: now }));
-      return toUpload(session.repository, { id: session.id, size: 0, started_at: now, updated_at: now });
-    });
+    return this.sql.write(() => uploads.createUpload(this.db, this.sql, this.#requireRepository(session.repository), session));
   }
 
   async getUpload(repository: string, id: string, signal: AbortSignal): Promise<UploadSession | undefined> {
     signal.throwIfAborted();
-    const row = this.#upload(repository, id);
-    return row && toUpload(repository, row);
+    return uploads.getUpload(this.db, this.sql, repository, id);
   }
 
   async advanceUpload(repository: string, id: string, expected: number, size: number, signal: AbortSignal): Promise<UploadSession> {
     signal.throwIfAborted();
-    return this.sql.write(() => {
-      const row = this.#upload(repository, id);
-      if (!row) throw fail('UploadNotFound', 'upload session unknown', { id });
-      if (row.size !== expected) throw fail('UploadInvalid', 'upload moved on concurrently', { id, expected, actual: row.size });
-      const now = Date.now();
-      this.sql.run(this.db.updateTable('uploads').set({ size, updated_at: now }).where('id', '=', id));
-      return toUpload(repository, { ...row, size, updated_at: now });
-    });
+    return uploads.advanceUpload(this.db, this.sql, repository, id, expected, size);
   }
 
   async deleteUpload(repository: string, id: string, signal: AbortSignal): Promise<boolean> {
     signal.throwIfAborted();
-    return this.sql.run(this.db.deleteFrom('uploads').where('id', '=', id)
-      .where('repository_id', '=', (eb) => eb.selectFrom('repositories').select('repositories.id').where('name', '=', repository))) > 0;
+    return uploads.deleteUpload(this.db, this.sql, repository, id);
   }
 
   async listStaleUploads(before: Date, signal: AbortSignal): Promise<UploadSession[]> {
     signal.throwIfAborted();
-    const rows = this.sql.all(this.db.selectFrom('uploads as u').innerJoin('repositories as r', 'r.id', 'u.repository_id')
-      .select(['u.id', 'u.size', 'u.started_at', 'u.updated_at', 'r.name'])
-      .where('u.updated_at', '<', before.getTime()).orderBy('u.updated_at').orderBy('u.id'));
-    return rows.map((row) => toUpload(row.name, row));
+    return uploads.listStaleUploads(this.db, this.sql, before);
   }
 
   async putManifest(input: PutManifestInput, signal: AbortSignal): Promise<{ created: boolean; previous?: Digest }> {
@@ -227,39 +230,48 @@ export class SqliteMetaStore implements MetaStore {
     return this.sql.all(q).map(toReferrer);
   }
 
-  async *listBlobReferences(signal: AbortSignal): AsyncIterable<{ repository: string; manifest: Digest; blob: Digest }> {
-    let after: [number, string, string] | undefined;
-    for (;;) {
-      signal.throwIfAborted();
-      let q = this.db.selectFrom('manifest_blobs as mb').innerJoin('repositories as r', 'r.id', 'mb.repository_id')
-        .select(['mb.repository_id', 'r.name', 'mb.manifest_digest', 'mb.blob_digest'])
-        .orderBy('mb.repository_id').orderBy('mb.manifest_digest').orderBy('mb.blob_digest').limit(PAGE);
-      if (after) {
-        const [a, b, c] = after;
-        q = q.where(({ eb, refTuple, tuple }) =>
-          eb(refTuple('mb.repository_id', 'mb.manifest_digest', 'mb.blob_digest'), '>', tuple(a, b, c)));
-      }
-      const rows = this.sql.all(q);
-      for (const r of rows) yield { repository: r.name, manifest: r.manifest_digest as Digest, blob: r.blob_digest as Digest };
-      const last = rows.at(-1);
-      if (rows.length < PAGE || !last) return;
-      after = [last.repository_id, last.manifest_digest, last.blob_digest];
-    }
+  async listImageIds(repository: string, query: { filter?: TagFilter; after?: string; limit: number }, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }> {
+    signal.throwIfAborted();
+    return this.sql.read(() => listImageIds(this.db, this.sql, this.#requireRepository(repository), query));
   }
 
-  async *listLinkedBlobs(signal: AbortSignal): AsyncIterable<{ digest: Digest; size: number }> {
-    let after: string | undefined;
-    for (;;) {
-      signal.throwIfAborted();
-      let q = this.db.selectFrom('repository_blobs')
-        .select(({ fn }) => ['digest', fn.max<number>('size').as('size')])
-        .groupBy('digest').orderBy('digest').limit(PAGE);
-      if (after !== undefined) q = q.where('digest', '>', after);
-      const rows = this.sql.all(q);
-      for (const r of rows) yield { digest: r.digest as Digest, size: r.size };
-      if (rows.length < PAGE) return;
-      after = rows.at(-1)?.digest;
-    }
+  async describeImages(repository: string, query: { digests?: Digest[]; filter?: TagFilter; after?: string; limit: number }, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }> {
+    signal.throwIfAborted();
+    return this.sql.read(() => describeImages(this.db, this.sql, this.#requireRepository(repository), query));
+  }
+
+  async recordPull(repository: string, digest: Digest, at: Date, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const current = this.#lastPull({ repository, digest });
+    if (current) recordPull(this.db, this.sql, current, digest, at);
+  }
+
+  async getRegistryPolicy(accountId: string, signal: AbortSignal): Promise<string | undefined> {
+    signal.throwIfAborted();
+    return registry.getRegistryPolicy(this.db, this.sql, accountId);
+  }
+
+  async setRegistryPolicy(accountId: string, policy: string | undefined, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    registry.setRegistryPolicy(this.db, this.sql, accountId, policy);
+  }
+
+  async getAccountSetting(accountId: string, name: string, signal: AbortSignal): Promise<string | undefined> {
+    signal.throwIfAborted();
+    return registry.getAccountSetting(this.db, this.sql, accountId, name);
+  }
+
+  async putAccountSetting(accountId: string, name: string, value: string, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    registry.putAccountSetting(this.db, this.sql, accountId, name, value);
+  }
+
+  listBlobReferences(signal: AbortSignal): AsyncIterable<{ repository: string; manifest: Digest; blob: Digest }> {
+    return listBlobReferences(this.db, this.sql, signal);
+  }
+
+  listLinkedBlobs(signal: AbortSignal): AsyncIterable<{ digest: Digest; size: number }> {
+    return listLinkedBlobs(this.db, this.sql, signal);
   }
 
   async close(): Promise<void> {
@@ -271,11 +283,6 @@ export class SqliteMetaStore implements MetaStore {
     const row = this.#repositoryId({ name });
     if (!row) throw fail('RepositoryNotFound', 'repository does not exist', { repository: name });
     return row.id;
-  }
-
-  #upload(repository: string, id: string) {
-    return this.sql.get(this.db.selectFrom('uploads as u').innerJoin('repositories as r', 'r.id', 'u.repository_id')
-      .select(['u.id', 'u.size', 'u.started_at', 'u.updated_at']).where('u.id', '=', id).where('r.name', '=', repository));
   }
 }
 

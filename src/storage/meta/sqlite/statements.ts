@@ -47,6 +47,14 @@ export class Statements {
   }
 
   /**
+   * Runs `work`, which only reads, in one deferred transaction, so its queries see one snapshot
+   * even while another process writes (WAL readers never block or take the write lock).
+   */
+  read<T>(work: () => T): T {
+    return this.#tx.deferred(work) as T;
+  }
+
+  /**
    * Compiles and prepares a query once, for hot paths. `build` receives `param(name)`, whose return
    * value stands in for a bound value; the result looks up the first row for the given arguments.
    * Throws at construction if the compiled query has any parameter that is not a named placeholder.

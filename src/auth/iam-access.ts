@@ -1,0 +1,107 @@
+import { ANONYMOUS, denied, type AccessControl, type AccessRequest, type Credentials, type Principal } from '../core/access.js';
+import { fail } from '../core/errors.js';
+import { rootArn, userArn, type AccessKey } from '../core/identity.js';
+import type { IdentityStore } from '../core/ports/identity-store.js';
+import type { Keyring } from '../core/ports/keyring.js';
+import type { MetaStore } from '../core/ports/meta-store.js';
+import { evaluate } from './policy/index.js';
+import type { PolicySource } from './policy-source.js';
+import type { RegistryTokens } from './registry-tokens.js';
+import { verifySigV4, type IncomingSignedRequest } from './sigv4/index.js';
+
+export interface IamAccessDeps {
+  identity: IdentityStore;
+  meta: MetaStore;
+  keyring: Keyring;
+  tokens: RegistryTokens;
+  policies: PolicySource;
+  region: string;
+  /** Owner of repositories that do not exist yet (e.g. the target of CreateRepository). */
+  defaultAccountId: string;
+  now?: () => Date;
+}
+
+/**
+ * Authentication (SigV4 on the AWS surfaces, `AWS:<token>` Basic on `/v2`) and the one
+ * authorization decision point: IAM evaluation over identity, repository and registry policies.
+ */
+export class IamAccessControl implements AccessControl {
+  readonly createRepositoryOnPush = false;
+  readonly #now: () => Date;
+
+  constructor(private readonly deps: IamAccessDeps) {
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** `/v2` credentials: none (anonymous) or Basic `AWS:<registry token>`. */
+  async authenticate(credentials: Credentials, signal: AbortSignal): Promise<Principal> {
+    if (credentials.kind === 'none') return ANONYMOUS;
+    if (credentials.kind === 'bearer') throw fail('Unauthenticated', 'bearer tokens are not accepted here; log in with aws ecr get-login-password');
+    if (credentials.username !== 'AWS') throw fail('Unauthenticated', 'the username must be AWS; log in with aws ecr get-login-password');
+    const claims = this.deps.tokens.verify(credentials.password, this.#now());
+    const key = await this.#activeKey(claims.accessKeyId, signal);
+    if (!key) throw fail('Unauthenticated', 'the credentials behind this token were deleted or deactivated');
+    return principalOf(key);
+  }
+
+  /** Verifies a SigV4-signed AWS API request for one of `services`; throws `SigV4Error`. */
+  async authenticateAws(req: IncomingSignedRequest, services: readonly string[]): Promise<Principal & { kind: 'iam' }> {
+    const signal = AbortSignal.timeout(10_000);
+    const verified = await verifySigV4<AccessKey>(req, {
+      now: this.#now(), region: this.deps.region, services,
+      lookup: async (accessKeyId) => {
+        const key = await this.#activeKey(accessKeyId, signal);
+        if (!key) return undefined;
+        const secret = Buffer.from(this.deps.keyring.open(key.secretCiphertext, key.accessKeyId)).toString('utf8');
+        return { secretAccessKey: secret, principal: key };
+      },
+    });
+    const key = verified.principal!;
+    void this.deps.identity.touchAccessKey(key.accessKeyId, this.#now(), signal).catch(() => {});
+    return principalOf(key);
+  }
+
+  assertAuthenticated(principal: Principal): void {
+    if (principal.kind === 'anonymous') throw fail('Unauthenticated', 'authentication required');
+  }
+
+  async authorize(request: AccessRequest, signal: AbortSignal): Promise<void> {
+    const { principal, action, repository } = request;
+    const repo = repository ? await this.deps.meta.getRepository(repository, signal) : undefined;
+    const resourceAccount = repo?.accountId ?? (principal.kind === 'iam' ? principal.accountId : this.deps.defaultAccountId);
+    const resource = repository
+      ? `arn:aws:ecr:${this.deps.region}:${resourceAccount}:repository/${repository}`
+      : request.resource ?? '*';
+    const resourcePolicies = await this.deps.policies.repositoryPolicies(repo ? repository : undefined, resourceAccount, signal);
+    const identityPolicies = principal.kind === 'iam' && principal.userName
+      ? await this.deps.policies.userPolicies(principal.accountId, principal.userName, signal)
+      : [];
+    const result = evaluate({
+      action, resource, resourceAccount, identityPolicies, resourcePolicies,
+      principal: principal.kind === 'iam'
+        ? { arn: principal.arn, account: principal.accountId, isRoot: !principal.userName }
+        : { arn: '*', account: '', anonymous: true },
+      context: {
+        'aws:SourceIp': request.context.sourceIp,
+        'aws:SecureTransport': request.context.secureTransport,
+        'aws:CurrentTime': this.#now(),
+        ...(principal.kind === 'iam' && principal.userName ? { 'aws:username': principal.userName } : {}),
+      },
+    });
+    if (result.decision === 'Allow') return;
+    // An anonymous caller that is not allowed must be asked to log in, not told "denied".
+    if (principal.kind === 'anonymous') throw fail('Unauthenticated', 'authentication required');
+    denied(principal, action, resource, result.decision === 'ExplicitDeny' ? 'an explicit deny applies' : undefined);
+  }
+
+  async #activeKey(accessKeyId: string, signal: AbortSignal): Promise<AccessKey | undefined> {
+    const key = await this.deps.identity.getAccessKey(accessKeyId, signal);
+    return key && key.status === 'Active' ? key : undefined;
+  }
+}
+
+function principalOf(key: AccessKey): Principal & { kind: 'iam' } {
+  if (key.userName === null) return { kind: 'iam', arn: rootArn(key.accountId), accountId: key.accountId, accessKeyId: key.accessKeyId };
+  // The user's path is not on the key; ARNs of users created with a path are resolved by the IAM layer.
+  return { kind: 'iam', arn: userArn({ accountId: key.accountId, path: '/', userName: key.userName }), accountId: key.accountId, userName: key.userName, accessKeyId: key.accessKeyId };
+}

@@ -1,0 +1,124 @@
+import { fail } from '../../errors.js';
+import type { EventBus } from '../../events.js';
+import { validateRepositoryName } from '../../names.js';
+import type { MetaStore, PageRequest, Repository, RepositorySettings } from '../../ports/meta-store.js';
+
+/** Validates a resource policy document; resolves with the problems found (empty when valid). */
+export type PolicyValidator = (document: string) => string[];
+
+const MAX_TAGS = 50;
+
+/** ECR repository administration: create, describe, delete, settings, tags and policies. */
+export class EcrRepositoryService {
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly events: EventBus,
+    private readonly validateResourcePolicy: PolicyValidator,
+  ) {}
+
+  /** Throws `RepositoryAlreadyExists`, `InvalidName`, `TooManyTags`. */
+  async create(accountId: string, name: string, settings: Partial<RepositorySettings>, signal: AbortSignal): Promise<Repository> {
+    validateRepositoryName(name);
+    if ((settings.tags?.length ?? 0) > MAX_TAGS) throw fail('TooManyTags', `a repository can have at most ${MAX_TAGS} tags`);
+    const { repository, created } = await this.meta.createRepository(name, signal, { accountId, settings });
+    if (!created) throw fail('RepositoryAlreadyExists', `The repository with name '${name}' already exists in the registry with id '${repository.accountId}'`);
+    this.events.emit({ type: 'repository.created', repository: name, at: repository.createdAt });
+    return repository;
+  }
+
+  /** Throws `RepositoryNotFound` (ECR's wording). */
+  async get(name: string, accountId: string, signal: AbortSignal): Promise<Repository> {
+    validateRepositoryName(name);
+    const repo = await this.meta.getRepository(name, signal);
+    if (!repo || repo.accountId !== accountId) {
+      throw fail('RepositoryNotFound', `The repository with name '${name}' does not exist in the registry with id '${accountId}'`);
+    }
+    return repo;
+  }
+
+  /** A page of the account's repositories. */
+  async list(accountId: string, page: PageRequest, signal: AbortSignal): Promise<Repository[]> {
+    const out: Repository[] = [];
+    let last = page.last;
+    // Other accounts' repositories share the namespace: skip them without shortening the page.
+    for (;;) {
+      const batch = await this.meta.listRepositoryDetails({ limit: page.limit + 1, ...(last ? { last } : {}) }, signal);
+      for (const r of batch) if (r.accountId === accountId) out.push(r);
+      if (out.length > page.limit || batch.length < page.limit + 1) return out;
+      last = batch[batch.length - 1]!.name;
+    }
+  }
+
+  /** Deletes a repository; without `force`, throws `RepositoryNotEmpty` while it holds images. */
+  async delete(name: string, accountId: string, force: boolean, signal: AbortSignal): Promise<Repository> {
+    const repo = await this.get(name, accountId, signal);
+    await this.meta.deleteRepository(name, signal, { onlyIfEmpty: !force }).catch((err: unknown) => {
+      if (err instanceof Error && 'code' in err && err.code === 'RepositoryNotEmpty') {
+        throw fail('RepositoryNotEmpty', `The repository with name '${name}' in registry with id '${accountId}' cannot be deleted because it still contains images`);
+      }
+      throw err;
+    });
+    return repo;
+  }
+
+  async update(name: string, accountId: string, patch: Partial<RepositorySettings>, signal: AbortSignal): Promise<Repository> {
+    await this.get(name, accountId, signal);
+    return this.meta.updateRepository(name, patch, signal);
+  }
+
+  /** Adds or replaces tags by key. Throws `TooManyTags` beyond 50. */
+  async tag(name: string, accountId: string, tags: { Key: string; Value: string }[], signal: AbortSignal): Promise<void> {
+    const repo = await this.get(name, accountId, signal);
+    const merged = new Map(repo.settings.tags.map((t) => [t.Key, t.Value]));
+    for (const t of tags) merged.set(t.Key, t.Value);
+    if (merged.size > MAX_TAGS) throw fail('TooManyTags', `a repository can have at most ${MAX_TAGS} tags`);
+    await this.meta.updateRepository(name, { tags: [...merged].map(([Key, Value]) => ({ Key, Value })) }, signal);
+  }
+
+  async untag(name: string, accountId: string, keys: string[], signal: AbortSignal): Promise<void> {
+    const repo = await this.get(name, accountId, signal);
+    await this.meta.updateRepository(name, { tags: repo.settings.tags.filter((t) => !keys.includes(t.Key)) }, signal);
+  }
+
+  async getPolicy(name: string, accountId: string, signal: AbortSignal): Promise<string> {
+    await this.get(name, accountId, signal);
+    const policy = await this.meta.getRepositoryPolicy(name, signal);
+    if (!policy) throw fail('RepositoryPolicyNotFound', `Repository policy does not exist for the repository with name '${name}' in the registry with id '${accountId}'`);
+    return policy;
+  }
+
+  /** Sets the repository policy after validating it (`InvalidParameter` naming the problems). */
+  async setPolicy(name: string, accountId: string, text: string, signal: AbortSignal): Promise<void> {
+    await this.get(name, accountId, signal);
+    this.#validate(text);
+    await this.meta.setRepositoryPolicy(name, text, signal);
+  }
+
+  async deletePolicy(name: string, accountId: string, signal: AbortSignal): Promise<string> {
+    const policy = await this.getPolicy(name, accountId, signal);
+    await this.meta.setRepositoryPolicy(name, undefined, signal);
+    return policy;
+  }
+
+  async getRegistryPolicy(accountId: string, signal: AbortSignal): Promise<string> {
+    const policy = await this.meta.getRegistryPolicy(accountId, signal);
+    if (!policy) throw fail('RegistryPolicyNotFound', `Registry policy does not exist in the registry with id '${accountId}'`);
+    return policy;
+  }
+
+  async setRegistryPolicy(accountId: string, text: string, signal: AbortSignal): Promise<void> {
+    this.#validate(text);
+    await this.meta.setRegistryPolicy(accountId, text, signal);
+  }
+
+  async deleteRegistryPolicy(accountId: string, signal: AbortSignal): Promise<string> {
+    const policy = await this.getRegistryPolicy(accountId, signal);
+    await this.meta.setRegistryPolicy(accountId, undefined, signal);
+    return policy;
+  }
+
+  #validate(text: string): void {
+    const problems = this.validateResourcePolicy(text);
+    if (problems.length) throw fail('InvalidParameter', `Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided': ${problems.join('; ')}`);
+  }
+}

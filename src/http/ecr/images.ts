@@ -1,0 +1,100 @@
+import type { EcrImageId, EcrImageService } from '../../core/services/ecr/images.js';
+import type { AwsInput, AwsOperations } from '../aws/context.js';
+import { accountOf, imageDetailShape, optStr, referrerShape, str, token } from './shapes.js';
+
+const repoAccess = (action: `ecr:${string}`) => (input: AwsInput) => ({ action, repository: str(input.repositoryName) });
+type TagStatus = 'TAGGED' | 'UNTAGGED' | 'ANY';
+const tagStatus = (filter: unknown): TagStatus => ((filter as { tagStatus?: TagStatus } | undefined)?.tagStatus ?? 'ANY');
+
+/** Image operations; each requires the repository to exist (`RepositoryNotFoundException`). */
+export function imageOperations(images: EcrImageService, requireRepository: (name: string, accountId: string, signal: AbortSignal) => Promise<unknown>): AwsOperations {
+  return {
+    ListImages: {
+      access: repoAccess('ecr:ListImages'),
+      async handle(input, ctx) {
+        const name = str(input.repositoryName);
+        await requireRepository(name, accountOf(input, ctx), ctx.signal);
+        const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
+        const page = await images.listImages(name, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
+        return {
+          imageIds: page.ids.map((i) => ({ imageDigest: i.digest, ...(i.tag ? { imageTag: i.tag } : {}) })),
+          ...(page.next ? { nextToken: token.encode(page.next) } : {}),
+        };
+      },
+    },
+    DescribeImages: {
+      access: repoAccess('ecr:DescribeImages'),
+      async handle(input, ctx) {
+        const name = str(input.repositoryName);
+        const accountId = accountOf(input, ctx);
+        await requireRepository(name, accountId, ctx.signal);
+        const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
+        const page = await images.describeImages(name, input.imageIds as EcrImageId[] | undefined, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
+        return {
+          imageDetails: page.images.map((d) => imageDetailShape(d, name, accountId)),
+          ...(page.next ? { nextToken: token.encode(page.next) } : {}),
+        };
+      },
+    },
+    BatchGetImage: {
+      access: repoAccess('ecr:BatchGetImage'),
+      async handle(input, ctx) {
+        const name = str(input.repositoryName);
+        const accountId = accountOf(input, ctx);
+        await requireRepository(name, accountId, ctx.signal);
+        const r = await images.batchGet(name, input.imageIds as EcrImageId[], input.acceptedMediaTypes as string[] | undefined, ctx.signal);
+        return {
+          images: r.images.map(({ id, record }) => ({
+            registryId: accountId, repositoryName: name, imageId: id,
+            imageManifest: Buffer.from(record.body).toString('utf8'), imageManifestMediaType: record.mediaType,
+          })),
+          failures: r.failures,
+        };
+      },
+    },
+    PutImage: {
+      access: repoAccess('ecr:PutImage'),
+      async handle(input, ctx) {
+        const name = str(input.repositoryName);
+        const accountId = accountOf(input, ctx);
+        await requireRepository(name, accountId, ctx.signal);
+        const record = await images.put(name, str(input.imageManifest), optStr(input.imageManifestMediaType), optStr(input.imageTag), optStr(input.imageDigest), ctx.signal);
+        return {
+          image: {
+            registryId: accountId, repositoryName: name,
+            imageId: { imageDigest: record.digest, ...(record.tag ? { imageTag: record.tag } : {}) },
+            imageManifest: Buffer.from(record.body).toString('utf8'), imageManifestMediaType: record.mediaType,
+          },
+        };
+      },
+    },
+    BatchDeleteImage: {
+      access: repoAccess('ecr:BatchDeleteImage'),
+      async handle(input, ctx) {
+        const name = str(input.repositoryName);
+        await requireRepository(name, accountOf(input, ctx), ctx.signal);
+        const r = await images.batchDelete(name, input.imageIds as EcrImageId[], ctx.signal);
+        return { imageIds: r.deleted, failures: r.failures };
+      },
+    },
+    ListImageReferrers: {
+      access: repoAccess('ecr:ListImageReferrers'),
+      async handle(input, ctx) {
+        const name = str(input.repositoryName);
+        await requireRepository(name, accountOf(input, ctx), ctx.signal);
+        const subject = (input.subjectId as { imageDigest: string }).imageDigest;
+        const types = (input.filter as { artifactTypes?: string[] } | undefined)?.artifactTypes;
+        const all = await images.referrers(name, subject, types, ctx.signal);
+        const limit = typeof input.maxResults === 'number' ? input.maxResults : 50;
+        const after = token.decode(input.nextToken);
+        const start = after ? all.findIndex((r) => r.digest === after) + 1 : 0;
+        const page = all.slice(start, start + limit);
+        const more = start + limit < all.length;
+        return {
+          referrers: page.map(referrerShape),
+          ...(more ? { nextToken: token.encode(page[page.length - 1]!.digest) } : {}),
+        };
+      },
+    },
+  };
+}

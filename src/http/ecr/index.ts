@@ -1,0 +1,44 @@
+import type { UrlSigner } from '../../auth/url-signer.js';
+import type { RegistryTokens } from '../../auth/registry-tokens.js';
+import type { MetaStore } from '../../core/ports/meta-store.js';
+import type { BlobService } from '../../core/services/blobs.js';
+import type { EcrImageService } from '../../core/services/ecr/images.js';
+import type { EcrLayerService } from '../../core/services/ecr/layers.js';
+import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
+import type { AwsOperation, AwsOperations } from '../aws/context.js';
+import { imageOperations } from './images.js';
+import { layerOperations } from './layers.js';
+import { registryOperations } from './registry.js';
+import { repositoryOperations } from './repositories.js';
+
+export interface EcrDeps {
+  repos: EcrRepositoryService;
+  images: EcrImageService;
+  layers: EcrLayerService;
+  blobs: BlobService;
+  meta: MetaStore;
+  tokens: RegistryTokens;
+  urls: UrlSigner;
+  /** Called after a repository or registry policy changes, so cached decisions are dropped at once. */
+  onPolicyChange: () => void;
+}
+
+/** Every ECR operation berth implements; the rest of the model answers "not implemented yet". */
+export function ecrOperations(deps: EcrDeps): AwsOperations {
+  const requireRepository = (name: string, accountId: string, signal: AbortSignal) => deps.repos.get(name, accountId, signal);
+  const repositories = repositoryOperations(deps.repos);
+  for (const op of ['SetRepositoryPolicy', 'DeleteRepositoryPolicy', 'DeleteRepository'] as const) {
+    const inner = repositories[op]!;
+    (repositories as Record<string, AwsOperation>)[op] = { ...inner, handle: async (input, ctx) => {
+      const out = await inner.handle(input, ctx);
+      deps.onPolicyChange();
+      return out;
+    } };
+  }
+  return {
+    ...repositories,
+    ...imageOperations(deps.images, requireRepository),
+    ...layerOperations(deps.layers, deps.blobs, deps.urls, requireRepository),
+    ...registryOperations(deps),
+  };
+}

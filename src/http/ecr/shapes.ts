@@ -1,0 +1,64 @@
+import type { ImageDetail, Referrer, Repository } from '../../core/ports/meta-store.js';
+import type { AwsCallContext, AwsInput } from '../aws/context.js';
+
+/** AWS JSON timestamps are epoch seconds. */
+export const epoch = (d: Date): number => d.getTime() / 1000;
+
+/** The account an ECR call acts on: `registryId` when given, else the caller's. */
+export const accountOf = (input: AwsInput, ctx: Pick<AwsCallContext, 'principal'>): string =>
+  typeof input.registryId === 'string' ? input.registryId : ctx.principal.accountId;
+
+export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+export const optStr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export function repositoryArn(region: string, accountId: string, name: string): string {
+  return `arn:aws:ecr:${region}:${accountId}:repository/${name}`;
+}
+
+/** `host:port` the client reached us on: the registry part of a repository URI. */
+export function registryHost(ctx: Pick<AwsCallContext, 'origin'>): string {
+  return ctx.origin.replace(/^https?:\/\//, '');
+}
+
+export function repositoryShape(r: Repository, ctx: Pick<AwsCallContext, 'origin' | 'region'>): Record<string, unknown> {
+  return {
+    repositoryArn: repositoryArn(ctx.region, r.accountId, r.name),
+    registryId: r.accountId,
+    repositoryName: r.name,
+    repositoryUri: `${registryHost(ctx)}/${r.name}`,
+    createdAt: epoch(r.createdAt),
+    imageTagMutability: r.settings.imageTagMutability,
+    ...(r.settings.imageTagMutabilityExclusionFilters.length ? { imageTagMutabilityExclusionFilters: r.settings.imageTagMutabilityExclusionFilters } : {}),
+    imageScanningConfiguration: { scanOnPush: r.settings.scanOnPush },
+    encryptionConfiguration: r.settings.encryption,
+  };
+}
+
+export function imageDetailShape(d: ImageDetail, repository: string, accountId: string): Record<string, unknown> {
+  return {
+    registryId: accountId,
+    repositoryName: repository,
+    imageDigest: d.digest,
+    ...(d.tags.length ? { imageTags: d.tags } : {}),
+    imageSizeInBytes: d.imageSize,
+    imagePushedAt: epoch(d.pushedAt),
+    imageManifestMediaType: d.mediaType,
+    ...(d.artifactType ? { artifactMediaType: d.artifactType } : {}),
+    ...(d.lastPulledAt ? { lastRecordedPullTime: epoch(d.lastPulledAt) } : {}),
+    imageStatus: 'ACTIVE',
+  };
+}
+
+export function referrerShape(r: Referrer): Record<string, unknown> {
+  return {
+    digest: r.digest, mediaType: r.mediaType, size: r.size, artifactStatus: 'ACTIVE',
+    ...(r.artifactType ? { artifactType: r.artifactType } : {}),
+    ...(r.annotations ? { annotations: r.annotations } : {}),
+  };
+}
+
+/** Opaque pagination tokens: base64url of the store's cursor. */
+export const token = {
+  encode: (cursor: string | undefined): string | undefined => (cursor === undefined ? undefined : Buffer.from(cursor, 'utf8').toString('base64url')),
+  decode: (t: unknown): string | undefined => (typeof t === 'string' && t ? Buffer.from(t, 'base64url').toString('utf8') : undefined),
+};

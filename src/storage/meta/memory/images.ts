@@ -1,0 +1,124 @@
+import { isDigest, type Digest } from '../../../core/digest.js';
+import { fail } from '../../../core/errors.js';
+import type { ImageDetail, ImageId } from '../../../core/ports/meta-store.js';
+import { compareBytes, type RepoState, type StoredManifest } from './state.js';
+
+/*
+ * The ECR image views over one repository's state, with the same order, filters and cursor
+ * semantics as the SQL stores (cursors themselves are opaque and store-specific).
+ */
+
+export type TagFilter = 'TAGGED' | 'UNTAGGED' | 'ANY' | undefined;
+
+/** Pulls closer together than this to the recorded time are not recorded, as in the SQL stores. */
+const PULL_RECORD_INTERVAL_MS = 60_000;
+
+export function listImageIds(repo: RepoState, query: { filter?: TagFilter; after?: string; limit: number }): { ids: ImageId[]; next?: string } {
+  const byDigest = tagsByDigest(repo);
+  const all: ImageId[] = [];
+  for (const digest of [...repo.manifests.keys()].sort(compareBytes)) {
+    const tags = byDigest.get(digest) ?? [];
+    if (tags.length === 0 && query.filter !== 'TAGGED') all.push({ digest });
+    if (query.filter !== 'UNTAGGED') for (const tag of tags) all.push({ digest, tag });
+  }
+  const after = query.after === undefined ? undefined : decodeIdCursor(query.after);
+  const rest = after === undefined ? all : all.filter((id) => {
+    const byDigestOrder = compareBytes(id.digest, after[0]);
+    return byDigestOrder > 0 || (byDigestOrder === 0 && compareBytes(id.tag ?? '', after[1]) > 0);
+  });
+  const ids = rest.slice(0, limitOf(query.limit));
+  const last = ids.at(-1);
+  return rest.length > ids.length && last ? { ids, next: encodeIdCursor(last) } : { ids };
+}
+
+export function describeImages(
+  repo: RepoState, query: { digests?: Digest[]; filter?: TagFilter; after?: string; limit: number },
+): { images: ImageDetail[]; next?: string } {
+  const byDigest = tagsByDigest(repo);
+  const detail = (m: StoredManifest) => toDetail(m, byDigest.get(m.record.digest) ?? []);
+  const keep = (d: ImageDetail) =>
+    query.filter === 'TAGGED' ? d.tags.length > 0 : query.filter === 'UNTAGGED' ? d.tags.length === 0 : true;
+
+  if (query.digests !== undefined) {
+    const images: ImageDetail[] = [];
+    for (const digest of new Set(query.digests)) {
+      const m = repo.manifests.get(digest);
+      const d = m && detail(m);
+      if (d && keep(d)) images.push(d);
+    }
+    return { images };
+  }
+
+  const after = query.after === undefined ? undefined : decodeDigestCursor(query.after);
+  const rest = [...repo.manifests.keys()].sort(compareBytes)
+    .filter((digest) => after === undefined || compareBytes(digest, after) > 0)
+    .map((digest) => detail(repo.manifests.get(digest)!))
+    .filter(keep);
+  const images = rest.slice(0, limitOf(query.limit));
+  const last = images.at(-1);
+  return rest.length > images.length && last ? { images, next: encodeDigestCursor(last.digest) } : { images };
+}
+
+/** Records a pull unless the recorded one is less than a minute older than `at` (or newer). */
+export function recordPull(m: StoredManifest | undefined, at: Date): void {
+  if (!m) return;
+  if (m.lastPulledAt !== undefined && m.lastPulledAt > at.getTime() - PULL_RECORD_INTERVAL_MS) return;
+  m.lastPulledAt = at.getTime();
+}
+
+function toDetail(m: StoredManifest, tags: string[]): ImageDetail {
+  const d: ImageDetail = {
+    digest: m.record.digest,
+    tags: [...tags],
+    mediaType: m.record.mediaType,
+    manifestSize: m.record.size,
+    imageSize: m.imageSize,
+    pushedAt: new Date(m.record.pushedAt.getTime()),
+  };
+  if (m.record.artifactType !== undefined) d.artifactType = m.record.artifactType;
+  if (m.lastPulledAt !== undefined) d.lastPulledAt = new Date(m.lastPulledAt);
+  return d;
+}
+
+/** Tags of each tagged manifest, in byte order. */
+function tagsByDigest(repo: RepoState): Map<Digest, string[]> {
+  const out = new Map<Digest, string[]>();
+  for (const [tag, digest] of repo.tags) {
+    const list = out.get(digest);
+    if (list) list.push(tag);
+    else out.set(digest, [tag]);
+  }
+  for (const list of out.values()) list.sort(compareBytes);
+  return out;
+}
+
+function limitOf(limit: number): number {
+  return Math.max(0, Math.floor(limit));
+}
+
+// Cursors: base64url of the last entry's key; '' is the tagless entry (tags are never empty).
+
+function encodeIdCursor(id: ImageId): string {
+  return Buffer.from(`${id.digest}\0${id.tag ?? ''}`, 'utf8').toString('base64url');
+}
+
+function decodeIdCursor(cursor: string): [string, string] {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const sep = text.indexOf('\0');
+  if (sep < 0 || !isDigest(text.slice(0, sep))) throw badCursor();
+  return [text.slice(0, sep), text.slice(sep + 1)];
+}
+
+function encodeDigestCursor(digest: string): string {
+  return Buffer.from(digest, 'utf8').toString('base64url');
+}
+
+function decodeDigestCursor(cursor: string): string {
+  const digest = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!isDigest(digest)) throw badCursor();
+  return digest;
+}
+
+function badCursor() {
+  return fail('InvalidParameter', 'invalid pagination token');
+}
