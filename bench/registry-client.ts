@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import { header, open, request, type HttpResponse } from './http-client.js';
+import type { Server } from './servers.js';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const MANIFEST_ACCEPT = [
@@ -64,24 +65,35 @@ function expect(res: HttpResponse, ok: readonly number[], what: string): HttpRes
 }
 
 export class RegistryClient {
+  readonly base: URL;
+  readonly #auth: Record<string, string>;
   constructor(
-    readonly base: URL,
+    readonly server: Pick<Server, 'base' | 'authorization' | 'ensureRepository'>,
     readonly agent: http.Agent,
-  ) {}
+  ) {
+    this.base = server.base;
+    this.#auth = server.authorization ? { Authorization: server.authorization } : {};
+  }
+
+  /** Headers plus the login, if the server needs one. */
+  #h(headers: Record<string, string | number> = {}): Record<string, string | number> {
+    return { ...headers, ...this.#auth };
+  }
 
   url(path: string): URL {
     return new URL(path, this.base);
   }
 
   async blobExists(repo: string, digest: string): Promise<boolean> {
-    const res = await request(this.url(`/v2/${repo}/blobs/${digest}`), { method: 'HEAD', agent: this.agent });
+    const res = await request(this.url(`/v2/${repo}/blobs/${digest}`), { method: 'HEAD', agent: this.agent, headers: this.#h() });
     return expect(res, [200, 404], `HEAD blob ${digest}`).status === 200;
   }
 
   /** Monolithic upload: POST /blobs/uploads/ then PUT <location>?digest= with the whole body. */
   async pushBlob(repo: string, digest: string, size: number, body: Buffer | Readable): Promise<void> {
+    await this.server.ensureRepository?.(repo);
     const start = expect(
-      await request(this.url(`/v2/${repo}/blobs/uploads/`), { method: 'POST', agent: this.agent, headers: { 'Content-Length': 0 } }),
+      await request(this.url(`/v2/${repo}/blobs/uploads/`), { method: 'POST', agent: this.agent, headers: this.#h({ 'Content-Length': 0 }) }),
       [202],
       `POST upload ${repo}`,
     );
@@ -92,7 +104,7 @@ export class RegistryClient {
     const res = await request(put, {
       method: 'PUT',
       agent: this.agent,
-      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': size },
+      headers: this.#h({ 'Content-Type': 'application/octet-stream', 'Content-Length': size }),
       body,
     });
     expect(res, [201], `PUT blob ${digest}`);
@@ -102,7 +114,7 @@ export class RegistryClient {
     const res = await request(this.url(`/v2/${repo}/manifests/${reference}`), {
       method: 'PUT',
       agent: this.agent,
-      headers: { 'Content-Type': mediaType, 'Content-Length': manifest.length },
+      headers: this.#h({ 'Content-Type': mediaType, 'Content-Length': manifest.length }),
       body: manifest,
     });
     expect(res, [201], `PUT manifest ${repo}:${reference}`);
@@ -111,14 +123,14 @@ export class RegistryClient {
   async getManifest(repo: string, reference: string): Promise<HttpResponse> {
     const res = await request(this.url(`/v2/${repo}/manifests/${reference}`), {
       agent: this.agent,
-      headers: { Accept: MANIFEST_ACCEPT },
+      headers: this.#h({ Accept: MANIFEST_ACCEPT }),
     });
     return expect(res, [200], `GET manifest ${repo}:${reference}`);
   }
 
   /** Opens a blob GET; the caller streams the body. */
   async openBlob(repo: string, digest: string): Promise<http.IncomingMessage> {
-    const res = await open(this.url(`/v2/${repo}/blobs/${digest}`), { agent: this.agent });
+    const res = await open(this.url(`/v2/${repo}/blobs/${digest}`), { agent: this.agent, headers: this.#h() });
     if (res.statusCode !== 200) {
       res.resume();
       throw new RegistryError(`GET blob ${digest}: HTTP ${res.statusCode ?? 0}`);
@@ -127,7 +139,7 @@ export class RegistryClient {
   }
 
   async get(pathOrUrl: string): Promise<HttpResponse> {
-    const res = await request(new URL(pathOrUrl, this.base), { agent: this.agent });
+    const res = await request(new URL(pathOrUrl, this.base), { agent: this.agent, headers: this.#h() });
     return expect(res, [200], `GET ${pathOrUrl}`);
   }
 

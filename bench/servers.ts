@@ -18,6 +18,10 @@ export interface Server {
   readonly dataDir: string;
   readonly logFile: string;
   readonly child: ChildProcess;
+  /** `Basic AWS:<token>` for berth, whose registry requires a login as ECR does; none for distribution. */
+  readonly authorization?: string;
+  /** Creates a repository before the first push (berth refuses pushes to unknown repositories, as ECR does). */
+  readonly ensureRepository?: (name: string) => Promise<void>;
 }
 
 /** Absolute path of an executable on PATH (or the given absolute path), or undefined. */
@@ -71,7 +75,7 @@ function spawnLogged(cmd: string, args: string[], logFile: string, env?: NodeJS.
   }
 }
 
-async function waitReady(base: URL, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
+async function waitReady(base: URL, child: ChildProcess, logFile: string, timeoutMs: number, path = '/v2/'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -79,10 +83,10 @@ async function waitReady(base: URL, child: ChildProcess, logFile: string, timeou
       throw new Error(`exited (${child.exitCode ?? child.signalCode}) before becoming ready; log tail:\n${logTail(logFile)}`);
     }
     try {
-      const res = await fetch(new URL('/v2/', base), { signal: AbortSignal.timeout(1_000) });
+      const res = await fetch(new URL(path, base), { signal: AbortSignal.timeout(1_000) });
       await res.arrayBuffer();
       if (res.status === 200) return;
-      last = `GET /v2/ -> ${res.status}`;
+      last = `GET ${path} -> ${res.status}`;
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
     }
@@ -159,6 +163,31 @@ export async function startBerth(launch: BerthLaunch, workDir: string): Promise<
   const env = { ...process.env, NODE_ENV: 'production', BERTH_LOG_LEVEL: process.env['BERTH_LOG_LEVEL'] ?? 'error' };
   const child = spawnLogged(process.execPath, args, logFile, env);
   const base = new URL(`http://127.0.0.1:${port}`);
-  await waitReady(base, child, logFile, launch.mode === 'dist' ? 20_000 : 60_000);
-  return { kind: 'berth', description: `berth ${launch.note}`, base, dataDir, logFile, child };
+  await waitReady(base, child, logFile, launch.mode === 'dist' ? 20_000 : 60_000, '/readyz');
+  const login = await berthLogin(base, dataDir);
+  return { kind: 'berth', description: `berth ${launch.note}`, base, dataDir, logFile, child, ...login };
+}
+
+/** Logs in the way ECR users do: root credentials → GetAuthorizationToken → Basic AWS:<token>. */
+async function berthLogin(base: URL, dataDir: string): Promise<Pick<Server, 'authorization' | 'ensureRepository'>> {
+  const { ECRClient, GetAuthorizationTokenCommand, CreateRepositoryCommand, RepositoryAlreadyExistsException } = await import('@aws-sdk/client-ecr');
+  const text = readFileSync(join(dataDir, 'credentials'), 'utf8');
+  const field = (k: string) => new RegExp(`^${k}\\s*=\\s*(\\S+)`, 'm').exec(text)?.[1] ?? '';
+  const ecr = new ECRClient({
+    endpoint: base.href, region: 'us-east-1',
+    credentials: { accessKeyId: field('aws_access_key_id'), secretAccessKey: field('aws_secret_access_key') },
+  });
+  const token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0]?.authorizationToken;
+  if (!token) throw new Error('berth returned no authorization token');
+  const created = new Set<string>();
+  return {
+    authorization: `Basic ${token}`,
+    ensureRepository: async (name) => {
+      if (created.has(name)) return;
+      await ecr.send(new CreateRepositoryCommand({ repositoryName: name })).catch((err: unknown) => {
+        if (!(err instanceof RepositoryAlreadyExistsException)) throw err;
+      });
+      created.add(name);
+    },
+  };
 }

@@ -130,7 +130,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       },
       query: {
         iam: { service: 'iam', operations: iamOperations({ iam }) },
-        sts: { service: 'sts', operations: stsOperations() },
+        sts: { service: 'sts', operations: stsOperations({ iam }) },
       },
     } : undefined,
     ops: {

@@ -18,7 +18,7 @@ export function blobPull(ctx: BenchContext): Scenario {
     async setup(server) {
       const source = await ctx.blobSource();
       const { digest, stream } = source.next();
-      const client = new RegistryClient(server.base, keepAliveAgent(1));
+      const client = new RegistryClient(server, keepAliveAgent(1));
       await client.pushBlob(REPO, digest, source.size, stream());
       client.agent.destroy();
       digests.set(server.kind, digest);
@@ -27,7 +27,7 @@ export function blobPull(ctx: BenchContext): Scenario {
       const source = await ctx.blobSource();
       const digest = digests.get(server.kind);
       if (!digest) throw new Error(`blob-pull: no blob pushed to ${server.kind}`);
-      const client = new RegistryClient(server.base, keepAliveAgent(1));
+      const client = new RegistryClient(server, keepAliveAgent(1));
       try {
         const t0 = process.hrtime.bigint();
         const bytes = await drain(await client.openBlob(REPO, digest));

@@ -18,7 +18,7 @@ export function blobPush(ctx: BenchContext): Scenario {
     async measure(server, round): Promise<Measurement> {
       const source = await ctx.blobSource();
       const { digest, stream } = source.next();
-      const client = new RegistryClient(server.base, keepAliveAgent(1));
+      const client = new RegistryClient(server, keepAliveAgent(1));
       try {
         const t0 = process.hrtime.bigint();
         await client.pushBlob(`bench/push-r${round}`, digest, source.size, stream());

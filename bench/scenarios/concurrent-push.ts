@@ -44,7 +44,7 @@ export function concurrentPush(ctx: BenchContext): Scenario {
     async setup() {},
     async measure(server: Server, round: number): Promise<Measurement> {
       const work = generate();
-      const clients = work.map(() => new RegistryClient(server.base, keepAliveAgent(c.layerConcurrency)));
+      const clients = work.map(() => new RegistryClient(server, keepAliveAgent(c.layerConcurrency)));
       try {
         const t0 = process.hrtime.bigint();
         await Promise.all(

@@ -57,6 +57,7 @@ export function manifestGet(ctx: BenchContext): Scenario {
     '--latency',
     '-H',
     `Accept: ${MANIFEST_ACCEPT}`,
+    ...(server.authorization ? ['-H', `Authorization: ${server.authorization}`] : []),
     new URL(`/v2/${REPO}/manifests/${TAG}`, server.base).href,
   ];
   return {
@@ -67,7 +68,7 @@ export function manifestGet(ctx: BenchContext): Scenario {
       { id: 'p99', label: 'manifest GET p99 latency', unit: 'ms', higherIsBetter: false, targetText: 'informational' },
     ],
     async setup(server) {
-      const client = new RegistryClient(server.base, keepAliveAgent(4));
+      const client = new RegistryClient(server, keepAliveAgent(4));
       await client.pushImage(REPO, TAG, makeImage([randomBytes(4096)]));
       await client.getManifest(REPO, TAG);
       // Warm-up (JIT, caches) so round 1 is not penalised for either server.

@@ -51,7 +51,7 @@ export function tagList(ctx: BenchContext): Scenario {
       { id: 'pages', label: `list ${tags} tags (pages walked)`, unit: 'pages', higherIsBetter: true, targetText: 'informational' },
     ],
     async setup(server) {
-      const client = new RegistryClient(server.base, keepAliveAgent(16));
+      const client = new RegistryClient(server, keepAliveAgent(16));
       const image = makeImage([randomBytes(4096)]);
       await client.pushImage(REPO, 'base', image);
       const names = Array.from({ length: tags - 1 }, (_, i) => `t${String(i).padStart(6, '0')}`);
@@ -61,7 +61,7 @@ export function tagList(ctx: BenchContext): Scenario {
       if (check.tags !== tags) throw new Error(`${server.kind}: listed ${check.tags} tags after setup, expected ${tags}`);
     },
     async measure(server): Promise<Measurement> {
-      const client = new RegistryClient(server.base, keepAliveAgent(1));
+      const client = new RegistryClient(server, keepAliveAgent(1));
       try {
         const w = await walk(client, tagPageSize);
         if (w.tags !== tags) throw new Error(`${server.kind}: listed ${w.tags} tags, expected ${tags}`);

@@ -7,6 +7,7 @@ import type { MetaStore } from '../core/ports/meta-store.js';
 import { evaluate } from './policy/index.js';
 import type { PolicySource } from './policy-source.js';
 import type { RegistryTokens } from './registry-tokens.js';
+import { TtlCache } from './ttl-cache.js';
 import { verifySigV4, type IncomingSignedRequest } from './sigv4/index.js';
 
 export interface IamAccessDeps {
@@ -25,12 +26,24 @@ export interface IamAccessDeps {
  * Authentication (SigV4 on the AWS surfaces, `AWS:<token>` Basic on `/v2`) and the one
  * authorization decision point: IAM evaluation over identity, repository and registry policies.
  */
+/**
+ * How long a verified registry token's principal and a repository's owner are reused on this
+ * node. Deactivating a key or deleting a repository takes effect within this time.
+ */
+export const ACCESS_CACHE_MS = 5_000;
+
 export class IamAccessControl implements AccessControl {
   readonly createRepositoryOnPush = false;
   readonly #now: () => Date;
+  readonly #tokens = new TtlCache<Principal & { kind: 'iam' }>(ACCESS_CACHE_MS, 10_000);
+  readonly #owners = new TtlCache<string | undefined>(ACCESS_CACHE_MS, 10_000);
 
   constructor(private readonly deps: IamAccessDeps) {
     this.#now = deps.now ?? (() => new Date());
+    deps.policies.onInvalidate(() => {
+      this.#tokens.clear();
+      this.#owners.clear();
+    });
   }
 
   /** `/v2` credentials: none (anonymous) or Basic `AWS:<registry token>`. */
@@ -38,10 +51,15 @@ export class IamAccessControl implements AccessControl {
     if (credentials.kind === 'none') return ANONYMOUS;
     if (credentials.kind === 'bearer') throw fail('Unauthenticated', 'bearer tokens are not accepted here; log in with aws ecr get-login-password');
     if (credentials.username !== 'AWS') throw fail('Unauthenticated', 'the username must be AWS; log in with aws ecr get-login-password');
-    const claims = this.deps.tokens.verify(credentials.password, this.#now());
+    const now = this.#now();
+    const cached = this.#tokens.get(credentials.password, now.getTime());
+    if (cached) return cached;
+    const claims = this.deps.tokens.verify(credentials.password, now);
     const key = await this.#activeKey(claims.accessKeyId, signal);
     if (!key) throw fail('Unauthenticated', 'the credentials behind this token were deleted or deactivated');
-    return principalOf(key);
+    const principal = principalOf(key);
+    this.#tokens.set(credentials.password, principal, now.getTime(), claims.expiresAt.getTime());
+    return principal;
   }
 
   /** Verifies a SigV4-signed AWS API request for one of `services`; throws `SigV4Error`. */
@@ -67,12 +85,12 @@ export class IamAccessControl implements AccessControl {
 
   async authorize(request: AccessRequest, signal: AbortSignal): Promise<void> {
     const { principal, action, repository } = request;
-    const repo = repository ? await this.deps.meta.getRepository(repository, signal) : undefined;
-    const resourceAccount = repo?.accountId ?? (principal.kind === 'iam' ? principal.accountId : this.deps.defaultAccountId);
+    const owner = repository ? await this.#owner(repository, signal) : undefined;
+    const resourceAccount = owner ?? (principal.kind === 'iam' ? principal.accountId : this.deps.defaultAccountId);
     const resource = repository
       ? `arn:aws:ecr:${this.deps.region}:${resourceAccount}:repository/${repository}`
       : request.resource ?? '*';
-    const resourcePolicies = await this.deps.policies.repositoryPolicies(repo ? repository : undefined, resourceAccount, signal);
+    const resourcePolicies = await this.deps.policies.repositoryPolicies(owner ? repository : undefined, resourceAccount, signal);
     const identityPolicies = principal.kind === 'iam' && principal.userName
       ? await this.deps.policies.userPolicies(principal.accountId, principal.userName, signal)
       : [];
@@ -92,6 +110,16 @@ export class IamAccessControl implements AccessControl {
     // An anonymous caller that is not allowed must be asked to log in, not told "denied".
     if (principal.kind === 'anonymous') throw fail('Unauthenticated', 'authentication required');
     denied(principal, action, resource, result.decision === 'ExplicitDeny' ? 'an explicit deny applies' : undefined);
+  }
+
+  /** The account owning a repository, or `undefined` when it does not exist (briefly cached). */
+  async #owner(repository: string, signal: AbortSignal): Promise<string | undefined> {
+    const now = Date.now();
+    if (this.#owners.has(repository, now)) return this.#owners.get(repository, now);
+    const owner = (await this.deps.meta.getRepository(repository, signal))?.accountId;
+    // Only existing repositories are remembered: a repository created a moment later must be seen.
+    if (owner) this.#owners.set(repository, owner, now);
+    return owner;
   }
 
   async #activeKey(accessKeyId: string, signal: AbortSignal): Promise<AccessKey | undefined> {

@@ -60,12 +60,14 @@ export class IamService {
     return this.identity.listAccessKeys(accountId, userName, signal);
   }
 
-  updateAccessKey(accountId: string, userName: string | null, accessKeyId: string, status: AccessKeyStatus, signal: AbortSignal): Promise<void> {
-    return this.identity.updateAccessKeyStatus(accountId, userName, accessKeyId, status, signal);
+  async updateAccessKey(accountId: string, userName: string | null, accessKeyId: string, status: AccessKeyStatus, signal: AbortSignal): Promise<void> {
+    await this.identity.updateAccessKeyStatus(accountId, userName, accessKeyId, status, signal);
+    this.policies.invalidate();
   }
 
-  deleteAccessKey(accountId: string, userName: string | null, accessKeyId: string, signal: AbortSignal): Promise<void> {
-    return this.identity.deleteAccessKey(accountId, userName, accessKeyId, signal);
+  async deleteAccessKey(accountId: string, userName: string | null, accessKeyId: string, signal: AbortSignal): Promise<void> {
+    await this.identity.deleteAccessKey(accountId, userName, accessKeyId, signal);
+    this.policies.invalidate();
   }
 
   createGroup(accountId: string, groupName: string, path: string, signal: AbortSignal): Promise<IamGroup> {

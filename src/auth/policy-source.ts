@@ -50,9 +50,17 @@ export class PolicySource {
     });
   }
 
-  /** Forgets cached policies now (this node only), e.g. right after a policy write. */
+  readonly #listeners: (() => void)[] = [];
+
+  /** Forgets cached policies now (this node only), e.g. right after a policy or key write. */
   invalidate(): void {
     this.#cache.clear();
+    for (const l of this.#listeners) l();
+  }
+
+  /** Runs `listener` on every {@link invalidate}, for caches of decisions built on these policies. */
+  onInvalidate(listener: () => void): void {
+    this.#listeners.push(listener);
   }
 
   #cached(key: string, load: () => Promise<Policy[]>): Promise<Policy[]> {

@@ -118,6 +118,19 @@ export function metaStoreContract(name: string, open: () => Promise<MetaStore>):
         assert.deepEqual(await collect(store.listLinkedBlobs(signal)), [{ digest: d, size: 42 }]);
       });
 
+      it('linkBlob with endUpload ends that session of the repository only, in the same call', async () => {
+        await store.createRepository('r', signal);
+        await store.createRepository('s', signal);
+        await store.createUpload({ id: 'up-r', repository: 'r' }, signal);
+        await store.createUpload({ id: 'up-s', repository: 's' }, signal);
+        const d = digestOf('b');
+        await store.linkBlob('r', d, 7, signal, { endUpload: 'up-r' });
+        assert.equal(await store.getUpload('r', 'up-r', signal), undefined);
+        assert.deepEqual(await store.getBlobLink('r', d, signal), { size: 7 });
+        await store.linkBlob('r', d, 7, signal, { endUpload: 'up-s' });
+        assert.ok(await store.getUpload('s', 'up-s', signal), 'a session of another repository is left alone');
+      });
+
       it('unlinkBlob returns false when not linked and true once when linked', async () => {
         await store.createRepository('r', signal);
         const d = digestOf('b');

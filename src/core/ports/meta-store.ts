@@ -51,8 +51,10 @@ export interface MetaStore {
   /**
    * Records that `repository` holds blob `digest` of `size` bytes; idempotent.
    * Throws `RepositoryNotFound`. Call only after the blob is committed in the blob store.
+   * `endUpload` names an upload session of the repository to end in the same transaction (the
+   * session whose bytes became this blob), so a completed push costs one metadata commit.
    */
-  linkBlob(repository: string, digest: Digest, size: number, signal: AbortSignal): Promise<void>;
+  linkBlob(repository: string, digest: Digest, size: number, signal: AbortSignal, opts?: { endUpload?: string }): Promise<void>;
 
   /** The blob's size if `repository` holds it, else `undefined`. */
   getBlobLink(repository: string, digest: Digest, signal: AbortSignal): Promise<{ size: number } | undefined>;

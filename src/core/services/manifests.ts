@@ -26,6 +26,8 @@ export interface PutManifestResult {
 
 /** Manifests, tags and referrers of a repository. */
 export class ManifestService {
+  private readonly pulls = new Map<string, number>();
+
   constructor(
     private readonly meta: MetaStore,
     private readonly repos: RepositoryService,
@@ -106,6 +108,20 @@ export class ManifestService {
   async tags(repository: string, page: PageRequest, signal: AbortSignal): Promise<string[]> {
     await this.repos.require(repository, signal);
     return this.meta.listTags(repository, page, signal);
+  }
+
+  /**
+   * Records that a client pulled a manifest (ECR's `lastRecordedPullTime`). Best effort and
+   * throttled per process to one write a minute per image: it sits on the pull hot path.
+   */
+  notePull(repository: string, digest: Digest): void {
+    const key = `${repository}@${digest}`;
+    const now = Date.now();
+    const last = this.pulls.get(key);
+    if (last !== undefined && now - last < 60_000) return;
+    if (this.pulls.size >= 10_000) this.pulls.clear();
+    this.pulls.set(key, now);
+    void this.meta.recordPull(repository, digest, new Date(now), AbortSignal.timeout(10_000)).catch(() => {});
   }
 
   /** Manifests whose subject is `digest`. Throws `RepositoryNotFound`, `InvalidDigest`. */

@@ -59,9 +59,64 @@ export class UploadService {
    */
   async append(repository: string, id: string, body: Readable, opts: ChunkOptions, signal: AbortSignal): Promise<UploadSession> {
     const session = await this.status(repository, id, signal);
+    const size = await this.stage(id, session.size, body, opts, signal);
+    return this.meta.advanceUpload(repository, id, session.size, size, signal);
+  }
+
+  /**
+   * Finishes a session with an optional last chunk: verifies `digest`, commits the blob, then in
+   * one metadata transaction links it to the repository and ends the session (the last chunk's
+   * size is never recorded separately: if the process dies before that commit, the session resumes
+   * at its recorded size and the extra staged bytes are cut). On a digest mismatch the session and
+   * its bytes are discarded and `DigestMismatch` is thrown; nothing becomes visible.
+   */
+  async complete(repository: string, id: string, digestText: string, body: Readable | undefined, opts: ChunkOptions, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
+    const { digest } = parseDigest(digestText);
+    const session = await this.status(repository, id, signal);
+    // Always stage, if only nothing: it also cuts staged bytes a crashed request left past the
+    // recorded size, so the digest and the committed blob cover exactly the recorded bytes.
+    const size = await this.stage(id, session.size, body ?? Readable.from([]), body ? opts : {}, signal);
+    try {
+      await this.verifyAndCommit(id, digest, size, signal);
+    } catch (err) {
+      if (isBerthError(err) && err.code === 'DigestMismatch') await this.discard(repository, id, signal);
+      throw err;
+    }
+    await this.meta.linkBlob(repository, digest, size, signal, { endUpload: id });
+    this.events.emit({ type: 'blob.pushed', repository, digest, size, at: new Date() });
+    return { digest, size };
+  }
+
+  /**
+   * Uploads a whole blob in one request (`POST …/uploads/?digest=`). No session is recorded: the
+   * bytes are staged under a fresh id and either committed with one metadata write or discarded.
+   */
+  async monolithic(repository: string, digestText: string, body: Readable, length: number | undefined, createRepository: boolean, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
+    const { digest } = parseDigest(digestText);
+    await this.repos.forPush(repository, createRepository, signal);
+    const id = randomUUID();
+    try {
+      const size = await this.stage(id, 0, body, length === undefined ? {} : { length }, signal);
+      await this.verifyAndCommit(id, digest, size, signal);
+      await this.meta.linkBlob(repository, digest, size, signal);
+      this.events.emit({ type: 'blob.pushed', repository, digest, size, at: new Date() });
+      return { digest, size };
+    } catch (err) {
+      this.hashes.delete(id);
+      await this.blobs.deleteUpload(id, signal).catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * Appends a chunk to the staged bytes at `offset` (the recorded size), hashing as it streams.
+   * Throws `RangeNotSatisfiable` when the chunk does not start at `offset`, `SizeInvalid` when
+   * fewer or more bytes arrive than declared (nothing is kept). Resolves with the staged size.
+   */
+  private async stage(id: string, offset: number, body: Readable, opts: ChunkOptions, signal: AbortSignal): Promise<number> {
     if (opts.range) {
-      if (opts.range.start !== session.size || opts.range.end < opts.range.start - 1) {
-        throw fail('RangeNotSatisfiable', `chunk must start at byte ${session.size}`, { size: session.size });
+      if (opts.range.start !== offset || opts.range.end < opts.range.start - 1) {
+        throw fail('RangeNotSatisfiable', `chunk must start at byte ${offset}`, { size: offset });
       }
       const rangeLength = opts.range.end - opts.range.start + 1;
       if (opts.length !== undefined && opts.length !== rangeLength) {
@@ -70,53 +125,21 @@ export class UploadService {
       opts = { ...opts, length: rangeLength };
     }
     const hint = this.hashes.get(id);
-    const hash = session.size === 0 ? createHash('sha256') : hint && hint.offset === session.size ? hint.hash : undefined;
+    const hash = offset === 0 ? createHash('sha256') : hint && hint.offset === offset ? hint.hash : undefined;
     this.hashes.delete(id);
-    const meter = new MeteredStream(hash, opts.length, this.limits.maxBlobBytes - session.size);
+    const meter = new MeteredStream(hash, opts.length, this.limits.maxBlobBytes - offset);
     // pipeline() (not pipe()) so an aborted request body fails the append instead of stalling it.
     const metered = pipeline(body, meter, () => {});
-    const size = await this.blobs.appendUpload(id, session.size, metered, signal);
-    const next = await this.meta.advanceUpload(repository, id, session.size, size, signal);
+    const size = await this.blobs.appendUpload(id, offset, metered, signal);
     if (hash) this.hashes.set(id, { hash, offset: size });
-    return next;
+    return size;
   }
 
-  /**
-   * Finishes a session with an optional last chunk: verifies `digest`, commits the blob and links
-   * it to the repository. On a digest mismatch the session and its bytes are discarded and
-   * `DigestMismatch` is thrown; nothing becomes visible.
-   */
-  async complete(repository: string, id: string, digestText: string, body: Readable | undefined, opts: ChunkOptions, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
-    const { digest, algorithm } = parseDigest(digestText);
-    // Always append, if only nothing: it also cuts staged bytes a crashed request left past the
-    // recorded size, so the digest and the committed blob cover exactly the recorded bytes.
-    const session = await this.append(repository, id, body ?? Readable.from([]), body ? opts : {}, signal);
-    try {
-      const actual = await this.digestOf(id, session.size, algorithm, signal);
-      if (actual !== digest) {
-        throw fail('DigestMismatch', 'provided digest did not match uploaded content', { digest, actual });
-      }
-      await this.blobs.commitUpload(id, digest, signal);
-      await this.meta.linkBlob(repository, digest, session.size, signal);
-    } catch (err) {
-      if (isBerthError(err) && err.code === 'DigestMismatch') await this.discard(repository, id, signal);
-      throw err;
-    }
-    await this.meta.deleteUpload(repository, id, signal);
-    this.events.emit({ type: 'blob.pushed', repository, digest, size: session.size, at: new Date() });
-    return { digest, size: session.size };
-  }
-
-  /** Uploads a whole blob in one request (`POST …/uploads/?digest=`). */
-  async monolithic(repository: string, digestText: string, body: Readable, length: number | undefined, createRepository: boolean, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
-    parseDigest(digestText);
-    const session = await this.start(repository, createRepository, signal);
-    try {
-      return await this.complete(repository, session.id, digestText, body, length === undefined ? {} : { length }, signal);
-    } catch (err) {
-      await this.discard(repository, session.id, signal);
-      throw err;
-    }
+  /** Checks the staged bytes against `digest` and makes them the blob. Throws `DigestMismatch`. */
+  private async verifyAndCommit(id: string, digest: Digest, size: number, signal: AbortSignal): Promise<void> {
+    const actual = await this.digestOf(id, size, parseDigest(digest).algorithm, signal);
+    if (actual !== digest) throw fail('DigestMismatch', 'provided digest did not match uploaded content', { digest, actual });
+    await this.blobs.commitUpload(id, digest, signal);
   }
 
   /** Cancels a session. Throws `UploadNotFound`. */

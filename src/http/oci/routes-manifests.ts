@@ -23,6 +23,7 @@ async function getManifest(ctx: OciContext, head: boolean): Promise<void> {
   checkAcceptable(ctx.req.headers.accept, record);
   const reply = ctx.reply.code(200).header('content-type', record.mediaType).header('docker-content-digest', record.digest)
     .header('etag', `"${record.digest}"`).header('content-length', record.size);
+  if (!head) ctx.deps.manifests.notePull(ctx.name, record.digest);
   await reply.send(head ? undefined : Buffer.from(record.body.buffer, record.body.byteOffset, record.body.byteLength));
 }
 

@@ -82,10 +82,11 @@ export class MemoryMetaStore implements MetaStore {
     return true;
   }
 
-  async linkBlob(repository: string, digest: Digest, size: number, signal: AbortSignal): Promise<void> {
+  async linkBlob(repository: string, digest: Digest, size: number, signal: AbortSignal, opts: { endUpload?: string } = {}): Promise<void> {
     signal.throwIfAborted();
     const repo = this.#require(repository);
     if (!repo.blobs.has(digest)) repo.blobs.set(digest, size);
+    if (opts.endUpload !== undefined && this.#upload(repository, opts.endUpload)) this.#uploads.delete(opts.endUpload);
   }
 
   async getBlobLink(repository: string, digest: Digest, signal: AbortSignal): Promise<{ size: number } | undefined> {

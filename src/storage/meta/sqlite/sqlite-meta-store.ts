@@ -117,13 +117,16 @@ export class SqliteMetaStore implements MetaStore {
     return repos.deleteRepository(this.db, this.sql, name, opts?.onlyIfEmpty ?? false);
   }
 
-  async linkBlob(repository: string, digest: Digest, size: number, signal: AbortSignal): Promise<void> {
+  async linkBlob(repository: string, digest: Digest, size: number, signal: AbortSignal, opts: { endUpload?: string } = {}): Promise<void> {
     signal.throwIfAborted();
     this.sql.write(() => {
       const id = this.#requireRepository(repository);
       this.sql.run(this.db.insertInto('repository_blobs')
         .values({ repository_id: id, digest, size, created_at: Date.now() })
         .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing()));
+      if (opts.endUpload !== undefined) {
+        this.sql.run(this.db.deleteFrom('uploads').where('id', '=', opts.endUpload).where('repository_id', '=', id));
+      }
     });
   }
 
