@@ -36,7 +36,7 @@ export class IamAccessControl implements AccessControl {
   readonly createRepositoryOnPush = false;
   readonly #now: () => Date;
   readonly #tokens = new TtlCache<Principal & { kind: 'iam' }>(ACCESS_CACHE_MS, 10_000);
-  readonly #owners = new TtlCache<string | undefined>(ACCESS_CACHE_MS, 10_000);
+  readonly #owners = new TtlCache<{ accountId: string; tags: { Key: string; Value: string }[] }>(ACCESS_CACHE_MS, 10_000);
 
   constructor(private readonly deps: IamAccessDeps) {
     this.#now = deps.now ?? (() => new Date());
@@ -86,7 +86,7 @@ export class IamAccessControl implements AccessControl {
   async authorize(request: AccessRequest, signal: AbortSignal): Promise<void> {
     const { principal, action, repository } = request;
     const owner = repository ? await this.#owner(repository, signal) : undefined;
-    const resourceAccount = owner ?? (principal.kind === 'iam' ? principal.accountId : this.deps.defaultAccountId);
+    const resourceAccount = owner?.accountId ?? (principal.kind === 'iam' ? principal.accountId : this.deps.defaultAccountId);
     const resource = repository
       ? `arn:aws:ecr:${this.deps.region}:${resourceAccount}:repository/${repository}`
       : request.resource ?? '*';
@@ -104,6 +104,7 @@ export class IamAccessControl implements AccessControl {
         'aws:SecureTransport': request.context.secureTransport,
         'aws:CurrentTime': this.#now(),
         ...(principal.kind === 'iam' && principal.userName ? { 'aws:username': principal.userName } : {}),
+        ...tagContext(owner?.tags, request.requestTags),
       },
     });
     if (result.decision === 'Allow') return;
@@ -112,11 +113,12 @@ export class IamAccessControl implements AccessControl {
     denied(principal, action, resource, result.decision === 'ExplicitDeny' ? 'an explicit deny applies' : undefined);
   }
 
-  /** The account owning a repository, or `undefined` when it does not exist (briefly cached). */
-  async #owner(repository: string, signal: AbortSignal): Promise<string | undefined> {
+  /** The account owning a repository and its tags, or `undefined` when it does not exist (briefly cached). */
+  async #owner(repository: string, signal: AbortSignal): Promise<{ accountId: string; tags: { Key: string; Value: string }[] } | undefined> {
     const now = Date.now();
     if (this.#owners.has(repository, now)) return this.#owners.get(repository, now);
-    const owner = (await this.deps.meta.getRepository(repository, signal))?.accountId;
+    const repo = await this.deps.meta.getRepository(repository, signal);
+    const owner = repo && { accountId: repo.accountId, tags: repo.settings.tags };
     // Only existing repositories are remembered: a repository created a moment later must be seen.
     if (owner) this.#owners.set(repository, owner, now);
     return owner;
@@ -132,4 +134,18 @@ function principalOf(key: AccessKey): Principal & { kind: 'iam' } {
   if (key.userName === null) return { kind: 'iam', arn: rootArn(key.accountId), accountId: key.accountId, accessKeyId: key.accessKeyId };
   // The user's path is not on the key; ARNs of users created with a path are resolved by the IAM layer.
   return { kind: 'iam', arn: userArn({ accountId: key.accountId, path: '/', userName: key.userName }), accountId: key.accountId, userName: key.userName, accessKeyId: key.accessKeyId };
+}
+
+/** `aws:ResourceTag/*` and `ecr:ResourceTag/*` from the repository, `aws:RequestTag/*` and `aws:TagKeys` from the request. */
+function tagContext(resourceTags: { Key: string; Value: string }[] | undefined, requestTags: { Key: string; Value: string }[] | undefined): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const t of resourceTags ?? []) {
+    out[`aws:ResourceTag/${t.Key}`] = t.Value;
+    out[`ecr:ResourceTag/${t.Key}`] = t.Value;
+  }
+  if (requestTags) {
+    for (const t of requestTags) out[`aws:RequestTag/${t.Key}`] = t.Value;
+    out['aws:TagKeys'] = requestTags.map((t) => t.Key);
+  }
+  return out;
 }

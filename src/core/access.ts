@@ -43,6 +43,8 @@ export interface AccessRequest {
   repository?: string;
   /** The resource ARN when it is not a repository (e.g. an IAM user); `*` when neither is given. */
   resource?: string;
+  /** Tags the request sets (CreateRepository, TagResource): `aws:RequestTag/<key>` and `aws:TagKeys`. */
+  requestTags?: { Key: string; Value: string }[];
   /** Request context for policy conditions (aws:SourceIp, aws:SecureTransport, …). */
   context: { sourceIp: string; secureTransport: boolean };
 }

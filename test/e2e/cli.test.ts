@@ -1,6 +1,7 @@
 /**
  * The `berth` command line as an operator runs it: verify-config, configuration by environment,
- * and graceful shutdown on SIGTERM with an upload in flight.
+ * and graceful shutdown on SIGTERM with an upload in flight. The harness waits for GET /readyz and
+ * logs in with the `AWS:<token>` from ECR GetAuthorizationToken; `server.fetch` sends it on `/v2`.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -100,6 +101,8 @@ describe('berth serve', { timeout: 90_000 }, () => {
     assert.equal(res.status, 200);
     await res.arrayBuffer();
     assert.ok(existsSync(join(server.dataDir, 'meta.db')), `no meta.db in BERTH_DATA_DIR ${server.dataDir}`);
+    assert.ok(existsSync(join(server.dataDir, 'credentials')), `no root credentials file in BERTH_DATA_DIR ${server.dataDir}`);
+    await server.ensureRepository('env/test');
     const push = await server.fetch(`/v2/env/test/blobs/uploads/?digest=${sha256(Buffer.from('hi'))}`, { method: 'POST', body: 'hi' });
     assert.equal(push.status, 201);
     await push.arrayBuffer();
@@ -121,6 +124,8 @@ describe('berth serve', { timeout: 90_000 }, () => {
   it('SIGTERM lets an in-flight slow chunked upload finish (202), then exits 0; the chunk survives a restart', async () => {
     const server = await BerthServer.start();
     servers.push(server);
+    await server.ensureRepository('slow/upload');
+    const auth = server.authorization;
     const start = await server.fetch('/v2/slow/upload/blobs/uploads/', { method: 'POST' });
     assert.equal(start.status, 202);
     await start.arrayBuffer();
@@ -134,7 +139,7 @@ describe('berth serve', { timeout: 90_000 }, () => {
       const req = request(`${server.url}${location}`, {
         method: 'PATCH',
         agent: false,
-        headers: { 'content-type': 'application/octet-stream', 'content-length': body.length, 'content-range': `0-${body.length - 1}` },
+        headers: { authorization: auth, 'content-type': 'application/octet-stream', 'content-length': body.length, 'content-range': `0-${body.length - 1}` },
       }, (res) => {
         res.resume();
         res.on('end', () => {
@@ -157,8 +162,8 @@ describe('berth serve', { timeout: 90_000 }, () => {
     await sleep(300);
     assert.equal(server.child!.exitCode, null, `berth exited before the in-flight upload finished\n${server.logTail()}`);
     assert.equal(responded, false);
-    // While draining, new connections are not served.
-    const during = await fetch(`${server.url}/v2/`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 'refused');
+    // While draining, new connections are not served (even with valid credentials).
+    const during = await fetch(`${server.url}/v2/`, { headers: { authorization: auth }, signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 'refused');
     assert.ok(during === 'refused' || during === 503, `a new request during shutdown got ${during}`);
 
     const res = await response;

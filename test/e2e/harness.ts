@@ -11,13 +11,23 @@
  *
  * Temp dirs are removed by {@link BerthServer.dispose}; set BERTH_E2E_KEEP=1 to keep them (the
  * path is printed) when diagnosing a failure.
+ *
+ * `/v2` requires authentication exactly like ECR, so after every launch the harness logs in the
+ * real way: it reads the root key berth wrote to `<data>/credentials`, calls ECR
+ * `GetAuthorizationToken` on the same listener (what `aws ecr get-login-password` does) and writes
+ * the resulting `AWS:<token>` into a containers auth file (`<tmp>/auth.json`, pointed to by
+ * `REGISTRY_AUTH_FILE`, which skopeo and podman read).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+
+// berth supports Node 20 (package.json engines); the SDK's "will require node >=22" notice is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export const REPO_ROOT = resolve(new URL('../..', import.meta.url).pathname);
 export const BERTH_ARGS = ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts')];
@@ -39,6 +49,41 @@ export function makeTempDir(prefix = 'berth-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** The root access key berth wrote to `<dataDir>/credentials` (AWS shared-credentials format). */
+export interface RootKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+}
+
+/** Parses the `[default]` profile of an AWS shared-credentials file. */
+export async function readCredentialsFile(file: string): Promise<RootKey> {
+  const text = await readFile(file, 'utf8');
+  const values: Record<string, string> = {};
+  let section = '';
+  for (const line of text.split('\n')) {
+    const header = /^\s*\[([^\]]+)\]\s*$/.exec(line);
+    if (header) {
+      section = header[1]!.trim();
+      continue;
+    }
+    const kv = /^\s*([\w-]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (kv && section === 'default') values[kv[1]!] = kv[2]!;
+  }
+  const { aws_access_key_id: accessKeyId, aws_secret_access_key: secretAccessKey, region } = values;
+  if (!accessKeyId || !secretAccessKey || !region) throw new Error(`${file} lacks aws_access_key_id, aws_secret_access_key or region:\n${text.replace(/(aws_secret_access_key\s*=\s*).*/, '$1<hidden>')}`);
+  return { accessKeyId, secretAccessKey, region };
+}
+
+/**
+ * Registry logins of every server this test process launched (host → base64 `AWS:<token>`).
+ * Each test file runs in its own process, so one auth file holding all of them is enough.
+ */
+const logins = new Map<string, string>();
+
+/** Init for {@link BerthServer.fetch}: `anonymous: true` sends no Authorization header. */
+export type FetchInit = RequestInit & { anonymous?: boolean };
+
 export interface StartOptions {
   /** Reuse this data dir (default: a fresh one under the server's temp dir). */
   dataDir?: string;
@@ -55,8 +100,17 @@ export class BerthServer {
   readonly dataDir: string;
   readonly workDir: string;
   readonly logFile: string;
+  /** The containers auth file (`{"auths": {host: {auth}}}`) this server's login is written to. */
+  readonly authFile: string;
   port = 0;
   child: ChildProcess | undefined;
+  /** ECR API client for the running process (root credentials, `--endpoint-url` = {@link url}). */
+  ecr!: ECRClient;
+  /** The root key from `<dataDir>/credentials`. */
+  rootKey!: RootKey;
+  /** `AWS:<token>` login from `GetAuthorizationToken`, made after the latest launch. */
+  username = 'AWS';
+  password = '';
   #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
 
   private constructor(dataDir?: string) {
@@ -64,9 +118,13 @@ export class BerthServer {
     this.dataDir = dataDir ?? join(this.root, 'data');
     this.workDir = join(this.root, 'work');
     this.logFile = join(this.root, 'server.log');
+    this.authFile = join(this.root, 'auth.json');
   }
 
-  /** Starts a server on a free port with a fresh data dir; resolves once GET /v2/ answers 200. */
+  /**
+   * Starts a server on a free port with a fresh data dir; resolves once GET /readyz answers 200
+   * and the harness has logged in (see {@link login}).
+   */
   static async start(opts: StartOptions = {}): Promise<BerthServer> {
     const server = new BerthServer(opts.dataDir);
     await mkdir(server.workDir, { recursive: true });
@@ -95,6 +153,49 @@ export class BerthServer {
     this.child = child;
     this.#exit = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
     await this.waitReady(child);
+    await this.login();
+  }
+
+  /** The `Authorization` header value for `/v2` requests: Basic base64(`AWS:<token>`). */
+  get authorization(): string {
+    return `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+  }
+
+  /**
+   * Logs in the way `aws ecr get-login-password | docker login -u AWS --password-stdin` does:
+   * root key from `<dataDir>/credentials`, ECR `GetAuthorizationToken` against this listener, and
+   * the resulting `AWS:<token>` written to {@link authFile} (REGISTRY_AUTH_FILE points at it).
+   */
+  async login(): Promise<void> {
+    this.ecr?.destroy();
+    this.rootKey = await readCredentialsFile(join(this.dataDir, 'credentials'));
+    this.ecr = new ECRClient({
+      endpoint: this.url,
+      region: this.rootKey.region,
+      credentials: { accessKeyId: this.rootKey.accessKeyId, secretAccessKey: this.rootKey.secretAccessKey },
+      maxAttempts: 1,
+    });
+    const out = await this.ecr.send(new GetAuthorizationTokenCommand({}));
+    const token = out.authorizationData?.[0]?.authorizationToken;
+    if (!token) throw new Error(`GetAuthorizationToken returned no token: ${JSON.stringify(out)}`);
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new Error('GetAuthorizationToken returned a token that is not base64(user:password)');
+    this.username = decoded.slice(0, colon);
+    this.password = decoded.slice(colon + 1);
+    logins.set(this.host, token);
+    const auths = Object.fromEntries([...logins].map(([host, auth]) => [host, { auth }]));
+    await writeFile(this.authFile, `${JSON.stringify({ auths }, null, 2)}\n`, { mode: 0o600 });
+    process.env.REGISTRY_AUTH_FILE = this.authFile;
+  }
+
+  /** ECR `CreateRepository`; a repository that already exists is fine. */
+  async ensureRepository(name: string): Promise<void> {
+    try {
+      await this.ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
+    } catch (err) {
+      if ((err as Error).name !== 'RepositoryAlreadyExistsException') throw err;
+    }
   }
 
   private async waitReady(child: ChildProcess, timeoutMs = 30_000): Promise<void> {
@@ -104,7 +205,7 @@ export class BerthServer {
         throw new Error(`berth exited before becoming ready (code ${child.exitCode}, signal ${child.signalCode})\n${this.logTail()}`);
       }
       try {
-        const res = await fetch(`${this.url}/v2/`, { signal: AbortSignal.timeout(1000) });
+        const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(1000) });
         await res.arrayBuffer();
         if (res.status === 200) return;
       } catch {
@@ -113,7 +214,7 @@ export class BerthServer {
       await sleep(100);
     }
     child.kill('SIGKILL');
-    throw new Error(`berth did not answer GET /v2/ within ${timeoutMs} ms\n${this.logTail()}`);
+    throw new Error(`berth did not answer GET /readyz with 200 within ${timeoutMs} ms\n${this.logTail()}`);
   }
 
   /** Resolves with how the current process ended. */
@@ -148,6 +249,7 @@ export class BerthServer {
   /** Stops the server (if running) and removes the temp dir unless BERTH_E2E_KEEP is set. */
   async dispose(): Promise<void> {
     if (this.child) await this.stop(5000).catch(() => undefined);
+    this.ecr?.destroy();
     if (process.env.BERTH_E2E_KEEP) {
       process.stderr.write(`# berth e2e files kept in ${this.root}\n`);
       return;
@@ -183,9 +285,15 @@ export class BerthServer {
     return sum;
   }
 
-  /** fetch against the server (path starts with /). */
-  fetch(path: string, init?: RequestInit): Promise<Response> {
-    return fetch(`${this.url}${path}`, init);
+  /**
+   * fetch against the server (path starts with /). `/v2` requests carry {@link authorization}
+   * unless the caller sets its own Authorization header or passes `anonymous: true`.
+   */
+  fetch(path: string, init: FetchInit = {}): Promise<Response> {
+    const { anonymous, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (!anonymous && path.startsWith('/v2') && !headers.has('authorization')) headers.set('authorization', this.authorization);
+    return fetch(`${this.url}${path}`, { ...rest, headers });
   }
 }
 

@@ -1,7 +1,10 @@
 /**
  * podman against a real berth process: push from local storage, remove, pull back, same image.
  * podman runs with its own storage (--root/--runroot/--tmpdir under a temp dir, vfs driver), so the
- * machine's images and containers are never touched.
+ * machine's images and containers are never touched. It logs in with `podman login -u AWS
+ * --password-stdin` (the token from ECR GetAuthorizationToken) into an auth file of its own, and
+ * every registry command passes that file with --authfile; repositories are created with ECR
+ * CreateRepository before anything is pushed.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -23,12 +26,18 @@ describe('podman e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
   /** Set when loading the fixture into podman failed: the first test fails with it, the others skip. */
   let loadFailure: string | undefined;
   let imageId = '';
+  /** podman's own auth file, written by `podman login`. */
+  let authFile = '';
 
-  const podman = (...args: string[]): Promise<RunResult> => run('podman', [
+  /** podman on its isolated storage; `input` is written to its stdin. */
+  const podmanWith = (input: string, ...args: string[]): Promise<RunResult> => run('podman', [
     '--root', join(storage, 'root'), '--runroot', join(storage, 'run'), '--tmpdir', join(storage, 'tmp'),
     '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', ...args,
-  ], { timeoutMs: 90_000 });
+  ], { timeoutMs: 90_000, input });
+  const podman = (...args: string[]): Promise<RunResult> => podmanWith('', ...args);
   const ok = async (...args: string[]): Promise<RunResult> => expectOk(await podman(...args), server);
+  /** `podman <cmd> --authfile <podman's auth file> --tls-verify=false …` for commands that talk to berth. */
+  const remote = (cmd: string[], ...args: string[]): Promise<RunResult> => ok(...cmd, '--authfile', authFile, '--tls-verify=false', ...args);
   const skipIfUnusable = (t: TestContext): boolean => {
     const reason = unusable ?? (loadFailure ? 'the fixture could not be loaded into podman (see the first test)' : undefined);
     if (reason) t.skip(reason);
@@ -52,6 +61,8 @@ describe('podman e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
     const load = await podman('pull', `oci:${image.dir}:${image.refName}`);
     if (load.code !== 0) loadFailure = describeRun(load);
     else imageId = lastLine(load.stdout);
+    authFile = join(storage, 'auth.json');
+    for (const repo of ['pod/app', 'pod/multi', 'pod/zstd', 'pod/list']) await server.ensureRepository(repo);
   });
 
   after(async () => {
@@ -69,12 +80,24 @@ describe('podman e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
     assert.equal(`sha256:${imageId}`, image.config.digest);
   });
 
+  it('podman login with AWS and the GetAuthorizationToken password succeeds; a wrong password is refused', async (t) => {
+    if (unusable) return t.skip(unusable);
+    const login = ['login', '--authfile', authFile, '--tls-verify=false', '-u', 'AWS', '--password-stdin', server.host];
+    const bad = await podmanWith('not-a-registry-token', ...login);
+    assert.notEqual(bad.code, 0, `login with a made-up password succeeded\n${describeRun(bad, server)}`);
+    assert.match(bad.stderr, /unauthorized|authentication required|invalid username\/password/i, describeRun(bad, server));
+    const r = expectOk(await podmanWith(server.password, ...login), server);
+    assert.match(r.stdout, /Login Succeeded/i);
+    const auths = (JSON.parse(await readFile(authFile, 'utf8')) as { auths: Record<string, { auth: string }> }).auths;
+    assert.equal(Buffer.from(auths[server.host]?.auth ?? '', 'base64').toString('utf8'), `AWS:${server.password}`);
+  });
+
   it('push to berth, rmi, pull back: same image id and the pushed manifest digest', async (t) => {
     if (skipIfUnusable(t)) return;
     const name = `${server.host}/pod/app:v1`;
     await ok('tag', imageId, name);
     const digestFile = join(storage, 'push.digest');
-    await ok('push', '--tls-verify=false', '--digestfile', digestFile, name);
+    await remote(['push'], '--digestfile', digestFile, name);
     const pushed = (await readFile(digestFile, 'utf8')).trim();
     assert.match(pushed, /^sha256:[a-f0-9]{64}$/);
 
@@ -96,7 +119,7 @@ describe('podman e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
     const gone = await podman('image', 'exists', name);
     assert.notEqual(gone.code, 0, `image still present after rmi\n${describeRun(gone)}`);
 
-    await ok('pull', '--tls-verify=false', name);
+    await remote(['pull'], name);
     const [inspected] = JSON.parse((await ok('image', 'inspect', name)).stdout) as { Id: string; Digest: string; RepoDigests: string[]; Architecture: string }[];
     assert.ok(inspected);
     assert.equal(inspected.Id, imageId);
@@ -111,7 +134,7 @@ describe('podman e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
     const digest = res.headers.get('docker-content-digest');
     assert.ok(digest);
     await ok('rmi', '-af');
-    await ok('pull', '--tls-verify=false', `${server.host}/pod/app@${digest}`);
+    await remote(['pull'], `${server.host}/pod/app@${digest}`);
     const [inspected] = JSON.parse((await ok('image', 'inspect', `${server.host}/pod/app@${digest}`)).stdout) as { Id: string }[];
     assert.equal(inspected?.Id, imageId);
   });
@@ -125,7 +148,7 @@ describe('podman e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
     const head = await server.fetch('/v2/pod/multi/manifests/v1', { method: 'HEAD', headers: { accept: OCI_INDEX } });
     assert.equal(head.headers.get('docker-content-digest'), multi.index.digest);
     for (const [i, arch] of ['amd64', 'arm64'].entries()) {
-      await ok('pull', '--tls-verify=false', '--arch', arch, `${server.host}/pod/multi:v1`);
+      await remote(['pull'], '--arch', arch, `${server.host}/pod/multi:v1`);
       const [inspected] = JSON.parse((await ok('image', 'inspect', `${server.host}/pod/multi:v1`)).stdout) as { Id: string; Architecture: string }[];
       assert.equal(inspected?.Architecture, arch);
       assert.equal(`sha256:${inspected?.Id}`, multi.images[i]!.config.digest);
@@ -139,13 +162,13 @@ describe('podman e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
     const fresh = await buildImageLayout(join(storage, 'zstd'), { layers: 2 });
     const id = lastLine((await ok('pull', `oci:${fresh.dir}:latest`)).stdout);
     const name = `${server.host}/pod/zstd:v1`;
-    await ok('push', '--tls-verify=false', '--compression-format', 'zstd', id, name);
+    await remote(['push'], '--compression-format', 'zstd', id, name);
     const res = await server.fetch('/v2/pod/zstd/manifests/v1', { headers: { accept: OCI_MANIFEST } });
     assert.equal(res.status, 200);
     const manifest = await res.json() as { layers: { mediaType: string; digest: string }[] };
     assert.ok(manifest.layers.every((l) => l.mediaType === 'application/vnd.oci.image.layer.v1.tar+zstd'), JSON.stringify(manifest.layers));
     await ok('rmi', '-af');
-    await ok('pull', '--tls-verify=false', name);
+    await remote(['pull'], name);
     const [inspected] = JSON.parse((await ok('image', 'inspect', name)).stdout) as { Id: string }[];
     assert.equal(`sha256:${inspected?.Id}`, fresh.config.digest);
   });
@@ -159,7 +182,7 @@ describe('podman e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
     const list = `${server.host}/pod/list:v1`;
     await ok('manifest', 'create', list);
     for (const id of ids) await ok('manifest', 'add', list, `containers-storage:${id}`);
-    await ok('manifest', 'push', '--tls-verify=false', '--all', '--format', 'v2s2', list, `docker://${list}`);
+    await remote(['manifest', 'push'], '--all', '--format', 'v2s2', list, `docker://${list}`);
 
     const res = await server.fetch('/v2/pod/list/manifests/v1', { headers: { accept: DOCKER_LIST } });
     assert.equal(res.status, 200);
@@ -172,7 +195,7 @@ describe('podman e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
     await ok('manifest', 'rm', list);
     await ok('rmi', '-af');
     for (const [i, arch] of ['amd64', 'arm64'].entries()) {
-      await ok('pull', '--tls-verify=false', '--arch', arch, list);
+      await remote(['pull'], '--arch', arch, list);
       const [inspected] = JSON.parse((await ok('image', 'inspect', list)).stdout) as { Id: string; Architecture: string }[];
       assert.equal(inspected?.Architecture, arch);
       assert.equal(inspected?.Id, ids[i]);

@@ -1,9 +1,11 @@
 /**
  * skopeo against a real berth process: push, pull, inspect, list-tags, delete, multi-arch, Docker
- * schema 2, and registry-internal copies (cross-repository mount).
+ * schema 2, and registry-internal copies (cross-repository mount). skopeo logs in with the
+ * `AWS:<token>` from ECR GetAuthorizationToken, through the auth file the harness writes
+ * (REGISTRY_AUTH_FILE); repositories are created with ECR CreateRepository before anything is pushed.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -35,6 +37,7 @@ describe('skopeo e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
   before(async () => {
     server = await BerthServer.start();
     image = await buildImageLayout(dir('src'), { layers: 3 });
+    await server.ensureRepository('e2e/app');
     await ok('copy', '--dest-tls-verify=false', `oci:${image.dir}:${image.refName}`, ref('e2e/app', 'v1'));
   });
 
@@ -90,6 +93,7 @@ describe('skopeo e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
 
   it('delete removes the manifest and its tags: a later pull fails with manifest unknown', async () => {
     const img = await buildImageLayout(dir('src-delete'), { layers: 1 });
+    await server.ensureRepository('e2e/deleteme');
     await ok('copy', '--dest-tls-verify=false', `oci:${img.dir}:${img.refName}`, ref('e2e/deleteme', 'gone'));
     await ok('delete', '--tls-verify=false', ref('e2e/deleteme', 'gone'));
     const pull = await skopeo('copy', '--src-tls-verify=false', ref('e2e/deleteme', 'gone'), `oci:${dir('pull-deleted')}:x`);
@@ -102,6 +106,7 @@ describe('skopeo e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
 
   it('copy --all pushes a multi-arch index with both child manifests and pulls it back with --all', async () => {
     const multi = await buildMultiArchLayout(dir('src-multi'));
+    await server.ensureRepository('e2e/multi');
     await ok('copy', '--all', '--dest-tls-verify=false', `oci:${multi.dir}:${multi.refName}`, ref('e2e/multi', 'v1'));
 
     const raw = await ok('inspect', '--raw', '--tls-verify=false', ref('e2e/multi', 'v1'));
@@ -125,6 +130,7 @@ describe('skopeo e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
   });
 
   it('copy --format v2s2 stores a Docker schema 2 manifest served as application/vnd.docker.distribution.manifest.v2+json', async () => {
+    await server.ensureRepository('e2e/docker');
     await ok('copy', '--format', 'v2s2', '--dest-tls-verify=false', `oci:${image.dir}:${image.refName}`, ref('e2e/docker', 'v1'));
     const res = await server.fetch('/v2/e2e/docker/manifests/v1', { headers: { accept: DOCKER_MANIFEST } });
     assert.equal(res.status, 200);
@@ -150,6 +156,7 @@ describe('skopeo e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
       mounted: await server.metric('berth_http_requests_total', { route: 'uploads', method: 'POST', status: '201' }),
       patched: await server.metric('berth_http_requests_total', { route: 'uploads', method: 'PATCH' }),
     });
+    await server.ensureRepository('e2e/copy-target');
     const before = await counters();
     await ok('copy', '--src-tls-verify=false', '--dest-tls-verify=false', ref('e2e/app', 'v1'), ref('e2e/copy-target', 'v1'));
     const afterCopy = await counters();
@@ -167,10 +174,39 @@ describe('skopeo e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
     assert.ok(afterCopy.patched - before.patched <= 1, `layers were re-uploaded instead of mounted: ${afterCopy.patched - before.patched} PATCHes`);
   });
 
-  it('the catalog lists every repository skopeo pushed to (auto-created on push)', async () => {
+  it('an anonymous pull is refused with an authentication error (no credentials, and an empty auth file)', async () => {
+    const noCreds = await skopeo('inspect', '--no-creds', '--tls-verify=false', ref('e2e/app', 'v1'));
+    assert.notEqual(noCreds.code, 0, `an anonymous inspect succeeded\n${describeRun(noCreds, server)}`);
+    assert.match(noCreds.stderr, /authentication required|unauthorized/i, describeRun(noCreds, server));
+
+    const emptyAuth = dir('empty-auth.json');
+    await writeFile(emptyAuth, '{"auths":{}}\n');
+    const copy = await skopeo('copy', '--src-tls-verify=false', '--src-authfile', emptyAuth, ref('e2e/app', 'v1'), `oci:${dir('pull-anonymous')}:v1`);
+    assert.notEqual(copy.code, 0, `an anonymous copy succeeded\n${describeRun(copy, server)}`);
+    assert.match(copy.stderr, /authentication required|unauthorized/i, describeRun(copy, server));
+
+    // The registry itself answers 401 with the challenge ECR sends.
+    const res = await server.fetch('/v2/e2e/app/manifests/v1', { anonymous: true, headers: { accept: OCI_MANIFEST } });
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get('www-authenticate'), 'Basic realm="berth"');
+    await res.arrayBuffer();
+  });
+
+  it('a push to a repository that was never created fails with name unknown', async () => {
+    const push = await skopeo('copy', '--dest-tls-verify=false', `oci:${image.dir}:${image.refName}`, ref('e2e/never-created', 'v1'));
+    assert.notEqual(push.code, 0, `a push to a repository never created succeeded\n${describeRun(push, server)}`);
+    assert.match(push.stderr, /name unknown/i, describeRun(push, server));
     const res = await server.fetch('/v2/_catalog');
     assert.equal(res.status, 200);
     const body = await res.json() as { repositories: string[] };
-    for (const repo of ['e2e/app', 'e2e/multi', 'e2e/docker', 'e2e/copy-target']) assert.ok(body.repositories.includes(repo), `${repo} not in catalog`);
+    assert.ok(!body.repositories.includes('e2e/never-created'), 'the refused push created the repository');
+  });
+
+  it('the catalog lists every repository created through the ECR API that skopeo pushed to', async () => {
+    const res = await server.fetch('/v2/_catalog');
+    assert.equal(res.status, 200);
+    const body = await res.json() as { repositories: string[] };
+    // Exactly the repositories CreateRepository made: a push never creates one.
+    assert.deepEqual([...body.repositories].sort(), ['e2e/app', 'e2e/copy-target', 'e2e/deleteme', 'e2e/docker', 'e2e/multi']);
   });
 });

@@ -11,7 +11,7 @@ export interface AwsCallContext {
   origin: string;
   signal: AbortSignal;
   /** Authorizes one more action (e.g. per repository of a batch); throws `AccessDenied`. */
-  authorize(action: `${string}:${string}`, target: { repository?: string; resource?: string }): Promise<void>;
+  authorize(action: `${string}:${string}`, target: { repository?: string; resource?: string; requestTags?: { Key: string; Value: string }[] }): Promise<void>;
 }
 
 /** Input as validated against the service model. */

@@ -104,7 +104,11 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
   async function run(op: AwsOperations[string], input: AwsInput, ctx: AwsCallContext): Promise<Record<string, unknown>> {
     if (op.access) {
       const target = op.access(input, ctx.principal);
-      await ctx.authorize(target.action, { ...(target.repository ? { repository: target.repository } : {}), ...(target.resource ? { resource: target.resource } : {}) });
+      await ctx.authorize(target.action, {
+        ...(target.repository ? { repository: target.repository } : {}),
+        ...(target.resource ? { resource: target.resource } : {}),
+        ...(target.requestTags ? { requestTags: target.requestTags } : {}),
+      });
     }
     return op.handle(input, ctx);
   }

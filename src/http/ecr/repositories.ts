@@ -16,7 +16,7 @@ type Tag = { Key: string; Value: string };
 export function repositoryOperations(repos: EcrRepositoryService): AwsOperations {
   return {
     CreateRepository: {
-      access: repoAccess('ecr:CreateRepository'),
+      access: (input) => ({ action: 'ecr:CreateRepository', repository: str(input.repositoryName), ...(input.tags ? { requestTags: input.tags as Tag[] } : {}) }),
       async handle(input, ctx) {
         const settings: Partial<RepositorySettings> = {};
         if (input.imageTagMutability) settings.imageTagMutability = input.imageTagMutability as RepositorySettings['imageTagMutability'];
@@ -84,7 +84,7 @@ export function repositoryOperations(repos: EcrRepositoryService): AwsOperations
       },
     },
     TagResource: {
-      access: (input) => ({ action: 'ecr:TagResource', repository: nameFromArn(input.resourceArn) }),
+      access: (input) => ({ action: 'ecr:TagResource', repository: nameFromArn(input.resourceArn), requestTags: input.tags as Tag[] }),
       async handle(input, ctx) {
         await repos.tag(nameFromArn(input.resourceArn), ctx.principal.accountId, input.tags as Tag[], ctx.signal);
         return {};
