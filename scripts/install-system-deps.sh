@@ -7,10 +7,12 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The aws CLI usually comes with the machine image (pip); Debian's awscli package is the fallback.
+command -v aws >/dev/null 2>&1 || missing+=(awscli)
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "system packages ready: ${packages[*]}"
+echo "system packages ready: ${packages[*]}, aws CLI: $(aws --version 2>&1 | head -1)"

@@ -15,7 +15,7 @@ export class RepositoryService {
   async require(name: string, signal: AbortSignal): Promise<Repository> {
     validateRepositoryName(name);
     const repo = await this.meta.getRepository(name, signal);
-    if (!repo) throw fail('RepositoryNotFound', `repository ${name} does not exist`, { name });
+    if (!repo) throw fail('RepositoryNotFound', `The repository with name '${name}' does not exist in the registry with id '${this.defaultAccountId}'`, { name });
     return repo;
   }
 
