@@ -1,8 +1,7 @@
 import type { EcrImageId, EcrImageService } from '../../core/services/ecr/images.js';
-import type { AwsInput, AwsOperations } from '../aws/context.js';
-import { accountOf, imageDetailShape, optStr, referrerShape, str, token } from './shapes.js';
+import type { AwsOperations } from '../aws/context.js';
+import { accountOf, imageDetailShape, optStr, referrerShape, str, token, repoAccess } from './shapes.js';
 
-const repoAccess = (action: `ecr:${string}`) => (input: AwsInput) => ({ action, repository: str(input.repositoryName) });
 type TagStatus = 'TAGGED' | 'UNTAGGED' | 'ANY';
 const tagStatus = (filter: unknown): TagStatus => ((filter as { tagStatus?: TagStatus } | undefined)?.tagStatus ?? 'ANY');
 

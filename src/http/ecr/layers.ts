@@ -1,10 +1,9 @@
 import type { EcrLayerService } from '../../core/services/ecr/layers.js';
 import type { UrlSigner } from '../../auth/url-signer.js';
 import type { BlobService } from '../../core/services/blobs.js';
-import type { AwsInput, AwsOperations } from '../aws/context.js';
-import { accountOf, str } from './shapes.js';
+import type { AwsOperations } from '../aws/context.js';
+import { accountOf, str, repoAccess } from './shapes.js';
 
-const repoAccess = (action: `ecr:${string}`) => (input: AwsInput) => ({ action, repository: str(input.repositoryName) });
 
 /** How long a GetDownloadUrlForLayer URL works. */
 const DOWNLOAD_URL_TTL_MS = 60 * 60 * 1000;

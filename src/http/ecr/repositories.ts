@@ -1,9 +1,8 @@
 import type { RepositorySettings } from '../../core/ports/meta-store.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
-import type { AwsInput, AwsOperations } from '../aws/context.js';
-import { accountOf, repositoryArn, repositoryShape, str, token } from './shapes.js';
+import type { AwsOperations } from '../aws/context.js';
+import { accountOf, repositoryArn, repositoryShape, str, token, repoAccess } from './shapes.js';
 
-const repoAccess = (action: `ecr:${string}`) => (input: AwsInput) => ({ action, repository: str(input.repositoryName) });
 
 /** `arn:aws:ecr:region:acct:repository/name` → name, for the tagging operations. */
 function nameFromArn(arn: unknown): string {

@@ -9,6 +9,9 @@ export const accountOf = (input: AwsInput, ctx: Pick<AwsCallContext, 'principal'
   typeof input.registryId === 'string' ? input.registryId : ctx.principal.accountId;
 
 export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** The access rule of an operation on the repository named by its `repositoryName` input. */
+export const repoAccess = (action: `ecr:${string}`) => (input: AwsInput) => ({ action, repository: str(input.repositoryName) });
 export const optStr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function repositoryArn(region: string, accountId: string, name: string): string {

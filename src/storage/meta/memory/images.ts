@@ -1,7 +1,7 @@
-import { isDigest, type Digest } from '../../../core/digest.js';
-import { fail } from '../../../core/errors.js';
+import type { Digest } from '../../../core/digest.js';
 import type { ImageDetail, ImageId } from '../../../core/ports/meta-store.js';
 import { compareBytes, type RepoState, type StoredManifest } from './state.js';
+import { decodeDigestCursor, decodeIdCursor, encodeDigestCursor, encodeIdCursor, limitOf } from '../cursors.js';
 
 /*
  * The ECR image views over one repository's state, with the same order, filters and cursor
@@ -90,35 +90,4 @@ function tagsByDigest(repo: RepoState): Map<Digest, string[]> {
   }
   for (const list of out.values()) list.sort(compareBytes);
   return out;
-}
-
-function limitOf(limit: number): number {
-  return Math.max(0, Math.floor(limit));
-}
-
-// Cursors: base64url of the last entry's key; '' is the tagless entry (tags are never empty).
-
-function encodeIdCursor(id: ImageId): string {
-  return Buffer.from(`${id.digest}\0${id.tag ?? ''}`, 'utf8').toString('base64url');
-}
-
-function decodeIdCursor(cursor: string): [string, string] {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const sep = text.indexOf('\0');
-  if (sep < 0 || !isDigest(text.slice(0, sep))) throw badCursor();
-  return [text.slice(0, sep), text.slice(sep + 1)];
-}
-
-function encodeDigestCursor(digest: string): string {
-  return Buffer.from(digest, 'utf8').toString('base64url');
-}
-
-function decodeDigestCursor(cursor: string): string {
-  const digest = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!isDigest(digest)) throw badCursor();
-  return digest;
-}
-
-function badCursor() {
-  return fail('InvalidParameter', 'invalid pagination token');
 }

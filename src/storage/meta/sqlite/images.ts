@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import { isDigest, type Digest } from '../../../core/digest.js';
-import { fail } from '../../../core/errors.js';
+import type { Digest } from '../../../core/digest.js';
 import type { ImageDetail, ImageId } from '../../../core/ports/meta-store.js';
 import type { MetaSchema } from '../migrations/index.js';
 import type { Statements } from './statements.js';
+import { decodeDigestCursor, decodeIdCursor, encodeDigestCursor, encodeIdCursor, limitOf } from '../cursors.js';
 
 /*
  * The ECR image views (ListImages, DescribeImages) and pull times. An image is a manifest; its
@@ -149,37 +149,4 @@ function tagsBetween(db: Kysely<MetaSchema>, sql: Statements, repositoryId: numb
     else out.set(r.digest, [r.name]);
   }
   return out;
-}
-
-/** A page size SQLite honours: negative LIMIT would mean "no limit". */
-function limitOf(limit: number): number {
-  return Math.max(0, Math.floor(limit));
-}
-
-// Cursors are opaque to callers: base64url of the last entry's key. A tag is never empty, so ''
-// stands for the tagless entry, and '\0' (never in a digest) separates the two.
-
-function encodeIdCursor(id: ImageId): string {
-  return Buffer.from(`${id.digest}\0${id.tag ?? ''}`, 'utf8').toString('base64url');
-}
-
-function decodeIdCursor(cursor: string): [string, string] {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const sep = text.indexOf('\0');
-  if (sep < 0 || !isDigest(text.slice(0, sep))) throw badCursor();
-  return [text.slice(0, sep), text.slice(sep + 1)];
-}
-
-function encodeDigestCursor(digest: string): string {
-  return Buffer.from(digest, 'utf8').toString('base64url');
-}
-
-function decodeDigestCursor(cursor: string): string {
-  const digest = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!isDigest(digest)) throw badCursor();
-  return digest;
-}
-
-function badCursor() {
-  return fail('InvalidParameter', 'invalid pagination token');
 }

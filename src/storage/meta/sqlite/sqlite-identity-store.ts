@@ -1,12 +1,11 @@
-import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import type { Kysely } from 'kysely';
 import type {
   AccessKey, AccessKeyStatus, Account, EffectivePolicies, IamGroup, IamUser, ManagedPolicy, PolicyOwner, PolicyVersion, ResourceTag,
 } from '../../../core/identity.js';
 import type { IamPage, IdentityStore } from '../../../core/ports/identity-store.js';
-import { migrateMetaStore, SQLITE_TYPES } from '../migrations/index.js';
 import type { IdentitySchema } from '../migrations/schema.js';
-import { Statements } from './statements.js';
+import type { Statements } from './statements.js';
+import { openSqlite } from './open.js';
 import { SqliteIdentityAttachments } from './sqlite-identity-attachments.js';
 import { SqliteIdentityGroups } from './sqlite-identity-groups.js';
 import { SqliteIdentityPolicies } from './sqlite-identity-policies.js';
@@ -18,28 +17,8 @@ import { SqliteIdentityUsers } from './sqlite-identity-users.js';
  * whichever store opens a fresh file first migrates it. Throws when the file cannot be opened or migrated.
  */
 export async function openSqliteIdentityStore(opts: { path: string }): Promise<SqliteIdentityStore> {
-  const sqlite = new Database(opts.path);
-  const db = new Kysely<IdentitySchema>({ dialect: new SqliteDialect({ database: sqlite }) });
-  try {
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = FULL');
-    sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
-    // As in openSqliteMetaStore: DDL is transactional in SQLite, and holding the write lock for the
-    // whole run stops two processes opening a fresh file from migrating it twice.
-    sqlite.exec('BEGIN IMMEDIATE');
-    try {
-      await migrateMetaStore(db as Kysely<unknown>, SQLITE_TYPES);
-      sqlite.exec('COMMIT');
-    } catch (e) {
-      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-      throw e;
-    }
-    return new SqliteIdentityStore(db, new Statements(sqlite));
-  } catch (e) {
-    await db.destroy();
-    throw e;
-  }
+  const { db, sql } = await openSqlite<IdentitySchema>(opts.path);
+  return new SqliteIdentityStore(db, sql);
 }
 
 /**

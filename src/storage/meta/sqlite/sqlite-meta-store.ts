@@ -1,13 +1,13 @@
-import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Digest } from '../../../core/digest.js';
 import { fail } from '../../../core/errors.js';
 import type {
   ImageDetail, ImageId, ManifestRecord, MetaStore, PageRequest, PutManifestInput, Referrer, Repository, RepositoryInit,
   RepositorySettings, UploadSession,
 } from '../../../core/ports/meta-store.js';
-import { migrateMetaStore, SQLITE_TYPES, type MetaSchema } from '../migrations/index.js';
-import { Statements } from './statements.js';
+import type { MetaSchema } from '../migrations/index.js';
+import type { Statements } from './statements.js';
+import { openSqlite } from './open.js';
 import { putManifest } from './put-manifest.js';
 import { describeImages, listImageIds, recordPull, type TagFilter } from './images.js';
 import * as registry from './registry-settings.js';
@@ -21,28 +21,8 @@ import * as uploads from './uploads.js';
  * and applies pending migrations atomically. Throws when the file cannot be opened or migrated.
  */
 export async function openSqliteMetaStore(opts: { path: string }): Promise<SqliteMetaStore> {
-  const sqlite = new Database(opts.path);
-  const db = new Kysely<MetaSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
-  try {
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = FULL');
-    sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
-    // SQLite DDL is transactional even though kysely does not assume so; holding the write lock
-    // for the whole run also stops two processes opening a fresh file from migrating it twice.
-    sqlite.exec('BEGIN IMMEDIATE');
-    try {
-      await migrateMetaStore(db as Kysely<unknown>, SQLITE_TYPES);
-      sqlite.exec('COMMIT');
-    } catch (e) {
-      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-      throw e;
-    }
-    return new SqliteMetaStore(db, new Statements(sqlite));
-  } catch (e) {
-    await db.destroy();
-    throw e;
-  }
+  const { db, sql } = await openSqlite<MetaSchema>(opts.path);
+  return new SqliteMetaStore(db, sql);
 }
 
 /**

@@ -1,0 +1,35 @@
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { migrateMetaStore, SQLITE_TYPES } from '../migrations/index.js';
+import { Statements } from './statements.js';
+
+/**
+ * Opens (creating if needed) the SQLite metadata file at `path` on a connection of its own
+ * (`':memory:'` for a throwaway one), and applies every pending migration atomically. The metadata
+ * and identity stores share the file, so whichever opens a fresh file first migrates it. Throws
+ * when the file cannot be opened or migrated.
+ */
+export async function openSqlite<S>(path: string): Promise<{ db: Kysely<S>; sql: Statements }> {
+  const sqlite = new Database(path);
+  const db = new Kysely<S>({ dialect: new SqliteDialect({ database: sqlite }) });
+  try {
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    // SQLite DDL is transactional even though kysely does not assume so; holding the write lock
+    // for the whole run also stops two processes opening a fresh file from migrating it twice.
+    sqlite.exec('BEGIN IMMEDIATE');
+    try {
+      await migrateMetaStore(db as unknown as Kysely<unknown>, SQLITE_TYPES);
+      sqlite.exec('COMMIT');
+    } catch (e) {
+      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+      throw e;
+    }
+    return { db, sql: new Statements(sqlite) };
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+}
