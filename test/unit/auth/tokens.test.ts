@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { RegistryTokens, TOKEN_LIFETIME_MS } from '../../../src/auth/registry-tokens.js';
+import { UrlSigner } from '../../../src/auth/url-signer.js';
+import { MasterKeyring } from '../../../src/crypto/keyring.js';
+
+const keyring = new MasterKeyring(randomBytes(32));
+const now = new Date('2026-11-27T10:00:00Z');
+
+describe('registry tokens', () => {
+  const tokens = new RegistryTokens(keyring);
+
+  it('a token verifies until it expires 12 hours after issue, then is refused as expired', () => {
+    const { token, expiresAt } = tokens.issue('123456789012', 'AKIAEXAMPLE', now);
+    assert.equal(expiresAt.getTime() - now.getTime(), TOKEN_LIFETIME_MS);
+    assert.deepEqual(tokens.verify(token, new Date(expiresAt.getTime() - 1)), { accountId: '123456789012', accessKeyId: 'AKIAEXAMPLE', expiresAt });
+    assert.throws(() => tokens.verify(token, expiresAt), { code: 'Unauthenticated', message: /expired/ });
+  });
+
+  it('a token with an altered payload, a forged MAC, or from another master key is refused', () => {
+    const { token } = tokens.issue('123456789012', 'AKIAEXAMPLE', now);
+    const [prefix, payload, mac] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { e: number };
+    claims.e += 24 * 3600 * 1000;
+    const stretched = `${prefix}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${mac}`;
+    assert.throws(() => tokens.verify(stretched, now), { code: 'Unauthenticated' });
+    assert.throws(() => tokens.verify(`${prefix}.${payload}.${'A'.repeat(43)}`, now), { code: 'Unauthenticated' });
+    const other = new RegistryTokens(new MasterKeyring(randomBytes(32)));
+    assert.throws(() => other.verify(token, now), { code: 'Unauthenticated' });
+    for (const junk of ['', 'b1.', 'b1..', 'nope', 'b1.e30.']) assert.throws(() => tokens.verify(junk, now), { code: 'Unauthenticated' });
+  });
+});
+
+describe('presigned download URLs', () => {
+  const urls = new UrlSigner(keyring);
+  const path = '/v2/team/app/blobs/sha256:' + 'a'.repeat(64);
+
+  it('a signed URL verifies for its path until it expires', () => {
+    const query = Object.fromEntries(new URLSearchParams(urls.sign(path, new Date(now.getTime() + 60_000))));
+    assert.equal(urls.verify(path, query, now), true);
+    assert.equal(urls.verify(path, query, new Date(now.getTime() + 60_000)), false);
+  });
+
+  it('a signature does not carry over to another blob, or survive a changed expiry', () => {
+    const query = Object.fromEntries(new URLSearchParams(urls.sign(path, new Date(now.getTime() + 60_000))));
+    assert.equal(urls.verify(path.replace('team/app', 'team/other'), query, now), false);
+    assert.equal(urls.verify(path, { ...query, 'X-Berth-Expires': String(Number(query['X-Berth-Expires']) + 3600) }, now), false);
+    assert.equal(urls.verify(path, {}, now), false);
+  });
+});
+
+describe('sealed secrets', () => {
+  it('open returns what seal sealed, only under the same context and key', () => {
+    const sealed = keyring.seal(Buffer.from('secret'), 'AKIA1');
+    assert.equal(Buffer.from(keyring.open(sealed, 'AKIA1')).toString(), 'secret');
+    assert.throws(() => keyring.open(sealed, 'AKIA2'), { code: 'Internal' });
+    assert.throws(() => new MasterKeyring(randomBytes(32)).open(sealed, 'AKIA1'), { code: 'Internal' });
+    const tampered = Buffer.from(sealed);
+    tampered[15] = tampered[15]! ^ 1;
+    assert.throws(() => keyring.open(tampered, 'AKIA1'), { code: 'Internal' });
+    assert.ok(!Buffer.from(sealed).includes(Buffer.from('secret')), 'the plaintext never appears in the sealed form');
+  });
+});
