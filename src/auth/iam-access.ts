@@ -57,7 +57,7 @@ export class IamAccessControl implements AccessControl {
     const claims = this.deps.tokens.verify(credentials.password, now);
     const key = await this.#activeKey(claims.accessKeyId, signal);
     if (!key) throw fail('Unauthenticated', 'the credentials behind this token were deleted or deactivated');
-    const principal = principalOf(key);
+    const principal = await this.#principalOf(key, signal);
     this.#tokens.set(credentials.password, principal, now.getTime(), claims.expiresAt.getTime());
     return principal;
   }
@@ -76,7 +76,7 @@ export class IamAccessControl implements AccessControl {
     });
     const key = verified.principal!;
     void this.deps.identity.touchAccessKey(key.accessKeyId, this.#now(), signal).catch(() => {});
-    return principalOf(key);
+    return this.#principalOf(key, signal);
   }
 
   assertAuthenticated(principal: Principal): void {
@@ -124,16 +124,18 @@ export class IamAccessControl implements AccessControl {
     return owner;
   }
 
+  /** The principal a key acts as; a user's ARN carries the user's path, as IAM's does. */
+  async #principalOf(key: AccessKey, signal: AbortSignal): Promise<Principal & { kind: 'iam' }> {
+    if (key.userName === null) return { kind: 'iam', arn: rootArn(key.accountId), accountId: key.accountId, accessKeyId: key.accessKeyId };
+    const user = await this.deps.identity.getUser(key.accountId, key.userName, signal);
+    if (!user) throw fail('Unauthenticated', 'the user of these credentials no longer exists');
+    return { kind: 'iam', arn: userArn(user), accountId: key.accountId, userName: user.userName, accessKeyId: key.accessKeyId };
+  }
+
   async #activeKey(accessKeyId: string, signal: AbortSignal): Promise<AccessKey | undefined> {
     const key = await this.deps.identity.getAccessKey(accessKeyId, signal);
     return key && key.status === 'Active' ? key : undefined;
   }
-}
-
-function principalOf(key: AccessKey): Principal & { kind: 'iam' } {
-  if (key.userName === null) return { kind: 'iam', arn: rootArn(key.accountId), accountId: key.accountId, accessKeyId: key.accessKeyId };
-  // The user's path is not on the key; ARNs of users created with a path are resolved by the IAM layer.
-  return { kind: 'iam', arn: userArn({ accountId: key.accountId, path: '/', userName: key.userName }), accountId: key.accountId, userName: key.userName, accessKeyId: key.accessKeyId };
 }
 
 /** `aws:ResourceTag/*` and `ecr:ResourceTag/*` from the repository, `aws:RequestTag/*` and `aws:TagKeys` from the request. */

@@ -1,3 +1,4 @@
+import { isDigest } from '../../core/digest.js';
 import type { EcrImageId, EcrImageService } from '../../core/services/ecr/images.js';
 import type { AwsOperations } from '../aws/context.js';
 import { accountOf, imageDetailShape, optStr, referrerShape, str, token, repoAccess } from './shapes.js';
@@ -57,7 +58,7 @@ export function imageOperations(images: EcrImageService, requireRepository: (nam
         const name = str(input.repositoryName);
         const accountId = accountOf(input, ctx);
         await requireRepository(name, accountId, ctx.signal);
-        const record = await images.put(name, str(input.imageManifest), optStr(input.imageManifestMediaType), optStr(input.imageTag), optStr(input.imageDigest), ctx.signal);
+        const record = await images.put(name, accountId, str(input.imageManifest), optStr(input.imageManifestMediaType), optStr(input.imageTag), optStr(input.imageDigest), ctx.signal);
         return {
           image: {
             registryId: accountId, repositoryName: name,
@@ -85,7 +86,7 @@ export function imageOperations(images: EcrImageService, requireRepository: (nam
         const types = (input.filter as { artifactTypes?: string[] } | undefined)?.artifactTypes;
         const all = await images.referrers(name, subject, types, ctx.signal);
         const limit = typeof input.maxResults === 'number' ? input.maxResults : 50;
-        const after = token.decode(input.nextToken);
+        const after = token.decodeChecked(input.nextToken, isDigest);
         const start = after ? all.findIndex((r) => r.digest === after) + 1 : 0;
         const page = all.slice(start, start + limit);
         const more = start + limit < all.length;

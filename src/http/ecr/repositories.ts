@@ -1,13 +1,25 @@
+import { fail } from '../../core/errors.js';
+import { validateRepositoryName } from '../../core/names.js';
 import type { RepositorySettings } from '../../core/ports/meta-store.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
 import type { AwsOperations } from '../aws/context.js';
 import { accountOf, repositoryArn, repositoryShape, str, token, repoAccess } from './shapes.js';
 
 
-/** `arn:aws:ecr:region:acct:repository/name` → name, for the tagging operations. */
+/** `arn:aws:ecr:region:acct:repository/name` → name, for the tagging operations. Throws `InvalidParameter` naming `resourceArn`. */
 function nameFromArn(arn: unknown): string {
   const m = /^arn:aws:ecr:[^:]*:\d{12}:repository\/(.+)$/.exec(str(arn));
-  return m?.[1] ?? '';
+  if (!m?.[1]) throw fail('InvalidParameter', "Invalid parameter at 'resourceArn' failed to satisfy constraint: 'must be the ARN of an ECR repository'");
+  return m[1];
+}
+
+function isValidRepositoryName(name: string): boolean {
+  try {
+    validateRepositoryName(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 type Tag = { Key: string; Value: string };
@@ -43,7 +55,7 @@ export function repositoryOperations(repos: EcrRepositoryService): AwsOperations
         }
         await ctx.authorize('ecr:DescribeRepositories', { resource: repositoryArn(ctx.region, accountId, '*') });
         const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
-        const last = token.decode(input.nextToken);
+        const last = token.decodeChecked(input.nextToken, isValidRepositoryName);
         const page = await repos.list(accountId, { limit, ...(last ? { last } : {}) }, ctx.signal);
         const more = page.length > limit;
         const items = page.slice(0, limit);

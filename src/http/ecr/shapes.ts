@@ -1,3 +1,4 @@
+import { fail } from '../../core/errors.js';
 import type { ImageDetail, Referrer, Repository } from '../../core/ports/meta-store.js';
 import type { AwsCallContext, AwsInput } from '../aws/context.js';
 
@@ -64,4 +65,10 @@ export function referrerShape(r: Referrer): Record<string, unknown> {
 export const token = {
   encode: (cursor: string | undefined): string | undefined => (cursor === undefined ? undefined : Buffer.from(cursor, 'utf8').toString('base64url')),
   decode: (t: unknown): string | undefined => (typeof t === 'string' && t ? Buffer.from(t, 'base64url').toString('utf8') : undefined),
+  /** Decodes a token whose cursor must pass `valid`; anything else is a forged token (`InvalidParameter`). */
+  decodeChecked: (t: unknown, valid: (cursor: string) => boolean): string | undefined => {
+    const cursor = token.decode(t);
+    if (cursor !== undefined && !valid(cursor)) throw fail('InvalidParameter', "Invalid parameter at 'nextToken' failed to satisfy constraint: 'the token was not issued by this registry'");
+    return cursor;
+  },
 };

@@ -88,7 +88,7 @@ export class EcrImageService {
    * Throws `ImageAlreadyExists` when the tag already points at this very manifest,
    * `ImageDigestMismatch`, `LayersNotFound`, `ImageTagAlreadyExists`.
    */
-  async put(repository: string, manifest: string, mediaType: string | undefined, tag: string | undefined, digest: string | undefined, signal: AbortSignal): Promise<ManifestRecord & { tag?: string }> {
+  async put(repository: string, accountId: string, manifest: string, mediaType: string | undefined, tag: string | undefined, digest: string | undefined, signal: AbortSignal): Promise<ManifestRecord & { tag?: string }> {
     const body = Buffer.from(manifest, 'utf8');
     if (tag) {
       const current = await this.meta.resolveTag(repository, tag, signal);
@@ -102,7 +102,7 @@ export class EcrImageService {
       stored = await this.manifests.put(repository, tag ?? digest ?? '', body, mediaType, false, signal, digest);
     } catch (err) {
       if (isBerthError(err) && err.code === 'DigestMismatch') throw fail('ImageDigestMismatch', `Invalid parameter at 'imageDigest' failed to satisfy constraint: 'digest does not match the manifest'`);
-      if (isBerthError(err) && err.code === 'ManifestBlobUnknown') throw fail('LayersNotFound', `Layers with digests '${JSON.stringify(err.detail?.missing ?? [])}' required for pushing image into repository with name '${repository}' in the registry with id are not found`);
+      if (isBerthError(err) && err.code === 'ManifestBlobUnknown') throw fail('LayersNotFound', `Layers with digests '${JSON.stringify(err.detail?.missing ?? [])}' required for pushing image into repository with name '${repository}' in the registry with id '${accountId}' are not found`);
       throw err;
     }
     return { ...(await this.meta.getManifest(repository, stored.digest, signal))!, ...(tag ? { tag } : {}) };
