@@ -74,6 +74,23 @@ export async function openBackends(config: Config): Promise<{ meta: MetaStore; b
   return { meta, blobs, identity };
 }
 
+/**
+ * Adds an account (beside the default one) with a root access key, for `berth account create`.
+ * Safe while a server runs on the same data directory. Resolves with the root key.
+ */
+export async function createAccount(config: Config, accountId: string, env: NodeJS.ProcessEnv = process.env): Promise<RootCredentials> {
+  const { meta, blobs, identity } = await openBackends(config);
+  try {
+    const keyring = new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
+    const iam = new IamService(identity, keyring, new PolicySource(identity, meta));
+    return await ensureRootCredentials(identity, iam, keyring, accountId, {}, AbortSignal.timeout(30_000));
+  } finally {
+    await meta.close();
+    await identity.close();
+    await blobs.close();
+  }
+}
+
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const env = opts.env ?? process.env;
   // Buffered, asynchronous stdout: synchronous writes cost a fifth of the manifest hot path.

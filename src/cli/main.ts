@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { serveCommand } from './serve.js';
 import { verifyConfigCommand } from './verify-config.js';
 import { fsckCommand } from './fsck.js';
+import { accountCreateCommand } from './account.js';
 
 const program = new Command()
   .name('berth')
@@ -29,6 +30,15 @@ program.command('fsck')
   .addOption(dataDirOption())
   .option('--json', 'print the report as JSON')
   .action(fsckCommand);
+
+program.command('account')
+  .description('manage accounts besides the default one')
+  .command('create')
+  .description('add an account with a root access key (written to <data-dir>/credentials-<id>)')
+  .requiredOption('--account-id <id>', '12-digit account id')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(accountCreateCommand);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);

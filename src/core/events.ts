@@ -6,7 +6,8 @@ export type DomainEvent =
   | { type: 'manifest.pushed'; repository: string; digest: Digest; mediaType: string; tag?: string; at: Date }
   | { type: 'manifest.deleted'; repository: string; digest: Digest; tags: string[]; at: Date }
   | { type: 'tag.deleted'; repository: string; tag: string; at: Date }
-  | { type: 'repository.created'; repository: string; at: Date };
+  | { type: 'repository.created'; repository: string; at: Date }
+  | { type: 'repository.deleted'; repository: string; at: Date };
 
 /** Feature modules (events, replication, scanning, metrics) subscribe here instead of importing each other. */
 export interface EventBus {

@@ -25,15 +25,43 @@ export interface PutManifestResult {
 }
 
 /** Manifests, tags and referrers of a repository. */
+/**
+ * How long a manifest read by digest is served from this process's memory. Content under a digest
+ * never changes, so only a deletion on another node can make an entry stale, for at most this long;
+ * deletions seen here drop their entries at once.
+ */
+export const MANIFEST_CACHE_MS = 5_000;
+const MANIFEST_CACHE_ENTRIES = 10_000;
+
 export class ManifestService {
   private readonly pulls = new Map<string, number>();
+  private readonly records = new Map<string, { record: ManifestRecord; until: number }>();
 
   constructor(
     private readonly meta: MetaStore,
     private readonly repos: RepositoryService,
     private readonly events: EventBus,
     private readonly tagGuard?: TagGuard,
-  ) {}
+  ) {
+    events.subscribe((e) => {
+      if (e.type === 'manifest.deleted') this.records.delete(`${e.repository}@${e.digest}`);
+      else if (e.type === 'repository.deleted') this.records.clear();
+    });
+  }
+
+  /** A manifest by digest, from the short-lived cache or the store. */
+  private async record(repository: string, digest: Digest, signal: AbortSignal): Promise<ManifestRecord | undefined> {
+    const key = `${repository}@${digest}`;
+    const now = Date.now();
+    const hit = this.records.get(key);
+    if (hit && hit.until > now) return hit.record;
+    const record = await this.meta.getManifest(repository, digest, signal);
+    if (record) {
+      if (this.records.size >= MANIFEST_CACHE_ENTRIES) this.records.clear();
+      this.records.set(key, { record, until: now + MANIFEST_CACHE_MS });
+    }
+    return record;
+  }
 
   /**
    * Validates and stores a manifest under a tag or digest reference. Throws `ManifestInvalid`,
@@ -78,7 +106,7 @@ export class ManifestService {
   async get(repository: string, referenceText: string, signal: AbortSignal): Promise<ManifestRecord> {
     const reference = parseReference(referenceText);
     const digest = reference.kind === 'digest' ? reference.digest : await this.meta.resolveTag(repository, reference.tag, signal);
-    const record = digest ? await this.meta.getManifest(repository, digest, signal) : undefined;
+    const record = digest ? await this.record(repository, digest, signal) : undefined;
     if (record) return record;
     // Only on a miss: tell an unknown repository from an unknown manifest.
     await this.repos.require(repository, signal);

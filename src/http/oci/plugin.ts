@@ -17,11 +17,12 @@ const baseRoute: OciRoute = {
 };
 
 /**
- * Order matters: `…/blobs/uploads/…` must be tried before `…/blobs/<digest>`. Repository names
+ * Order matters: `…/blobs/uploads/…` must be tried before `…/blobs/<digest>`; manifests come
+ * first because they are the hot path (no manifest path can match another route's pattern). Repository names
  * contain slashes, which fastify's router cannot express, so `/v2/*` is matched here against the
  * raw (still percent-encoded) path: an encoded `%2e%2e` can never become a path segment.
  */
-const ROUTES: OciRoute[] = [baseRoute, ...listRoutes, ...uploadRoutes, ...blobRoutes, ...manifestRoutes];
+const ROUTES: OciRoute[] = [...manifestRoutes, ...uploadRoutes, ...blobRoutes, ...listRoutes, baseRoute];
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 function match(method: string, path: string): { route: OciRoute; groups: Record<string, string> } | 'method' | undefined {

@@ -125,8 +125,11 @@ export class EcrImageService {
         if (r.tag && !id.imageDigest) {
           await this.meta.deleteTag(repository, r.tag, signal);
           const { images } = await this.meta.describeImages(repository, { digests: [r.digest], limit: 1 }, signal);
-          if (images[0] && images[0].tags.length === 0) await this.meta.deleteManifest(repository, r.digest, signal);
           this.events.emit({ type: 'tag.deleted', repository, tag: r.tag, at: new Date() });
+          if (images[0] && images[0].tags.length === 0) {
+            await this.meta.deleteManifest(repository, r.digest, signal);
+            this.events.emit({ type: 'manifest.deleted', repository, digest: r.digest, tags: [], at: new Date() });
+          }
           deleted.push({ imageDigest: r.digest, imageTag: r.tag });
         } else {
           const removed = await this.meta.deleteManifest(repository, r.digest, signal);

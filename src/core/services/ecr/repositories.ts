@@ -58,6 +58,7 @@ export class EcrRepositoryService {
       }
       throw err;
     });
+    this.events.emit({ type: 'repository.deleted', repository: name, at: new Date() });
     return repo;
   }
 

@@ -1,0 +1,17 @@
+import { join, resolve } from 'node:path';
+import { createAccount } from '../app.js';
+import { writeCredentialsFile } from '../config/credentials-file.js';
+import { type CommonFlags, configFromFlags } from './flags.js';
+
+/**
+ * `berth account create --account-id ID`: adds an account with a root access key and writes that
+ * key to `<data-dir>/credentials-<ID>` (mode 0600), the same format as the default account's.
+ */
+export async function accountCreateCommand(flags: CommonFlags & { accountId: string }): Promise<void> {
+  if (!/^\d{12}$/.test(flags.accountId)) throw new Error('--account-id must be 12 digits');
+  const config = await configFromFlags(flags);
+  const root = await createAccount(config, flags.accountId);
+  const file = join(resolve(config.dataDir), `credentials-${flags.accountId}`);
+  await writeCredentialsFile(file, root, config.region);
+  process.stdout.write(`account ${flags.accountId}: root access key ${root.accessKeyId} ${root.created ? 'created' : 'exists'}; credentials in ${file}\n`);
+}
