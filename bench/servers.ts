@@ -3,6 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerKind } from './config.js';
@@ -157,7 +158,9 @@ export async function startBerth(launch: BerthLaunch, workDir: string): Promise<
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
   const logFile = join(workDir, 'berth.log');
-  const serveArgs = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir];
+  // Distribution (Go) uses every core; berth does so through its workers.
+  const workers = Number(process.env['BENCH_BERTH_WORKERS'] ?? availableParallelism());
+  const serveArgs = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--workers', String(workers)];
   const args = launch.mode === 'dist' ? ['bin/berth.js', ...serveArgs] : ['--import', 'tsx', 'src/cli/main.ts', ...serveArgs];
   // Same logging stance as distribution's config (errors only, no access log).
   const env = { ...process.env, NODE_ENV: 'production', BERTH_LOG_LEVEL: process.env['BERTH_LOG_LEVEL'] ?? 'error' };
@@ -165,7 +168,7 @@ export async function startBerth(launch: BerthLaunch, workDir: string): Promise<
   const base = new URL(`http://127.0.0.1:${port}`);
   await waitReady(base, child, logFile, launch.mode === 'dist' ? 20_000 : 60_000, '/readyz');
   const login = await berthLogin(base, dataDir);
-  return { kind: 'berth', description: `berth ${launch.note}`, base, dataDir, logFile, child, ...login };
+  return { kind: 'berth', description: `berth ${launch.note}, ${workers} worker(s)`, base, dataDir, logFile, child, ...login };
 }
 
 /** Logs in the way ECR users do: root credentials → GetAuthorizationToken → Basic AWS:<token>. */

@@ -74,6 +74,22 @@ export async function openBackends(config: Config): Promise<{ meta: MetaStore; b
   return { meta, blobs, identity };
 }
 
+/** Writes a just-created root key of the default account to `<data-dir>/credentials` and says where. */
+async function announceRoot(config: Config, root: RootCredentials, logger: Logger): Promise<void> {
+  const file = join(resolve(config.dataDir), 'credentials');
+  await writeCredentialsFile(file, root, config.region);
+  logger.info({ file, accessKeyId: root.accessKeyId }, `root credentials of account ${config.accountId} written to ${file}`);
+}
+
+/**
+ * First-start work that must happen once before several workers open the data directory: the
+ * master key and the default account's root key (and its credentials file).
+ */
+export async function bootstrap(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const root = await createAccount(config, config.accountId, env);
+  if (root.created && config.storage.meta === 'sqlite') await announceRoot(config, root, logger);
+}
+
 /**
  * Adds an account (beside the default one) with a root access key, for `berth account create`.
  * Safe while a server runs on the same data directory. Resolves with the root key.
@@ -83,7 +99,7 @@ export async function createAccount(config: Config, accountId: string, env: Node
   try {
     const keyring = new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
     const iam = new IamService(identity, keyring, new PolicySource(identity, meta));
-    return await ensureRootCredentials(identity, iam, keyring, accountId, {}, AbortSignal.timeout(30_000));
+    return await ensureRootCredentials(identity, iam, keyring, accountId, accountId === config.accountId ? env : {}, AbortSignal.timeout(30_000));
   } finally {
     await meta.close();
     await identity.close();
@@ -111,11 +127,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const urls = new UrlSigner(keyring);
 
   const root = await ensureRootCredentials(identity, iam, keyring, config.accountId, env, AbortSignal.timeout(30_000));
-  if (root.created && persistent) {
-    const file = join(resolve(config.dataDir), 'credentials');
-    await writeCredentialsFile(file, root, config.region);
-    logger.info({ file, accessKeyId: root.accessKeyId }, `root credentials of account ${config.accountId} written to ${file}`);
-  }
+  if (root.created && persistent) await announceRoot(config, root, logger);
 
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
     identity, meta, keyring, tokens, policies, region: config.region, defaultAccountId: config.accountId,

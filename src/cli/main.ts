@@ -17,6 +17,7 @@ program.command('serve')
   .addOption(configOption())
   .addOption(dataDirOption())
   .option('-l, --listen <host:port>', 'address to listen on (env BERTH_LISTEN; default 127.0.0.1:5000)')
+  .option('-w, --workers <n>', 'processes serving the listener (env BERTH_WORKERS; default 1)')
   .action(serveCommand);
 
 program.command('verify-config')

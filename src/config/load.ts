@@ -19,6 +19,7 @@ const ENV: ReadonlyArray<[string, string[], (v: string) => unknown]> = [
   ['BERTH_LOG_LEVEL', ['log', 'level'], String],
   ['BERTH_ACCOUNT_ID', ['accountId'], String],
   ['BERTH_REGION', ['region'], String],
+  ['BERTH_WORKERS', ['workers'], Number],
 ];
 
 /**

@@ -26,6 +26,11 @@ export const configSchema = z.object({
     /** Largest page a list endpoint returns (`n` is clamped to it). */
     maxPageSize: z.number().int().min(1).max(100_000).default(1000),
   }).strict().default({ maxBlobBytes: 50 * 1024 ** 3, maxPageSize: 1000 }),
+  /**
+   * Processes serving the listener (node:cluster). Each is a full node of the scale-out design on
+   * the shared metadata and blob stores; more than one uses more cores.
+   */
+  workers: z.number().int().min(1).max(64).default(1),
   /** Seconds in-flight requests (uploads) get to finish on SIGTERM before connections are cut. */
   shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
   /** Trust X-Forwarded-* from a reverse proxy in front. */
