@@ -9,6 +9,7 @@ import { IamService } from './auth/iam-service.js';
 import { parsePolicy } from './auth/policy/index.js';
 import { PolicySource } from './auth/policy-source.js';
 import { RegistryTokens } from './auth/registry-tokens.js';
+import { SessionIssuer } from './auth/session-credentials.js';
 import { UrlSigner } from './auth/url-signer.js';
 import { ensureRootCredentials, type RootCredentials } from './auth/bootstrap.js';
 import type { Config } from './config/schema.js';
@@ -129,8 +130,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const root = await ensureRootCredentials(identity, iam, keyring, config.accountId, env, AbortSignal.timeout(30_000));
   if (root.created && persistent) await announceRoot(config, root, logger);
 
+  const sessions = new SessionIssuer(keyring);
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
-    identity, meta, keyring, tokens, policies, region: config.region, defaultAccountId: config.accountId,
+    identity, meta, keyring, tokens, policies, sessions, region: config.region, defaultAccountId: config.accountId,
   });
   const repos = new RepositoryService(meta, events, config.accountId);
   const blobService = new BlobService(meta, blobs, repos);
@@ -159,7 +161,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       },
       query: {
         iam: { service: 'iam', operations: iamOperations({ iam }) },
-        sts: { service: 'sts', operations: stsOperations({ iam }) },
+        sts: { service: 'sts', operations: stsOperations({ iam, sessions }) },
       },
     } : undefined,
     ops: {

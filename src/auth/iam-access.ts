@@ -8,6 +8,7 @@ import { evaluate } from './policy/index.js';
 import type { PolicySource } from './policy-source.js';
 import type { RegistryTokens } from './registry-tokens.js';
 import { TtlCache } from './ttl-cache.js';
+import type { SessionIssuer } from './session-credentials.js';
 import { verifySigV4, type IncomingSignedRequest } from './sigv4/index.js';
 
 export interface IamAccessDeps {
@@ -16,6 +17,7 @@ export interface IamAccessDeps {
   keyring: Keyring;
   tokens: RegistryTokens;
   policies: PolicySource;
+  sessions: SessionIssuer;
   region: string;
   /** Owner of repositories that do not exist yet (e.g. the target of CreateRepository). */
   defaultAccountId: string;
@@ -68,6 +70,7 @@ export class IamAccessControl implements AccessControl {
     const verified = await verifySigV4<AccessKey>(req, {
       now: this.#now(), region: this.deps.region, services,
       lookup: async (accessKeyId) => {
+        if (accessKeyId.startsWith('ASIA')) return this.#sessionKey(accessKeyId, securityToken(req), signal);
         const key = await this.#activeKey(accessKeyId, signal);
         if (!key) return undefined;
         const secret = Buffer.from(this.deps.keyring.open(key.secretCiphertext, key.accessKeyId)).toString('utf8');
@@ -76,7 +79,8 @@ export class IamAccessControl implements AccessControl {
     });
     const key = verified.principal!;
     void this.deps.identity.touchAccessKey(key.accessKeyId, this.#now(), signal).catch(() => {});
-    return this.#principalOf(key, signal);
+    const principal = await this.#principalOf(key, signal);
+    return verified.sessionCredentials ? { ...principal, session: true } : principal;
   }
 
   assertAuthenticated(principal: Principal): void {
@@ -132,6 +136,18 @@ export class IamAccessControl implements AccessControl {
     return { kind: 'iam', arn: userArn(user), accountId: key.accountId, userName: user.userName, accessKeyId: key.accessKeyId };
   }
 
+  /**
+   * STS session credentials: the token carries the sealed session; it works while it has not
+   * expired (checked by the verifier) and its parent key is still active.
+   */
+  async #sessionKey(accessKeyId: string, token: string | undefined, signal: AbortSignal) {
+    const session = token ? this.deps.sessions.open(accessKeyId, token) : undefined;
+    if (!session || !token) return undefined;
+    const parent = await this.#activeKey(session.parentAccessKeyId, signal);
+    if (!parent) return undefined;
+    return { secretAccessKey: session.secretAccessKey, sessionToken: token, expiresAt: session.expiresAt, principal: parent };
+  }
+
   async #activeKey(accessKeyId: string, signal: AbortSignal): Promise<AccessKey | undefined> {
     const key = await this.deps.identity.getAccessKey(accessKeyId, signal);
     return key && key.status === 'Active' ? key : undefined;
@@ -150,4 +166,12 @@ function tagContext(resourceTags: { Key: string; Value: string }[] | undefined, 
     out['aws:TagKeys'] = requestTags.map((t) => t.Key);
   }
   return out;
+}
+
+/** `X-Amz-Security-Token` from the header or, for presigned requests, the query. */
+function securityToken(req: IncomingSignedRequest): string | undefined {
+  const header = req.headers['x-amz-security-token'];
+  if (typeof header === 'string') return header;
+  const m = /(?:^|&)X-Amz-Security-Token=([^&]*)/.exec(req.rawQuery);
+  return m?.[1] ? decodeURIComponent(m[1]) : undefined;
 }

@@ -23,8 +23,10 @@ export type Principal =
     accountId: string;
     /** The IAM user; absent for the account root. */
     userName?: string;
-    /** The access key the request was made with (directly, or behind a registry token). */
+    /** The access key the request was made with (directly, or behind a registry token or an STS session). */
     accessKeyId: string;
+    /** Set when the request was signed with STS session credentials issued to that key. */
+    session?: true;
   };
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' });

@@ -95,6 +95,10 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
     if (!op) throw fail('NotImplemented', `berth does not implement ${svc.service} action ${action} yet`);
     form.delete('Action');
     form.delete('Version');
+    if (svc.service === 'iam' && principal.session) {
+      // As AWS: IAM is not callable with session credentials obtained without MFA.
+      throw fail('AccessDenied', `User: ${principal.arn} is not authorized to perform: iam:${action} with session credentials obtained without MFA`);
+    }
     const { input, problems } = parseQueryInput(m, action, form);
     if (problems.length) throw fail('ValidationError', formatValidationMessage(problems));
     const output = await run(op, input, context(principal));
