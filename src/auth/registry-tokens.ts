@@ -34,8 +34,10 @@ export class RegistryTokens {
     if (!token.startsWith(PREFIX)) throw invalid();
     const [payload, mac] = token.slice(PREFIX.length).split('.');
     if (!payload || !mac) throw invalid();
-    const expected = Buffer.from(this.keyring.mac(PURPOSE, Buffer.from(payload)));
-    const given = Buffer.from(mac, 'base64url');
+    // Compared as text, not decoded: base64url decoding ignores a last character's spare bits, so
+    // several spellings would decode to one MAC. Only the canonical spelling is accepted.
+    const expected = Buffer.from(Buffer.from(this.keyring.mac(PURPOSE, Buffer.from(payload))).toString('base64url'));
+    const given = Buffer.from(mac);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
     let claims: { a?: unknown; k?: unknown; e?: unknown };
     try {

@@ -38,9 +38,12 @@ export class SessionIssuer {
 
   /** Opens the token presented with `accessKeyId`; `undefined` when it was not issued for that key id. */
   open(accessKeyId: string, token: string): OpenedSession | undefined {
+    const sealed = Buffer.from(token, 'base64');
+    // Only the canonical spelling: base64 decoding would accept several for one sealed session.
+    if (sealed.toString('base64') !== token) return undefined;
     let claims: { p?: unknown; s?: unknown; e?: unknown };
     try {
-      claims = JSON.parse(Buffer.from(this.keyring.open(Buffer.from(token, 'base64'), CONTEXT + accessKeyId)).toString('utf8')) as typeof claims;
+      claims = JSON.parse(Buffer.from(this.keyring.open(sealed, CONTEXT + accessKeyId)).toString('utf8')) as typeof claims;
     } catch {
       return undefined;
     }

@@ -1,100 +1,67 @@
 import { isDigest } from '../../core/digest.js';
 import type { EcrImageId, EcrImageService } from '../../core/services/ecr/images.js';
 import type { AwsOperations } from '../aws/context.js';
-import { accountOf, imageDetailShape, optStr, referrerShape, str, token, repoAccess } from './shapes.js';
+import { imageDetailShape, onRepository, optStr, referrerShape, str, token, type RequireRepository } from './shapes.js';
 
 type TagStatus = 'TAGGED' | 'UNTAGGED' | 'ANY';
 const tagStatus = (filter: unknown): TagStatus => ((filter as { tagStatus?: TagStatus } | undefined)?.tagStatus ?? 'ANY');
 
 /** Image operations; each requires the repository to exist (`RepositoryNotFoundException`). */
-export function imageOperations(images: EcrImageService, requireRepository: (name: string, accountId: string, signal: AbortSignal) => Promise<unknown>): AwsOperations {
+export function imageOperations(images: EcrImageService, requireRepository: RequireRepository): AwsOperations {
   return {
-    ListImages: {
-      access: repoAccess('ecr:ListImages'),
-      async handle(input, ctx) {
-        const name = str(input.repositoryName);
-        await requireRepository(name, accountOf(input, ctx), ctx.signal);
-        const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
-        const page = await images.listImages(name, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
-        return {
-          imageIds: page.ids.map((i) => ({ imageDigest: i.digest, ...(i.tag ? { imageTag: i.tag } : {}) })),
-          ...(page.next ? { nextToken: token.encode(page.next) } : {}),
-        };
-      },
-    },
-    DescribeImages: {
-      access: repoAccess('ecr:DescribeImages'),
-      async handle(input, ctx) {
-        const name = str(input.repositoryName);
-        const accountId = accountOf(input, ctx);
-        await requireRepository(name, accountId, ctx.signal);
-        const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
-        const page = await images.describeImages(name, input.imageIds as EcrImageId[] | undefined, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
-        return {
-          imageDetails: page.images.map((d) => imageDetailShape(d, name, accountId)),
-          ...(page.next ? { nextToken: token.encode(page.next) } : {}),
-        };
-      },
-    },
-    BatchGetImage: {
-      access: repoAccess('ecr:BatchGetImage'),
-      async handle(input, ctx) {
-        const name = str(input.repositoryName);
-        const accountId = accountOf(input, ctx);
-        await requireRepository(name, accountId, ctx.signal);
-        const r = await images.batchGet(name, input.imageIds as EcrImageId[], input.acceptedMediaTypes as string[] | undefined, ctx.signal);
-        return {
-          images: r.images.map(({ id, record }) => ({
-            registryId: accountId, repositoryName: name, imageId: id,
-            imageManifest: Buffer.from(record.body).toString('utf8'), imageManifestMediaType: record.mediaType,
-          })),
-          failures: r.failures,
-        };
-      },
-    },
-    PutImage: {
-      access: repoAccess('ecr:PutImage'),
-      async handle(input, ctx) {
-        const name = str(input.repositoryName);
-        const accountId = accountOf(input, ctx);
-        await requireRepository(name, accountId, ctx.signal);
-        const record = await images.put(name, accountId, str(input.imageManifest), optStr(input.imageManifestMediaType), optStr(input.imageTag), optStr(input.imageDigest), ctx.signal);
-        return {
-          image: {
-            registryId: accountId, repositoryName: name,
-            imageId: { imageDigest: record.digest, ...(record.tag ? { imageTag: record.tag } : {}) },
-            imageManifest: Buffer.from(record.body).toString('utf8'), imageManifestMediaType: record.mediaType,
-          },
-        };
-      },
-    },
-    BatchDeleteImage: {
-      access: repoAccess('ecr:BatchDeleteImage'),
-      async handle(input, ctx) {
-        const name = str(input.repositoryName);
-        await requireRepository(name, accountOf(input, ctx), ctx.signal);
-        const r = await images.batchDelete(name, input.imageIds as EcrImageId[], ctx.signal);
-        return { imageIds: r.deleted, failures: r.failures };
-      },
-    },
-    ListImageReferrers: {
-      access: repoAccess('ecr:ListImageReferrers'),
-      async handle(input, ctx) {
-        const name = str(input.repositoryName);
-        await requireRepository(name, accountOf(input, ctx), ctx.signal);
-        const subject = (input.subjectId as { imageDigest: string }).imageDigest;
-        const types = (input.filter as { artifactTypes?: string[] } | undefined)?.artifactTypes;
-        const all = await images.referrers(name, subject, types, ctx.signal);
-        const limit = typeof input.maxResults === 'number' ? input.maxResults : 50;
-        const after = token.decodeChecked(input.nextToken, isDigest);
-        const start = after ? all.findIndex((r) => r.digest === after) + 1 : 0;
-        const page = all.slice(start, start + limit);
-        const more = start + limit < all.length;
-        return {
-          referrers: page.map(referrerShape),
-          ...(more ? { nextToken: token.encode(page[page.length - 1]!.digest) } : {}),
-        };
-      },
-    },
+    ListImages: onRepository('ecr:ListImages', requireRepository, async (name, accountId, input, ctx) => {
+      const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
+      const page = await images.listImages(name, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
+      return {
+        imageIds: page.ids.map((i) => ({ imageDigest: i.digest, ...(i.tag ? { imageTag: i.tag } : {}) })),
+        ...(page.next ? { nextToken: token.encode(page.next) } : {}),
+      };
+    }),
+    DescribeImages: onRepository('ecr:DescribeImages', requireRepository, async (name, accountId, input, ctx) => {
+      const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
+      const page = await images.describeImages(name, input.imageIds as EcrImageId[] | undefined, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
+      return {
+        imageDetails: page.images.map((d) => imageDetailShape(d, name, accountId)),
+        ...(page.next ? { nextToken: token.encode(page.next) } : {}),
+      };
+    }),
+    BatchGetImage: onRepository('ecr:BatchGetImage', requireRepository, async (name, accountId, input, ctx) => {
+      const r = await images.batchGet(name, input.imageIds as EcrImageId[], input.acceptedMediaTypes as string[] | undefined, ctx.signal);
+      return {
+        images: r.images.map(({ id, record }) => ({
+          registryId: accountId, repositoryName: name, imageId: id,
+          imageManifest: Buffer.from(record.body).toString('utf8'), imageManifestMediaType: record.mediaType,
+        })),
+        failures: r.failures,
+      };
+    }),
+    PutImage: onRepository('ecr:PutImage', requireRepository, async (name, accountId, input, ctx) => {
+      const record = await images.put(name, accountId, str(input.imageManifest), optStr(input.imageManifestMediaType), optStr(input.imageTag), optStr(input.imageDigest), ctx.signal);
+      return {
+        image: {
+          registryId: accountId, repositoryName: name,
+          imageId: { imageDigest: record.digest, ...(record.tag ? { imageTag: record.tag } : {}) },
+          imageManifest: Buffer.from(record.body).toString('utf8'), imageManifestMediaType: record.mediaType,
+        },
+      };
+    }),
+    BatchDeleteImage: onRepository('ecr:BatchDeleteImage', requireRepository, async (name, accountId, input, ctx) => {
+      const r = await images.batchDelete(name, input.imageIds as EcrImageId[], ctx.signal);
+      return { imageIds: r.deleted, failures: r.failures };
+    }),
+    ListImageReferrers: onRepository('ecr:ListImageReferrers', requireRepository, async (name, accountId, input, ctx) => {
+      const subject = (input.subjectId as { imageDigest: string }).imageDigest;
+      const types = (input.filter as { artifactTypes?: string[] } | undefined)?.artifactTypes;
+      const all = await images.referrers(name, subject, types, ctx.signal);
+      const limit = typeof input.maxResults === 'number' ? input.maxResults : 50;
+      const after = token.decodeChecked(input.nextToken, isDigest);
+      const start = after ? all.findIndex((r) => r.digest === after) + 1 : 0;
+      const page = all.slice(start, start + limit);
+      const more = start + limit < all.length;
+      return {
+        referrers: page.map(referrerShape),
+        ...(more ? { nextToken: token.encode(page[page.length - 1]!.digest) } : {}),
+      };
+    }),
   };
 }

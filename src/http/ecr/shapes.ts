@@ -1,6 +1,6 @@
 import { fail } from '../../core/errors.js';
 import type { ImageDetail, Referrer, Repository } from '../../core/ports/meta-store.js';
-import type { AwsCallContext, AwsInput } from '../aws/context.js';
+import type { AwsCallContext, AwsInput, AwsOperation } from '../aws/context.js';
 
 /** AWS JSON timestamps are epoch seconds. */
 export const epoch = (d: Date): number => d.getTime() / 1000;
@@ -13,6 +13,29 @@ export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** The access rule of an operation on the repository named by its `repositoryName` input. */
 export const repoAccess = (action: `ecr:${string}`) => (input: AwsInput) => ({ action, repository: str(input.repositoryName) });
+
+/** Resolves when the repository exists in the account; throws `RepositoryNotFound` otherwise. */
+export type RequireRepository = (name: string, accountId: string, signal: AbortSignal) => Promise<unknown>;
+
+/**
+ * An operation on the existing repository its `repositoryName` input names, in the account of
+ * `registryId` (or the caller's): authorized as `action` on that repository, then handled.
+ */
+export function onRepository(
+  action: `ecr:${string}`,
+  requireRepository: RequireRepository,
+  handle: (name: string, accountId: string, input: AwsInput, ctx: AwsCallContext) => Promise<Record<string, unknown>>,
+): AwsOperation {
+  return {
+    access: repoAccess(action),
+    async handle(input, ctx) {
+      const name = str(input.repositoryName);
+      const accountId = accountOf(input, ctx);
+      await requireRepository(name, accountId, ctx.signal);
+      return handle(name, accountId, input, ctx);
+    },
+  };
+}
 export const optStr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function repositoryArn(region: string, accountId: string, name: string): string {

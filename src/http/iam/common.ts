@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../core/errors.js';
 import { fail, isBerthError } from '../../core/errors.js';
 import type { PolicyOwner } from '../../core/identity.js';
+import type { IamService } from '../../auth/iam-service.js';
 import type { AwsCallContext, AwsInput, AwsOperation, IamPrincipal } from '../aws/context.js';
 
 /** IAM's default and largest page size (`MaxItems`). */
@@ -104,4 +105,26 @@ export async function notFoundAs<T>(work: Promise<T>, message: string, code: Err
 /** IAM returns policy documents URL-encoded (RFC 3986), as `GetUserPolicy` / `GetPolicyVersion` do. */
 export function encodeDocument(document: string): string {
   return encodeURIComponent(document);
+}
+
+/** User or group: the two kinds of policy owner, addressed by `UserName` or `GroupName`. */
+export type OwnerKind = 'User' | 'Group';
+
+/**
+ * How operations on a user's or a group's policies find their target: the input member naming it,
+ * its ARN for authorization, and the owner itself, checked to exist (a missing user or group is
+ * reported as such).
+ */
+export function policyOwner(iam: IamService, kind: OwnerKind) {
+  const member = `${kind}Name`;
+  return {
+    member,
+    resource: (i: AwsInput, p: IamPrincipal): string => (kind === 'User' ? userResource : groupResource)(p.accountId, str(i, member)),
+    owner: async (i: AwsInput, accountId: string, signal: AbortSignal): Promise<PolicyOwner> => {
+      const name = kind === 'User'
+        ? (await iam.requireUser(accountId, str(i, member), signal)).userName
+        : (await iam.requireGroup(accountId, str(i, member), signal)).groupName;
+      return { kind: kind === 'User' ? 'user' : 'group', accountId, name };
+    },
+  };
 }

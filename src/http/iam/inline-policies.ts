@@ -1,10 +1,9 @@
 import { fail } from '../../core/errors.js';
-import type { PolicyOwner } from '../../core/identity.js';
 import type { IamService } from '../../auth/iam-service.js';
-import type { AwsInput, AwsOperations, IamPrincipal } from '../aws/context.js';
-import { encodeDocument, groupResource, notFoundAs, op, pageOfList, paging, str, userResource } from './common.js';
+import type { AwsOperations } from '../aws/context.js';
+import { encodeDocument, notFoundAs, op, pageOfList, paging, policyOwner, str, type OwnerKind } from './common.js';
 
-type Kind = 'User' | 'Group';
+type Kind = OwnerKind;
 
 /**
  * Put/Get/List/Delete{User,Group}Policy: inline policies of a user or a group. One builder for
@@ -15,16 +14,7 @@ export function inlinePolicyOperations(iam: IamService): AwsOperations {
 }
 
 function forKind(iam: IamService, kind: Kind): AwsOperations {
-  const member = `${kind}Name`;
-  const resource = (i: AwsInput, p: IamPrincipal) =>
-    (kind === 'User' ? userResource : groupResource)(p.accountId, str(i, member));
-  /** The owner, checked to exist (so a missing user or group is reported as such). */
-  const owner = async (i: AwsInput, accountId: string, signal: AbortSignal): Promise<PolicyOwner> => {
-    const name = kind === 'User'
-      ? (await iam.requireUser(accountId, str(i, member), signal)).userName
-      : (await iam.requireGroup(accountId, str(i, member), signal)).groupName;
-    return { kind: kind === 'User' ? 'user' : 'group', accountId, name };
-  };
+  const { member, resource, owner } = policyOwner(iam, kind);
   const missing = (policyName: string) => `The ${kind.toLowerCase()} policy with name ${policyName} cannot be found.`;
 
   return {

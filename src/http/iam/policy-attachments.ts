@@ -1,10 +1,9 @@
-import type { PolicyOwner } from '../../core/identity.js';
 import type { IamService } from '../../auth/iam-service.js';
 import { MANAGED_POLICIES } from '../../auth/policy/index.js';
-import type { AwsInput, AwsOperations, IamPrincipal } from '../aws/context.js';
-import { groupResource, op, optStr, pageOfList, paging, str, userResource } from './common.js';
+import type { AwsOperations } from '../aws/context.js';
+import { op, optStr, pageOfList, paging, policyOwner, str, type OwnerKind } from './common.js';
 
-type Kind = 'User' | 'Group';
+type Kind = OwnerKind;
 
 /** Attach/Detach/ListAttached{User,Group}Policies: managed policies (customer or AWS) on a user or group. */
 export function attachmentOperations(iam: IamService): AwsOperations {
@@ -19,15 +18,7 @@ function splitPolicyArn(arn: string): { path: string; name: string } {
 }
 
 function forKind(iam: IamService, kind: Kind): AwsOperations {
-  const member = `${kind}Name`;
-  const resource = (i: AwsInput, p: IamPrincipal) =>
-    (kind === 'User' ? userResource : groupResource)(p.accountId, str(i, member));
-  const owner = async (i: AwsInput, accountId: string, signal: AbortSignal): Promise<PolicyOwner> => {
-    const name = kind === 'User'
-      ? (await iam.requireUser(accountId, str(i, member), signal)).userName
-      : (await iam.requireGroup(accountId, str(i, member), signal)).groupName;
-    return { kind: kind === 'User' ? 'user' : 'group', accountId, name };
-  };
+  const { resource, owner } = policyOwner(iam, kind);
 
   return {
     [`Attach${kind}Policy`]: op(`Attach${kind}Policy`, resource, async (input, ctx) => {

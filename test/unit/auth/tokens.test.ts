@@ -26,6 +26,12 @@ describe('registry tokens', () => {
     const stretched = `${prefix}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${mac}`;
     assert.throws(() => tokens.verify(stretched, now), { code: 'Unauthenticated' });
     assert.throws(() => tokens.verify(`${prefix}.${payload}.${'A'.repeat(43)}`, now), { code: 'Unauthenticated' });
+    // Every other spelling of the last MAC character (its spare bits decode the same) is refused too.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (const c of alphabet) {
+      if (c === mac!.at(-1)) continue;
+      assert.throws(() => tokens.verify(`${prefix}.${payload}.${mac!.slice(0, -1)}${c}`, now), { code: 'Unauthenticated' }, c);
+    }
     const other = new RegistryTokens(new MasterKeyring(randomBytes(32)));
     assert.throws(() => other.verify(token, now), { code: 'Unauthenticated' });
     for (const junk of ['', 'b1.', 'b1..', 'nope', 'b1.e30.']) assert.throws(() => tokens.verify(junk, now), { code: 'Unauthenticated' });
