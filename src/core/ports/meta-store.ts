@@ -2,15 +2,20 @@ import type { Digest } from '../digest.js';
 
 /**
  * The metadata store: the single source of truth for repositories, blob links, upload sessions,
- * manifests, tags and referrers. Nothing is inferred from blob paths.
+ * manifests, tags, referrers and ECR settings and policies. Nothing is inferred from blob paths.
  *
  * ```
- *  repositories ─┬─< repository_blobs (digest, size)        blobs a repository may serve
- *                ├─< uploads (id, size)                      resumable upload sessions
- *                ├─< manifests (digest, body, subject) ─┬─< manifest_blobs (blob digest)
- *                │                                       └─< manifest_children (child digest)
- *                └─< tags (name → manifest digest)
+ *  repositories (name, account, settings json, policy)
+ *    ├─< repository_blobs (digest, size)                     blobs a repository may serve
+ *    ├─< uploads (id, size)                                  resumable upload sessions
+ *    ├─< manifests (digest, body, subject, image size,  ─┬─< manifest_blobs (blob digest)
+ *    │              last pulled)                          └─< manifest_children (child digest)
+ *    └─< tags (name → manifest digest)
+ *  registry_policies (account → policy) · account_settings (account, name → value)
  * ```
+ *
+ * Identity (accounts, users, keys, groups, policies) lives beside it in the same database behind
+ * the `IdentityStore` port.
  *
  * Every write method is atomic: it is visible to every reader (on any node) as soon as its
  * promise resolves, and not at all if it rejects. Names passed in are already validated.
