@@ -50,24 +50,7 @@ export type ErrorCode =
   | 'DeleteConflict'
   | 'LimitExceeded'
   | 'NotImplemented'
-  | 'InvalidSignature'
-  | 'UnknownAccessKey'
-  | 'IncompleteSignature'
-  | 'MissingAuthentication'
-  | 'RequestExpired'
-  | 'ExpiredToken'
-  | 'InvalidSecurityToken'
   | 'Internal';
-
-export const ERROR_CODES: readonly ErrorCode[] = [
-  'InvalidName', 'InvalidTag', 'InvalidDigest', 'DigestMismatch', 'InvalidParameter',
-  'RepositoryNotFound', 'BlobNotFound', 'BlobReferenced', 'UploadNotFound', 'UploadInvalid',
-  'RangeNotSatisfiable', 'ManifestNotFound', 'ManifestInvalid', 'ManifestBlobUnknown',
-  'ManifestReferenced', 'ManifestNotAcceptable', 'SizeInvalid', 'PayloadTooLarge', 'Unsupported',
-  'Unauthenticated', 'AccessDenied', 'TooManyRequests', 'Unavailable',
-  'RepositoryAlreadyExists', 'RepositoryNotEmpty', 'RepositoryPolicyNotFound', 'RegistryPolicyNotFound', 'ImageNotFound', 'ImageTagAlreadyExists', 'ImageAlreadyExists', 'ImageDigestMismatch', 'LayersNotFound', 'LayerAlreadyExists', 'LayerPartTooSmall', 'InvalidLayerPart', 'EmptyUpload', 'InvalidLayer', 'TooManyTags', 'InvalidTagParameter', 'ValidationError', 'MalformedPolicyDocument', 'EntityAlreadyExists', 'NoSuchEntity', 'DeleteConflict', 'LimitExceeded', 'NotImplemented', 'InvalidSignature', 'UnknownAccessKey', 'IncompleteSignature', 'MissingAuthentication', 'RequestExpired', 'ExpiredToken', 'InvalidSecurityToken',
-  'Internal',
-];
 
 export class BerthError extends Error {
   override readonly name = 'BerthError';

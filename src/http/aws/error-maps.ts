@@ -51,13 +51,6 @@ export const JSON_ERRORS: Record<ErrorCode, { type: string; status: number }> = 
   DeleteConflict: { type: 'InvalidParameterException', status: 400 },
   LimitExceeded: { type: 'LimitExceededException', status: 400 },
   NotImplemented: { type: 'UnsupportedOperationException', status: 400 },
-  InvalidSignature: { type: 'InvalidSignatureException', status: 400 },
-  UnknownAccessKey: { type: 'UnrecognizedClientException', status: 400 },
-  IncompleteSignature: { type: 'IncompleteSignatureException', status: 400 },
-  MissingAuthentication: { type: 'MissingAuthenticationTokenException', status: 400 },
-  RequestExpired: { type: 'InvalidSignatureException', status: 400 },
-  ExpiredToken: { type: 'ExpiredTokenException', status: 400 },
-  InvalidSecurityToken: { type: 'UnrecognizedClientException', status: 400 },
   Internal: { type: 'ServerException', status: 500 },
 };
 
@@ -109,12 +102,5 @@ export const QUERY_ERRORS: Record<ErrorCode, { code: string; status: number }> =
   DeleteConflict: { code: 'DeleteConflict', status: 409 },
   LimitExceeded: { code: 'LimitExceeded', status: 409 },
   NotImplemented: { code: 'InvalidAction', status: 400 },
-  InvalidSignature: { code: 'SignatureDoesNotMatch', status: 403 },
-  UnknownAccessKey: { code: 'InvalidClientTokenId', status: 403 },
-  IncompleteSignature: { code: 'IncompleteSignature', status: 400 },
-  MissingAuthentication: { code: 'MissingAuthenticationToken', status: 403 },
-  RequestExpired: { code: 'RequestExpired', status: 400 },
-  ExpiredToken: { code: 'ExpiredToken', status: 403 },
-  InvalidSecurityToken: { code: 'InvalidClientTokenId', status: 403 },
   Internal: { code: 'ServiceFailure', status: 500 },
 };

@@ -57,13 +57,6 @@ export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = 
   DeleteConflict: { status: 409, code: 'DENIED' },
   LimitExceeded: { status: 400, code: 'DENIED' },
   NotImplemented: { status: 405, code: 'UNSUPPORTED' },
-  InvalidSignature: { status: 401, code: 'UNAUTHORIZED' },
-  UnknownAccessKey: { status: 401, code: 'UNAUTHORIZED' },
-  IncompleteSignature: { status: 401, code: 'UNAUTHORIZED' },
-  MissingAuthentication: { status: 401, code: 'UNAUTHORIZED' },
-  RequestExpired: { status: 401, code: 'UNAUTHORIZED' },
-  ExpiredToken: { status: 401, code: 'UNAUTHORIZED' },
-  InvalidSecurityToken: { status: 401, code: 'UNAUTHORIZED' },
   Internal: { status: 500, code: 'UNKNOWN' },
 };
 
