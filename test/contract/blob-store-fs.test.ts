@@ -77,4 +77,27 @@ describe('FsBlobStore specifics', () => {
     assert.deepEqual(await second.stat(digest, never), { size: 9 });
     assert.equal(await second.uploadSize(id, never), 4);
   });
+
+  it('pipeTo hands over every byte (and exact ranges) even when each write finishes late, reusing its buffers safely', async () => {
+    const root = await freshRoot();
+    const store = await FsBlobStore.open({ root });
+    const data = randomBytes(3 * 1024 * 1024 + 12345);
+    const digest = await put(store, data);
+    const collectSlowly = async (range?: { start: number; end: number }) => {
+      const parts: Buffer[] = [];
+      await store.pipeTo(digest, range, async (chunk) => {
+        await new Promise((done) => setTimeout(done, 5));
+        // Copied only now: a buffer reused before this write resolved would show up as corrupt data.
+        parts.push(Buffer.from(chunk));
+      }, never);
+      return Buffer.concat(parts);
+    };
+    assert.ok((await collectSlowly()).equals(data));
+    assert.ok((await collectSlowly({ start: 1, end: 1024 * 1024 + 7 })).equals(data.subarray(1, 1024 * 1024 + 8)));
+    assert.ok((await collectSlowly({ start: data.length - 1, end: data.length - 1 })).equals(data.subarray(data.length - 1)));
+    await assert.rejects(store.pipeTo(`sha256:${'0'.repeat(64)}` as typeof digest, undefined, async () => {}, never), { code: 'BlobNotFound' });
+    const aborted = new AbortController();
+    aborted.abort();
+    await assert.rejects(store.pipeTo(digest, undefined, async () => {}, aborted.signal));
+  });
 });

@@ -56,6 +56,15 @@ export interface BlobStore {
    */
   read(digest: Digest, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<Readable>;
 
+  /**
+   * Optional fast path for serving large blobs: hands the blob, or the inclusive range, to `write`
+   * chunk by chunk, reusing two buffers instead of allocating one per chunk (allocation rate drives
+   * garbage collection at hundreds of MB/s). A chunk is valid only until the promise `write`
+   * returned for it resolves; the next read overlaps with the previous write. Throws `BlobNotFound`,
+   * `Internal` if the blob is shorter than the range, and stops when `signal` aborts.
+   */
+  pipeTo?(digest: Digest, range: { start: number; end: number } | undefined, write: (chunk: Buffer) => Promise<void>, signal: AbortSignal): Promise<void>;
+
   /** Deletes a committed blob; a no-op when absent. Only garbage collection calls this. */
   delete(digest: Digest, signal: AbortSignal): Promise<void>;
 

@@ -15,7 +15,10 @@ export interface OpenedBlob {
   digest: Digest;
   size: number;
   range?: BlobRange;
-  body: Readable;
+  /** The bytes as a stream, when the store has no {@link pipeTo}. */
+  body?: Readable;
+  /** The store's buffer-reusing fast path (see `BlobStore.pipeTo`), when it has one. */
+  pipeTo?: (write: (chunk: Buffer) => Promise<void>) => Promise<void>;
 }
 
 /** Reads and deletes blobs as a repository sees them: only blobs linked to it exist there. */
@@ -52,6 +55,10 @@ export class BlobService {
     if (digest === EMPTY_JSON_DIGEST && !(await this.blobs.stat(digest, signal))) {
       const bytes = range ? EMPTY_JSON.subarray(range.start, range.end + 1) : EMPTY_JSON;
       return { digest, size, ...(range ? { range } : {}), body: Readable.from([bytes]) };
+    }
+    const pipeTo = this.blobs.pipeTo?.bind(this.blobs);
+    if (pipeTo && (await this.blobs.stat(digest, signal))) {
+      return { digest, size, ...(range ? { range } : {}), pipeTo: (write) => pipeTo(digest, range, write, signal) };
     }
     try {
       const body = await this.blobs.read(digest, range, signal);

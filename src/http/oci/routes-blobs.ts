@@ -22,7 +22,7 @@ async function getBlob(ctx: OciContext, head: boolean): Promise<void> {
     }
     throw err;
   }
-  const { digest, size, range, body } = opened;
+  const { digest, size, range, body, pipeTo } = opened;
   reply.header('docker-content-digest', digest).header('content-type', 'application/octet-stream')
     .header('accept-ranges', 'bytes').header('etag', `"${digest}"`);
   if (range) {
@@ -31,7 +31,22 @@ async function getBlob(ctx: OciContext, head: boolean): Promise<void> {
   } else {
     reply.code(200).header('content-length', size);
   }
-  await reply.send(body);
+  if (!pipeTo) {
+    await reply.send(body);
+    return;
+  }
+  // The store reuses its buffers: write straight to the socket and wait for each write to finish.
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string | number | string[]>);
+  try {
+    await pipeTo((chunk) => new Promise((done, failed) => raw.write(chunk, (err) => (err ? failed(err) : done()))));
+    raw.end();
+  } catch (err) {
+    // Headers are out: the only honest signal left is a cut connection (the length will not match).
+    req.log.warn({ err }, 'blob transfer interrupted');
+    raw.destroy();
+  }
 }
 
 export const blobRoutes: OciRoute[] = [

@@ -192,6 +192,33 @@ export class FsBlobStore implements BlobStore {
     return addAbortSignal(signal, stream);
   }
 
+  /** {@inheritDoc BlobStore.pipeTo} */
+  async pipeTo(digest: Digest, range: { start: number; end: number } | undefined, write: (chunk: Buffer) => Promise<void>, signal: AbortSignal): Promise<void> {
+    const path = this.#blobPath(digest);
+    signal.throwIfAborted();
+    const handle = await openIfExists(path);
+    if (!handle) throw fail('BlobNotFound', 'blob unknown to registry', { digest });
+    try {
+      const end = range ? range.end + 1 : (await handle.stat()).size;
+      const buffers = [Buffer.allocUnsafe(IO_CHUNK), Buffer.allocUnsafe(IO_CHUNK)];
+      let pending: Promise<void> = Promise.resolve();
+      let position = range?.start ?? 0;
+      for (let i = 0; position < end; i++) {
+        signal.throwIfAborted();
+        // buffers[i % 2] last carried chunk i-2, whose write was awaited before chunk i-1 was sent.
+        const buffer = buffers[i % 2]!;
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(IO_CHUNK, end - position), position);
+        if (bytesRead === 0) throw fail('Internal', 'blob is shorter than recorded; run berth fsck', { digest });
+        position += bytesRead;
+        await pending;
+        pending = write(buffer.subarray(0, bytesRead));
+      }
+      await pending;
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** {@inheritDoc BlobStore.delete} */
   async delete(digest: Digest, signal: AbortSignal): Promise<void> {
     const path = this.#blobPath(digest);
