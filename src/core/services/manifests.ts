@@ -15,16 +15,12 @@ export function parseReference(text: string): Reference {
   return { kind: 'tag', tag: validateTag(text) };
 }
 
-/** Refuses a tag move (tag immutability plugs in here); runs inside the metadata transaction. */
-export type TagGuard = (repository: string, tag: string, from: Digest, to: Digest) => void;
-
 export interface PutManifestResult {
   digest: Digest;
   created: boolean;
   subject?: Digest;
 }
 
-/** Manifests, tags and referrers of a repository. */
 /**
  * How long a manifest read by digest is served from this process's memory. Content under a digest
  * never changes, so only a deletion on another node can make an entry stale, for at most this long;
@@ -33,6 +29,7 @@ export interface PutManifestResult {
 export const MANIFEST_CACHE_MS = 5_000;
 const MANIFEST_CACHE_ENTRIES = 10_000;
 
+/** Manifests, tags and referrers of a repository. */
 export class ManifestService {
   private readonly pulls = new Map<string, number>();
   private readonly records = new Map<string, { record: ManifestRecord; until: number }>();
@@ -41,7 +38,6 @@ export class ManifestService {
     private readonly meta: MetaStore,
     private readonly repos: RepositoryService,
     private readonly events: EventBus,
-    private readonly tagGuard?: TagGuard,
   ) {
     events.subscribe((e) => {
       if (e.type === 'manifest.deleted') this.records.delete(`${e.repository}@${e.digest}`);
@@ -70,21 +66,15 @@ export class ManifestService {
    */
   async put(repository: string, referenceText: string, body: Uint8Array, contentType: string | undefined, createRepository: boolean, signal: AbortSignal, expectedDigest?: string): Promise<PutManifestResult> {
     // ECR's PutImage may give neither tag nor digest: the manifest is then stored untagged.
-    const reference: Reference = referenceText ? parseReference(referenceText) : { kind: 'digest', digest: '' as Digest };
-    const referenced = reference.kind === 'digest' && reference.digest ? reference.digest : expectedDigest;
-    const algorithm = referenced ? parseDigest(referenced).algorithm : 'sha256';
-    const parsed = parseManifest(body, contentType, algorithm);
-    if (reference.kind === 'digest' && !reference.digest) reference.digest = parsed.digest;
-    if ((expectedDigest && expectedDigest !== parsed.digest) || (reference.kind === 'digest' && reference.digest !== parsed.digest)) {
-      throw fail('DigestMismatch', 'manifest digest does not match the reference', { digest: referenced, actual: parsed.digest });
-    }
+    const reference = referenceText ? parseReference(referenceText) : undefined;
+    const tag = reference?.kind === 'tag' ? reference.tag : undefined;
+    // Every digest the caller named (in the path, or ECR's imageDigest) must be the content's.
+    const named = [reference?.kind === 'digest' ? reference.digest : undefined, expectedDigest].filter((d): d is string => !!d);
+    const parsed = parseManifest(body, contentType, named[0] ? parseDigest(named[0]).algorithm : 'sha256');
+    const wrong = named.find((d) => d !== parsed.digest);
+    if (wrong) throw fail('DigestMismatch', 'manifest digest does not match the reference', { digest: wrong, actual: parsed.digest });
     if (parsed.subject && !isDigest(parsed.subject.digest)) throw fail('ManifestInvalid', 'subject digest is invalid');
     const repo = await this.repos.forPush(repository, createRepository, signal);
-    const guard: TagGuard = (r, t, from, to) => {
-      assertTagMutable(r, repo.settings, t);
-      this.tagGuard?.(r, t, from, to);
-    };
-    const tag = reference.kind === 'tag' ? reference.tag : undefined;
     const subject = parsed.subject?.digest as Digest | undefined;
     const { created } = await this.meta.putManifest({
       repository, digest: parsed.digest, mediaType: parsed.mediaType, body, imageSize: parsed.imageSize,
@@ -93,7 +83,8 @@ export class ManifestService {
       ...(subject ? { subject } : {}),
       ...(parsed.annotations ? { annotations: parsed.annotations } : {}),
       ...(tag ? { tag } : {}),
-      beforeTagMove: (t: string, from: Digest, to: Digest) => guard(repository, t, from, to),
+      // Runs inside the metadata transaction, so a concurrent push cannot slip past it.
+      beforeTagMove: (t: string) => assertTagMutable(repository, repo.settings, t),
     }, signal);
     this.events.emit({
       type: 'manifest.pushed', repository, digest: parsed.digest, mediaType: parsed.mediaType,

@@ -17,7 +17,7 @@ export interface ImageFailure {
   failureReason: string;
 }
 
-type Resolved = { ok: true; digest: Digest; tag?: string } | { ok: false; failure: ImageFailure };
+type Resolved = { ok: true; digest: Digest; tag?: string; record: ManifestRecord } | { ok: false; failure: ImageFailure };
 
 /** ECR's image operations over the shared manifest store (the same images `/v2` serves). */
 export class EcrImageService {
@@ -27,7 +27,7 @@ export class EcrImageService {
     private readonly events: EventBus,
   ) {}
 
-  /** Resolves an image id to a digest, or the ECR failure for it. */
+  /** Resolves an image id to its manifest, or the ECR failure for it. */
   async resolve(repository: string, id: EcrImageId, signal: AbortSignal): Promise<Resolved> {
     const failure = (failureCode: ImageFailure['failureCode'], failureReason: string): Resolved => ({ ok: false, failure: { imageId: id, failureCode, failureReason } });
     if (!id.imageDigest && !id.imageTag) return failure('MissingDigestAndTag', 'Invalid request parameters: both tag and digest cannot be null');
@@ -40,8 +40,9 @@ export class EcrImageService {
       if (digest && digest !== tagged) return failure('ImageTagDoesNotMatchDigest', 'Invalid request parameters: image tag and digest do not match');
       digest = tagged;
     }
-    if (!(await this.meta.getManifest(repository, digest!, signal))) return failure('ImageNotFound', 'Requested image not found');
-    return { ok: true, digest: digest!, ...(id.imageTag ? { tag: id.imageTag } : {}) };
+    const record = await this.meta.getManifest(repository, digest!, signal);
+    if (!record) return failure('ImageNotFound', 'Requested image not found');
+    return { ok: true, digest: digest!, record, ...(id.imageTag ? { tag: id.imageTag } : {}) };
   }
 
   listImages(repository: string, filter: 'TAGGED' | 'UNTAGGED' | 'ANY', after: string | undefined, limit: number, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }> {
@@ -72,12 +73,12 @@ export class EcrImageService {
         failures.push(r.failure);
         continue;
       }
-      const record = (await this.meta.getManifest(repository, r.digest, signal))!;
+      const { record } = r;
       if (acceptedMediaTypes?.length && !acceptedMediaTypes.includes(record.mediaType)) {
         failures.push({ imageId: id, failureCode: 'UnsupportedImageType', failureReason: `Image is of type ${record.mediaType}, not one of the accepted media types` });
         continue;
       }
-      void this.meta.recordPull(repository, r.digest, new Date(), signal).catch(() => {});
+      this.manifests.notePull(repository, r.digest);
       images.push({ id: { imageDigest: r.digest, ...(r.tag ? { imageTag: r.tag } : {}) }, record });
     }
     return { images, failures };
