@@ -12,10 +12,6 @@ export const MediaType = {
   DockerForeignLayer: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
 } as const;
 
-export const MANIFEST_MEDIA_TYPES: readonly string[] = [
-  MediaType.OciManifest, MediaType.OciIndex, MediaType.DockerManifest, MediaType.DockerManifestList,
-];
-
 export function isIndexMediaType(mt: string): boolean {
   return mt === MediaType.OciIndex || mt === MediaType.DockerManifestList;
 }
