@@ -6,16 +6,24 @@ export interface CommonFlags {
   dataDir?: string;
   listen?: string;
   workers?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  publicUrl?: string;
+  logFormat?: string;
 }
 
 /** Config from defaults < file < env < these flags. */
 export function configFromFlags(flags: CommonFlags): Promise<Config> {
+  const tls = { ...(flags.tlsCert ? { certFile: flags.tlsCert } : {}), ...(flags.tlsKey ? { keyFile: flags.tlsKey } : {}) };
   return loadConfig({
     ...(flags.config ? { file: flags.config } : {}),
     flags: {
       ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
       ...(flags.listen ? { listen: flags.listen } : {}),
-      ...(flags.workers ? { workers: Number(flags.workers) } : {}),
+      ...(flags.workers ? { workers: flags.workers === 'auto' ? 'auto' : Number(flags.workers) } : {}),
+      ...(Object.keys(tls).length ? { tls } : {}),
+      ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
+      ...(flags.logFormat ? { log: { format: flags.logFormat } } : {}),
     },
   });
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, isBerthError } from '../../core/errors.js';
+import { isClientAbort } from '../access-log.js';
 
 /** OCI error codes (distribution-spec "Error Codes" table), plus UNAVAILABLE/UNKNOWN as Distribution uses them. */
 type OciCode =
@@ -65,6 +66,11 @@ export const WWW_AUTHENTICATE = 'Basic realm="berth"';
 
 /** Renders any error as `{"errors":[{code,message,detail}]}`; never a stack trace. */
 export function ociErrorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
+  if (!isBerthError(err) && isClientAbort(err, req)) {
+    req.log.info({ reason: err.message }, 'client went away mid-request');
+    reply.raw.destroy();
+    return;
+  }
   let status: number;
   let code: OciCode;
   let message: string;
@@ -83,7 +89,7 @@ export function ociErrorHandler(err: FastifyError | Error, req: FastifyRequest, 
     message = `internal error; request id ${req.id}`;
     req.log.error({ err }, 'unhandled error');
   }
-  if (status >= 400 && status < 500) req.log.info({ code, status, msg: message }, 'client error');
+  if (status >= 400 && status < 500) req.log.info({ code, status, reason: message }, 'client error');
   if (status === 401) reply.header('www-authenticate', WWW_AUTHENTICATE);
   if (reply.sent || reply.raw.headersSent) {
     reply.raw.destroy();
