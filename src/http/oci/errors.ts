@@ -13,7 +13,7 @@ type OciCode =
 /** The one exhaustive map from domain code to OCI wire shape: a new domain code must be added here to compile. */
 export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = {
   InvalidName: { status: 400, code: 'NAME_INVALID' },
-  InvalidTag: { status: 400, code: 'MANIFEST_INVALID' },
+  InvalidTag: { status: 400, code: 'TAG_INVALID' },
   InvalidDigest: { status: 400, code: 'DIGEST_INVALID' },
   DigestMismatch: { status: 400, code: 'DIGEST_INVALID' },
   InvalidParameter: { status: 400, code: 'UNSUPPORTED' },
