@@ -12,6 +12,12 @@ export interface CommonFlags {
   logFormat?: string;
 }
 
+/** The `berth serve` flag of each config path it can set (docs/configuration.md lists them). */
+export const SERVE_FLAGS: Readonly<Record<string, string>> = {
+  listen: '--listen', dataDir: '--data-dir', workers: '--workers', 'tls.certFile': '--tls-cert', 'tls.keyFile': '--tls-key',
+  publicUrl: '--public-url', 'log.format': '--log-format',
+};
+
 /** Config from defaults < file < env < these flags. */
 export function configFromFlags(flags: CommonFlags): Promise<Config> {
   const tls = { ...(flags.tlsCert ? { certFile: flags.tlsCert } : {}), ...(flags.tlsKey ? { keyFile: flags.tlsKey } : {}) };
