@@ -112,6 +112,8 @@ export class BerthServer {
   username = 'AWS';
   password = '';
   #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  /** A root key preset through BERTH_ROOT_* (berth then writes no credentials file). */
+  #preset: RootKey | undefined;
 
   private constructor(dataDir?: string) {
     this.root = makeTempDir();
@@ -144,6 +146,9 @@ export class BerthServer {
   async launch(opts: StartOptions = {}): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) throw new Error('server already running');
     this.port = await freePort();
+    const presetId = opts.env?.BERTH_ROOT_ACCESS_KEY_ID;
+    const presetSecret = opts.env?.BERTH_ROOT_SECRET_ACCESS_KEY;
+    this.#preset = presetId && presetSecret ? { accessKeyId: presetId, secretAccessKey: presetSecret, region: 'us-east-1' } : undefined;
     const useFlags = opts.useFlags ?? true;
     const args = [...BERTH_ARGS, 'serve', ...(useFlags ? ['--listen', this.host, '--data-dir', this.dataDir] : []), ...(opts.args ?? [])];
     const env = { ...process.env, ...(useFlags ? {} : { BERTH_LISTEN: this.host, BERTH_DATA_DIR: this.dataDir }), ...opts.env };
@@ -163,12 +168,12 @@ export class BerthServer {
 
   /**
    * Logs in the way `aws ecr get-login-password | docker login -u AWS --password-stdin` does:
-   * root key from `<dataDir>/credentials`, ECR `GetAuthorizationToken` against this listener, and
+   * root key from `<dataDir>/credentials` (or the one preset through BERTH_ROOT_*), ECR `GetAuthorizationToken` against this listener, and
    * the resulting `AWS:<token>` written to {@link authFile} (REGISTRY_AUTH_FILE points at it).
    */
   async login(): Promise<void> {
     this.ecr?.destroy();
-    this.rootKey = await readCredentialsFile(join(this.dataDir, 'credentials'));
+    this.rootKey = this.#preset ?? await readCredentialsFile(join(this.dataDir, 'credentials'));
     this.ecr = new ECRClient({
       endpoint: this.url,
       region: this.rootKey.region,

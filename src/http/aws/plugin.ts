@@ -51,7 +51,7 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
     const q = req.url.indexOf('?');
     const signed = {
       method: req.method, rawPath: q === -1 ? req.url : req.url.slice(0, q), rawQuery: q === -1 ? '' : req.url.slice(q + 1),
-      headers: req.headers, bodySha256: createHash('sha256').update(body).digest('hex'),
+      headers: req.headers, rawHeaders: req.raw.rawHeaders, bodySha256: createHash('sha256').update(body).digest('hex'),
     };
     const controller = new AbortController();
     reply.raw.once('close', () => controller.abort());
