@@ -149,7 +149,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const uploads = new UploadService(meta, blobs, repos, events, { maxBlobBytes: config.limits.maxBlobBytes });
   const manifests = new ManifestService(meta, repos, events);
   const ecrRepos = new EcrRepositoryService(meta, events, (text) => {
-    const r = parsePolicy(text, 'resource');
+    // ECR accepts repeated statement ids in repository and registry policies (IAM does not).
+    const r = parsePolicy(text, 'resource', { uniqueSids: false });
     return 'errors' in r ? [...r.errors] : [];
   });
 

@@ -9,8 +9,8 @@ import { loadServiceModel } from './model/load.js';
 import { renderQueryError, renderQueryResponse } from './model/xml.js';
 import { parseQueryInput } from './model/query-params.js';
 import { validateInput } from './model/validate.js';
-import { formatValidationMessage } from './model/messages.js';
-import type { ServiceModel, ServiceName } from './model/types.js';
+import { validationStyle } from './model/error-style.js';
+import type { ServiceModel, ServiceName, ValidationProblem } from './model/types.js';
 
 export interface AwsDeps {
   access: IamAccessControl;
@@ -77,7 +77,7 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
         throw Object.assign(fail('ValidationError', 'the request body is not valid JSON'), { awsType: 'SerializationException' });
       }
       const problems = validateInput(m, opName, input);
-      if (problems.length) throw fail('ValidationError', formatValidationMessage(problems));
+      if (problems.length) throw invalidInput(svc.service, problems);
       const output = await run(op, input as AwsInput, context(principal));
       return reply.code(200).header('content-type', 'application/x-amz-json-1.1').send(JSON.stringify(output));
     }
@@ -100,7 +100,7 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
       throw fail('AccessDenied', `User: ${principal.arn} is not authorized to perform: iam:${action} with session credentials obtained without MFA`);
     }
     const { input, problems } = parseQueryInput(m, action, form);
-    if (problems.length) throw fail('ValidationError', formatValidationMessage(problems));
+    if (problems.length) throw invalidInput(svc.service, problems);
     const output = await run(op, input, context(principal));
     return reply.code(200).header('content-type', 'text/xml').send(renderQueryResponse(m, action, output, req.id));
   });
@@ -116,6 +116,12 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
     }
     return op.handle(input, ctx);
   }
+}
+
+/** The error a service answers for input its model refuses, in that service's own style. */
+function invalidInput(service: ServiceName, problems: readonly ValidationProblem[]): Error {
+  const style = validationStyle(service);
+  return fail(style.code, style.message(problems));
 }
 
 function renderError(err: Error, protocol: Protocol, req: FastifyRequest, reply: FastifyReply): void {
