@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import type { Server as TlsServer } from 'node:tls';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { AllowAllAccess } from './auth/allow-all.js';
 import { IamAccessControl } from './auth/iam-access.js';
 import { IamService } from './auth/iam-service.js';
@@ -14,6 +15,7 @@ import { UrlSigner } from './auth/url-signer.js';
 import { ensureRootCredentials, type RootCredentials } from './auth/bootstrap.js';
 import type { Config } from './config/schema.js';
 import { redactConfig } from './config/redact.js';
+import { createLogger } from './config/logger.js';
 import { LocalEventBus } from './core/events.js';
 import type { BlobStore } from './core/ports/blob-store.js';
 import type { IdentityStore } from './core/ports/identity-store.js';
@@ -51,6 +53,8 @@ export interface App {
   rootCredentials: RootCredentials;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes backends. */
   close(): Promise<void>;
+  /** Re-reads `tls.certFile`/`tls.keyFile` for new connections (SIGHUP); rejects (keeping the old pair) when unreadable. */
+  reloadTls(): Promise<void>;
 }
 
 export interface AppOptions {
@@ -96,9 +100,10 @@ async function announceRoot(config: Config, root: RootCredentials, logger: Logge
  * First-start work that must happen once before several workers open the data directory: the
  * master key and the default account's root key (and its credentials file).
  */
-export async function bootstrap(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function bootstrap(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<{ created: boolean }> {
   const root = await createAccount(config, config.accountId, env);
   if (config.storage.meta === 'sqlite') await announceRoot(config, root, logger);
+  return { created: root.created };
 }
 
 /**
@@ -120,12 +125,7 @@ export async function createAccount(config: Config, accountId: string, env: Node
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const env = opts.env ?? process.env;
-  // Buffered, asynchronous stdout: synchronous writes cost a fifth of the manifest hot path.
-  // The buffer is flushed on close; a kill -9 may lose its last few lines, never data.
-  const logger = opts.logger ?? pino({
-    level: config.log.level,
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.secretAccessKey', '*.password'], censor: '[redacted]' },
-  }, pino.destination({ dest: 1, sync: false, minLength: 8192 }));
+  const logger = opts.logger ?? createLogger(config);
   logger.info({ config: redactConfig(config) }, 'starting berth');
   const { meta, blobs, identity } = await openBackends(config);
   const persistent = config.storage.meta === 'sqlite';
@@ -157,10 +157,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   let draining = false;
   const metrics = new Metrics();
   const server = await buildServer({
-    logger, metrics, events, trustProxy: config.trustProxy,
+    logger, metrics, events, trustProxy: config.trustProxy, timeouts: config.timeouts, tls: await readTls(config),
     oci: { repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls },
     aws: access instanceof IamAccessControl ? {
-      access, region: config.region, bodyLimit: 64 * 1024 * 1024,
+      access, region: config.region, bodyLimit: 64 * 1024 * 1024, publicUrl: config.publicUrl,
       json: {
         AmazonEC2ContainerRegistry_V20150921: {
           service: 'ecr', signingName: 'ecr',
@@ -207,5 +207,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     })();
     return closing;
   };
-  return { server, meta, blobs, identity, logger, rootCredentials: root, close };
+  const reloadTls = async (): Promise<void> => {
+    const tls = await readTls(config);
+    if (tls && 'setSecureContext' in server.server) (server.server as unknown as TlsServer).setSecureContext(tls);
+  };
+  return { server, meta, blobs, identity, logger, rootCredentials: root, close, reloadTls };
+}
+
+/** The certificate and key files named by `tls`, read now (start and SIGHUP). */
+async function readTls(config: Config): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  const { certFile, keyFile } = config.tls;
+  if (!certFile || !keyFile) return undefined;
+  const [cert, key] = await Promise.all([readFile(certFile), readFile(keyFile)]);
+  return { cert, key };
 }

@@ -28,7 +28,7 @@ import {
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { buildImageLayout, readLayoutBlob, type BuiltImage, type ImageOptions } from '../fixtures/oci-image.js';
-import { expectOk, run, sleep, type BerthServer, type RunResult } from './harness.js';
+import { expectOk, hermeticEnv, run, sleep, type BerthServer, type RunResult } from './harness.js';
 
 export const REGION = 'us-east-1';
 
@@ -250,7 +250,7 @@ export class Podman {
   async startDockerService(): Promise<string> {
     const sock = join(this.dir, 'docker.sock');
     const child = spawn('podman', [...this.globalArgs, 'system', 'service', '--time=0', `unix://${sock}`], {
-      env: { ...process.env, ...this.env }, stdio: 'ignore',
+      env: { ...hermeticEnv(), ...this.env }, stdio: 'ignore',
     });
     this.#service = child;
     const host = `unix://${sock}`;

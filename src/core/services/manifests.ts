@@ -1,5 +1,5 @@
 import { type Digest, isDigest, parseDigest } from '../digest.js';
-import { fail } from '../errors.js';
+import { fail, isBerthError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { parseManifest } from '../manifest.js';
 import { validateTag } from '../names.js';
@@ -13,6 +13,15 @@ export type Reference = { kind: 'digest'; digest: Digest } | { kind: 'tag'; tag:
 export function parseReference(text: string): Reference {
   if (text.includes(':')) return { kind: 'digest', digest: parseDigest(text).digest };
   return { kind: 'tag', tag: validateTag(text) };
+}
+
+function tryParseReference(text: string): Reference | undefined {
+  try {
+    return parseReference(text);
+  } catch (err) {
+    if (isBerthError(err)) return undefined;
+    throw err;
+  }
 }
 
 export interface PutManifestResult {
@@ -95,8 +104,11 @@ export class ManifestService {
 
   /** The manifest a tag or digest names. Throws `RepositoryNotFound`, `ManifestNotFound`. */
   async get(repository: string, referenceText: string, signal: AbortSignal): Promise<ManifestRecord> {
-    const reference = parseReference(referenceText);
-    const digest = reference.kind === 'digest' ? reference.digest : await this.meta.resolveTag(repository, reference.tag, signal);
+    // A reference that is neither a tag nor a digest names nothing: 404 MANIFEST_UNKNOWN, as
+    // Distribution answers (clients probe registries with such names); only a PUT calls it invalid.
+    const reference = tryParseReference(referenceText);
+    const digest = reference === undefined ? undefined
+      : reference.kind === 'digest' ? reference.digest : await this.meta.resolveTag(repository, reference.tag, signal);
     const record = digest ? await this.record(repository, digest, signal) : undefined;
     if (record) return record;
     // Only on a miss: tell an unknown repository from an unknown manifest.

@@ -6,6 +6,7 @@ import { SigV4Error, sigV4ErrorNames } from '../../auth/sigv4/index.js';
 import type { AwsCallContext, AwsInput, AwsOperations, IamPrincipal } from './context.js';
 import { JSON_ERRORS, QUERY_ERRORS } from './error-maps.js';
 import { loadServiceModel } from './model/load.js';
+import { isClientAbort } from '../access-log.js';
 import { renderQueryError, renderQueryResponse } from './model/xml.js';
 import { parseQueryInput } from './model/query-params.js';
 import { validateInput } from './model/validate.js';
@@ -21,6 +22,8 @@ export interface AwsDeps {
   query: Record<string, { service: ServiceName; operations: AwsOperations }>;
   /** Largest request body (UploadLayerPart carries layer bytes in base64). */
   bodyLimit: number;
+  /** `scheme://host` clients reach berth at (config `publicUrl`); else each request's own. */
+  publicUrl?: string | undefined;
 }
 
 type Protocol = 'json' | 'query';
@@ -56,7 +59,7 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
     const controller = new AbortController();
     reply.raw.once('close', () => controller.abort());
     const context = (principal: IamPrincipal): AwsCallContext => ({
-      principal, requestId: req.id, region: deps.region, origin: `${req.protocol}://${req.host}`, signal: controller.signal,
+      principal, requestId: req.id, region: deps.region, origin: deps.publicUrl ?? `${req.protocol}://${req.host}`, signal: controller.signal,
       authorize: (action, t) => deps.access.authorize({ principal, action, ...t, context: { sourceIp: req.ip, secureTransport: req.protocol === 'https' } }, controller.signal),
     });
 
@@ -125,6 +128,11 @@ function invalidInput(service: ServiceName, problems: readonly ValidationProblem
 }
 
 function renderError(err: Error, protocol: Protocol, req: FastifyRequest, reply: FastifyReply): void {
+  if (!isBerthError(err) && !(err instanceof SigV4Error) && isClientAbort(err, req)) {
+    req.log.info({ reason: err.message }, 'client went away mid-request');
+    reply.raw.destroy();
+    return;
+  }
   let name: string;
   let status: number;
   let message = err.message;
@@ -145,7 +153,7 @@ function renderError(err: Error, protocol: Protocol, req: FastifyRequest, reply:
     name = protocol === 'json' ? 'ServerException' : 'ServiceFailure';
     message = `internal error; request id ${req.id}`;
   }
-  if (status < 500) req.log.info({ error: name, status, msg: message }, 'client error');
+  if (status < 500) req.log.info({ error: name, status, reason: message }, 'client error');
   if (protocol === 'json') {
     void reply.code(status).header('content-type', 'application/x-amz-json-1.1').header('x-amzn-errortype', name)
       .send(JSON.stringify({ __type: name, message }));
