@@ -17,7 +17,7 @@ const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const ECR_NAME_PATTERN = '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*';
 const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-describe('aws ecr CLI: ECR exception names and wording', { skip: skip ?? false, timeout: 180_000 }, () => {
+describe('aws ecr CLI: ECR exception names and wording', { skip: skip ?? false, timeout: 600_000 }, () => {
   let server: BerthServer;
   let files: string;
   const ecr = <T = Record<string, unknown>>(...args: string[]) => awsJson<T>(server, ['ecr', ...args]);
