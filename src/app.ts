@@ -40,7 +40,7 @@ import { MemoryIdentityStore } from './storage/meta/memory/memory-identity-store
 import { MemoryMetaStore } from './storage/meta/memory/memory-meta-store.js';
 import { openSqliteIdentityStore } from './storage/meta/sqlite/sqlite-identity-store.js';
 import { openSqliteMetaStore } from './storage/meta/sqlite/sqlite-meta-store.js';
-import { writeCredentialsFile } from './config/credentials-file.js';
+import { removeCredentialsFileOf, writeCredentialsFile } from './config/credentials-file.js';
 
 /** A running composition: the server plus what must be closed after it. */
 export interface App {
@@ -79,9 +79,19 @@ export async function openBackends(config: Config): Promise<{ meta: MetaStore; b
   return { meta, blobs, identity };
 }
 
-/** Writes a just-created root key of the default account to `<data-dir>/credentials` and says where. */
+/**
+ * Writes a just-created root key of the default account to `<data-dir>/credentials` and says where. A key
+ * preset through `BERTH_ROOT_*` is the operator's: its secret stays in their environment and is written
+ * nowhere, so no file is written (and one an earlier release wrote for that key is removed).
+ */
 async function announceRoot(config: Config, root: RootCredentials, logger: Logger): Promise<void> {
   const file = join(resolve(config.dataDir), 'credentials');
+  if (root.preset) {
+    if (await removeCredentialsFileOf(file, root.accessKeyId)) logger.info({ file }, `removed ${file}: it held the preset root key's secret`);
+    if (root.created) logger.info({ accessKeyId: root.accessKeyId }, `root key of account ${config.accountId} preset by BERTH_ROOT_ACCESS_KEY_ID; its secret is not written to disk`);
+    return;
+  }
+  if (!root.created) return;
   await writeCredentialsFile(file, root, config.region);
   logger.info({ file, accessKeyId: root.accessKeyId }, `root credentials of account ${config.accountId} written to ${file}`);
 }
@@ -92,7 +102,7 @@ async function announceRoot(config: Config, root: RootCredentials, logger: Logge
  */
 export async function bootstrap(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<{ created: boolean }> {
   const root = await createAccount(config, config.accountId, env);
-  if (root.created && config.storage.meta === 'sqlite') await announceRoot(config, root, logger);
+  if (config.storage.meta === 'sqlite') await announceRoot(config, root, logger);
   return { created: root.created };
 }
 
@@ -128,7 +138,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const urls = new UrlSigner(keyring);
 
   const root = await ensureRootCredentials(identity, iam, keyring, config.accountId, env, AbortSignal.timeout(30_000));
-  if (root.created && persistent) await announceRoot(config, root, logger);
+  if (persistent) await announceRoot(config, root, logger);
 
   const sessions = new SessionIssuer(keyring);
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
@@ -139,7 +149,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const uploads = new UploadService(meta, blobs, repos, events, { maxBlobBytes: config.limits.maxBlobBytes });
   const manifests = new ManifestService(meta, repos, events);
   const ecrRepos = new EcrRepositoryService(meta, events, (text) => {
-    const r = parsePolicy(text, 'resource');
+    // ECR accepts repeated statement ids in repository and registry policies (IAM does not).
+    const r = parsePolicy(text, 'resource', { uniqueSids: false });
     return 'errors' in r ? [...r.errors] : [];
   });
 

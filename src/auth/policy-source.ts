@@ -75,11 +75,14 @@ export class PolicySource {
   }
 }
 
-/** Stored documents were validated when written; one that no longer parses is skipped, not fatal. */
+/**
+ * Stored documents were validated when written; one that no longer parses is skipped, not fatal. Repeated
+ * statement ids are read as written: ECR stores them (its policies may repeat a Sid), IAM refused them at write.
+ */
 function parseAll(docs: string[], kind: 'identity' | 'resource'): Policy[] {
   const out: Policy[] = [];
   for (const doc of docs) {
-    const r = parsePolicy(doc, kind);
+    const r = parsePolicy(doc, kind, { uniqueSids: false });
     if ('policy' in r) out.push(r.policy);
   }
   return out;

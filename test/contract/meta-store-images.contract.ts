@@ -11,8 +11,9 @@ type Filter = 'TAGGED' | 'UNTAGGED' | 'ANY' | undefined;
 const byBytes = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * Four manifests in repository `r`: `one` tagged latest+v1, `two` tagged x, `three` untagged (an
- * SBOM), `four` tagged a, _x, A. That is 7 image ids: 6 (digest, tag) pairs and 1 tagless id.
+ * Four manifests pushed in this order to repository `r`: `one` tagged v1 then latest, `two` tagged x,
+ * `three` untagged (an SBOM), `four` tagged a, _x, A. That is 7 image ids: 6 (digest, tag) pairs and 1
+ * tagless id. `tags` lists each image's tags in the order they were applied, `pushed` the push order.
  */
 async function fourImages(store: MetaStore) {
   const one = await pushImage(store, 'r', 'one', { tag: 'v1' });
@@ -22,15 +23,16 @@ async function fourImages(store: MetaStore) {
   const four = await pushImage(store, 'r', 'four', { tag: 'a' });
   for (const tag of ['_x', 'A']) await store.putManifest({ ...four.input, tag }, signal);
   const tags = new Map<Digest, string[]>([
-    [one.digest, ['latest', 'v1']], [two.digest, ['x']], [three.digest, []], [four.digest, ['A', '_x', 'a']],
+    [one.digest, ['v1', 'latest']], [two.digest, ['x']], [three.digest, []], [four.digest, ['a', '_x', 'A']],
   ]);
-  const digests = [...tags.keys()].sort(byBytes);
+  const pushed = [...tags.keys()];
+  const digests = [...pushed].sort(byBytes);
   const ids = (filter: Filter): ImageId[] => digests.flatMap((digest): ImageId[] => {
-    const t = tags.get(digest)!;
+    const t = [...tags.get(digest)!].sort(byBytes);
     if (t.length === 0) return filter === 'TAGGED' ? [] : [{ digest }];
     return filter === 'UNTAGGED' ? [] : t.map((tag) => ({ digest, tag }));
   });
-  return { one, two, three, four, tags, digests, ids };
+  return { one, two, three, four, tags, digests, pushed, ids };
 }
 
 /** Follows `next` to the end, checking every page's size; resolves with the pages. */
@@ -106,12 +108,12 @@ export function imageContract(current: () => MetaStore): void {
   });
 
   describe('describeImages', () => {
-    it('describes every manifest in digest order with its tags in byte order, sizes and times', async () => {
+    it('describes every manifest in push order with its tags in the order applied, sizes and times', async () => {
       const store = current();
-      const { tags, digests, one, two, three } = await fourImages(store);
+      const { tags, pushed, one, two, three } = await fourImages(store);
       const { images, next } = await store.describeImages('r', { limit: 100 }, signal);
       assert.equal(next, undefined);
-      assert.deepEqual(images.map((d) => d.digest), digests);
+      assert.deepEqual(images.map((d) => d.digest), pushed);
       for (const d of images) {
         const m = (await store.getManifest('r', d.digest, signal))!;
         const expected: ImageDetail = {
@@ -122,17 +124,28 @@ export function imageContract(current: () => MetaStore): void {
         assert.deepEqual(d, expected);
         assert.ok(!('lastPulledAt' in d) && (d.digest === three.digest || !('artifactType' in d)));
       }
-      assert.deepEqual(images.find((d) => d.digest === one.digest)?.tags, ['latest', 'v1']);
+      assert.deepEqual(images.find((d) => d.digest === one.digest)?.tags, ['v1', 'latest']);
+      const times = images.map((d) => d.pushedAt.getTime());
+      assert.ok(times.every((t, i) => i === 0 || t > times[i - 1]!), `push times are not strictly increasing: ${times.join(', ')}`);
     });
 
-    it('pages by digest with `next` only while more remain, and TAGGED/UNTAGGED filter before paging', async () => {
-      const { digests, three } = await fourImages(current());
+    it('a tag moved to another image counts as applied when moved: it goes last on its new image', async () => {
+      const store = current();
+      const { one, four } = await fourImages(store);
+      await store.putManifest({ ...four.input, tag: 'v1' }, signal);
+      await store.putManifest({ ...four.input, tag: 'a' }, signal); // already there: order unchanged
+      const { images } = await store.describeImages('r', { digests: [four.digest, one.digest], limit: 10 }, signal);
+      assert.deepEqual(images.map((d) => d.tags), [['a', '_x', 'A', 'v1'], ['latest']]);
+    });
+
+    it('pages in push order with `next` only while more remain, and TAGGED/UNTAGGED filter before paging', async () => {
+      const { pushed, three } = await fourImages(current());
       const all = await detailPages(3, 'ANY');
       assert.deepEqual(all.map((p) => p.length), [3, 1]);
-      assert.deepEqual(all.flat().map((d) => d.digest), digests);
+      assert.deepEqual(all.flat().map((d) => d.digest), pushed);
       const tagged = await detailPages(2, 'TAGGED');
       assert.deepEqual(tagged.map((p) => p.length), [2, 1]);
-      assert.deepEqual(tagged.flat().map((d) => d.digest), digests.filter((d) => d !== three.digest));
+      assert.deepEqual(tagged.flat().map((d) => d.digest), pushed.filter((d) => d !== three.digest));
       assert.deepEqual((await detailPages(1, 'UNTAGGED')).flat().map((d) => d.digest), [three.digest]);
       assert.deepEqual((await detailPages(4, undefined)).map((p) => p.length), [4]);
     });
@@ -144,7 +157,7 @@ export function imageContract(current: () => MetaStore): void {
       const got = await store.describeImages('r', { digests: [four.digest, unknown, one.digest, four.digest], limit: 1 }, signal);
       assert.deepEqual(got.images.map((d) => d.digest), [four.digest, one.digest]);
       assert.equal(got.next, undefined);
-      assert.deepEqual(got.images[0]?.tags, ['A', '_x', 'a']);
+      assert.deepEqual(got.images[0]?.tags, ['a', '_x', 'A']);
       const untagged = await store.describeImages('r', { digests: [one.digest, three.digest], filter: 'UNTAGGED', limit: 10 }, signal);
       assert.deepEqual(untagged.images.map((d) => d.digest), [three.digest]);
       assert.deepEqual((await store.describeImages('r', { digests: [], limit: 10 }, signal)).images, []);

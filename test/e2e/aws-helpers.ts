@@ -122,6 +122,8 @@ export interface AwsCliOptions {
   configFile?: string;
   input?: string;
   timeoutMs?: number;
+  /** Environment over the defaults (e.g. AWS_ACCESS_KEY_ID for a key preset through BERTH_ROOT_*). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** `aws --endpoint-url <server> --output json <args>` with only berth's credentials in scope. */
@@ -134,6 +136,7 @@ export function awsCli(server: BerthServer, args: string[], opts: AwsCliOptions 
       AWS_CONFIG_FILE: opts.configFile ?? '/dev/null',
       AWS_PROFILE: 'default', AWS_PAGER: '', AWS_EC2_METADATA_DISABLED: 'true',
       AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '',
+      ...opts.env,
     },
   });
 }

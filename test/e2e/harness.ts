@@ -132,6 +132,8 @@ export class BerthServer {
   username = 'AWS';
   password = '';
   #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  /** A root key preset through BERTH_ROOT_* (berth then writes no credentials file). */
+  #preset: RootKey | undefined;
 
   private constructor(dataDir?: string) {
     this.root = makeTempDir();
@@ -164,6 +166,9 @@ export class BerthServer {
   async launch(opts: StartOptions = {}): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) throw new Error('server already running');
     this.port = await freePort();
+    const presetId = opts.env?.BERTH_ROOT_ACCESS_KEY_ID;
+    const presetSecret = opts.env?.BERTH_ROOT_SECRET_ACCESS_KEY;
+    this.#preset = presetId && presetSecret ? { accessKeyId: presetId, secretAccessKey: presetSecret, region: 'us-east-1' } : undefined;
     const useFlags = opts.useFlags ?? true;
     // One worker unless a test asks otherwise: the default (one per CPU) would double every test server.
     const workers = (opts.args ?? []).includes('--workers') || opts.env?.BERTH_WORKERS !== undefined ? [] : ['--workers', '1'];
@@ -191,12 +196,12 @@ export class BerthServer {
 
   /**
    * Logs in the way `aws ecr get-login-password | docker login -u AWS --password-stdin` does:
-   * root key from `<dataDir>/credentials`, ECR `GetAuthorizationToken` against this listener, and
+   * root key from `<dataDir>/credentials` (or the one preset through BERTH_ROOT_*), ECR `GetAuthorizationToken` against this listener, and
    * the resulting `AWS:<token>` written to {@link authFile} (REGISTRY_AUTH_FILE points at it).
    */
   async login(): Promise<void> {
     this.ecr?.destroy();
-    this.rootKey = await readCredentialsFile(join(this.dataDir, 'credentials'));
+    this.rootKey = this.#preset ?? await readCredentialsFile(join(this.dataDir, 'credentials'));
     this.ecr = new ECRClient({
       endpoint: this.url,
       region: this.rootKey.region,

@@ -131,7 +131,8 @@ export interface MetaStore {
   listImageIds(repository: string, query: { filter?: 'TAGGED' | 'UNTAGGED' | 'ANY'; after?: string; limit: number }, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }>;
 
   /**
-   * Details of the repository's manifests, ordered by digest after the `after` cursor; or of
+   * Details of the repository's manifests in push order (push time, then digest; each push gets a
+   * later time than the repository's previous one) after the `after` cursor, as ECR lists them; or of
    * exactly the digests in `digests` (unknown ones omitted). `filter` applies to tags as above.
    */
   describeImages(repository: string, query: { digests?: Digest[]; filter?: 'TAGGED' | 'UNTAGGED' | 'ANY'; after?: string; limit: number }, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }>;
@@ -202,7 +203,7 @@ export interface ImageId {
 
 export interface ImageDetail {
   digest: Digest;
-  /** Tags pointing at it, in byte order. */
+  /** Tags pointing at it, in the order they were applied (ECR's `imageTags`); a moved tag counts as applied when moved. */
   tags: string[];
   mediaType: string;
   artifactType?: string;

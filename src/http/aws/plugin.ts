@@ -10,8 +10,8 @@ import { isClientAbort } from '../access-log.js';
 import { renderQueryError, renderQueryResponse } from './model/xml.js';
 import { parseQueryInput } from './model/query-params.js';
 import { validateInput } from './model/validate.js';
-import { formatValidationMessage } from './model/messages.js';
-import type { ServiceModel, ServiceName } from './model/types.js';
+import { validationStyle } from './model/error-style.js';
+import type { ServiceModel, ServiceName, ValidationProblem } from './model/types.js';
 
 export interface AwsDeps {
   access: IamAccessControl;
@@ -54,7 +54,7 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
     const q = req.url.indexOf('?');
     const signed = {
       method: req.method, rawPath: q === -1 ? req.url : req.url.slice(0, q), rawQuery: q === -1 ? '' : req.url.slice(q + 1),
-      headers: req.headers, bodySha256: createHash('sha256').update(body).digest('hex'),
+      headers: req.headers, rawHeaders: req.raw.rawHeaders, bodySha256: createHash('sha256').update(body).digest('hex'),
     };
     const controller = new AbortController();
     reply.raw.once('close', () => controller.abort());
@@ -80,7 +80,7 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
         throw Object.assign(fail('ValidationError', 'the request body is not valid JSON'), { awsType: 'SerializationException' });
       }
       const problems = validateInput(m, opName, input);
-      if (problems.length) throw fail('ValidationError', formatValidationMessage(problems));
+      if (problems.length) throw invalidInput(svc.service, problems);
       const output = await run(op, input as AwsInput, context(principal));
       return reply.code(200).header('content-type', 'application/x-amz-json-1.1').send(JSON.stringify(output));
     }
@@ -103,7 +103,7 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
       throw fail('AccessDenied', `User: ${principal.arn} is not authorized to perform: iam:${action} with session credentials obtained without MFA`);
     }
     const { input, problems } = parseQueryInput(m, action, form);
-    if (problems.length) throw fail('ValidationError', formatValidationMessage(problems));
+    if (problems.length) throw invalidInput(svc.service, problems);
     const output = await run(op, input, context(principal));
     return reply.code(200).header('content-type', 'text/xml').send(renderQueryResponse(m, action, output, req.id));
   });
@@ -119,6 +119,12 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
     }
     return op.handle(input, ctx);
   }
+}
+
+/** The error a service answers for input its model refuses, in that service's own style. */
+function invalidInput(service: ServiceName, problems: readonly ValidationProblem[]): Error {
+  const style = validationStyle(service);
+  return fail(style.code, style.message(problems));
 }
 
 function renderError(err: Error, protocol: Protocol, req: FastifyRequest, reply: FastifyReply): void {

@@ -19,7 +19,7 @@ export function imageOperations(images: EcrImageService, requireRepository: Requ
     }),
     DescribeImages: onRepository('ecr:DescribeImages', requireRepository, async (name, accountId, input, ctx) => {
       const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
-      const page = await images.describeImages(name, input.imageIds as EcrImageId[] | undefined, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
+      const page = await images.describeImages(name, accountId, input.imageIds as EcrImageId[] | undefined, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
       return {
         imageDetails: page.images.map((d) => imageDetailShape(d, name, accountId)),
         ...(page.next ? { nextToken: token.encode(page.next) } : {}),

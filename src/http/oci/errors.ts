@@ -44,6 +44,7 @@ export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = 
   ImageAlreadyExists: { status: 400, code: 'MANIFEST_INVALID' },
   ImageDigestMismatch: { status: 400, code: 'DIGEST_INVALID' },
   LayersNotFound: { status: 404, code: 'BLOB_UNKNOWN' },
+  ReferencedImagesNotFound: { status: 400, code: 'MANIFEST_BLOB_UNKNOWN' },
   LayerAlreadyExists: { status: 409, code: 'DENIED' },
   LayerPartTooSmall: { status: 400, code: 'SIZE_INVALID' },
   InvalidLayerPart: { status: 416, code: 'BLOB_UPLOAD_INVALID' },

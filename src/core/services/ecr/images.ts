@@ -4,6 +4,7 @@ import type { EventBus } from '../../events.js';
 import { isValidTag } from '../../names.js';
 import type { ImageDetail, ImageId, ManifestRecord, MetaStore, Referrer } from '../../ports/meta-store.js';
 import type { ManifestService } from '../manifests.js';
+import { imageAlreadyExists, imageNotFound, INVALID_MANIFEST_JSON, layersNotFound, referencedImagesNotFound } from './messages.js';
 
 /** ECR's `ImageIdentifier`. */
 export interface EcrImageId {
@@ -50,13 +51,13 @@ export class EcrImageService {
   }
 
   /** Details of the given images (each must exist: `ImageNotFound` otherwise), or a page of all. */
-  async describeImages(repository: string, ids: EcrImageId[] | undefined, filter: 'TAGGED' | 'UNTAGGED' | 'ANY', after: string | undefined, limit: number, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }> {
+  async describeImages(repository: string, accountId: string, ids: EcrImageId[] | undefined, filter: 'TAGGED' | 'UNTAGGED' | 'ANY', after: string | undefined, limit: number, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }> {
     if (!ids) return this.meta.describeImages(repository, { filter, limit, ...(after ? { after } : {}) }, signal);
     const digests: Digest[] = [];
     for (const id of ids) {
       const r = await this.resolve(repository, id, signal);
       if (!r.ok) {
-        throw fail('ImageNotFound', `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repository}'`);
+        throw fail('ImageNotFound', imageNotFound(id, repository, accountId));
       }
       if (!digests.includes(r.digest)) digests.push(r.digest);
     }
@@ -85,17 +86,21 @@ export class EcrImageService {
   }
 
   /**
-   * ECR `PutImage`: the same validation and tag-immutability rules as a `/v2` manifest PUT.
-   * Throws `ImageAlreadyExists` when the tag already points at this very manifest,
-   * `ImageDigestMismatch`, `LayersNotFound`, `ImageTagAlreadyExists`.
+   * ECR `PutImage`: the same validation and tag-immutability rules as a `/v2` manifest PUT, plus ECR's
+   * own: the manifest must say its media type (its `mediaType` field or `imageManifestMediaType`).
+   * Throws `InvalidParameter` ('Invalid JSON syntax'), `ImageAlreadyExists` when the tag already points at
+   * this very manifest, `ImageDigestMismatch`, `LayersNotFound`, `ReferencedImagesNotFound` (missing child
+   * manifests of a list/index), `ImageTagAlreadyExists`.
    */
   async put(repository: string, accountId: string, manifest: string, mediaType: string | undefined, tag: string | undefined, digest: string | undefined, signal: AbortSignal): Promise<ManifestRecord & { tag?: string }> {
     const body = Buffer.from(manifest, 'utf8');
+    const json = parseJson(manifest);
+    if (!isRecord(json) || (!mediaType && typeof json.mediaType !== 'string')) throw fail('InvalidParameter', INVALID_MANIFEST_JSON);
     if (tag) {
       const current = await this.meta.resolveTag(repository, tag, signal);
       const existing = current ? await this.meta.getManifest(repository, current, signal) : undefined;
       if (existing && Buffer.from(existing.body).equals(body)) {
-        throw fail('ImageAlreadyExists', `Image with digest '${existing.digest}' and tag '${tag}' already exists in the repository with name '${repository}'`);
+        throw fail('ImageAlreadyExists', imageAlreadyExists(existing.digest, tag, repository, accountId));
       }
     }
     let stored;
@@ -103,7 +108,13 @@ export class EcrImageService {
       stored = await this.manifests.put(repository, tag ?? digest ?? '', body, mediaType, false, signal, digest);
     } catch (err) {
       if (isBerthError(err) && err.code === 'DigestMismatch') throw fail('ImageDigestMismatch', `Invalid parameter at 'imageDigest' failed to satisfy constraint: 'digest does not match the manifest'`);
-      if (isBerthError(err) && err.code === 'ManifestBlobUnknown') throw fail('LayersNotFound', `Layers with digests '${JSON.stringify(err.detail?.missing ?? [])}' required for pushing image into repository with name '${repository}' in the registry with id '${accountId}' are not found`);
+      if (isBerthError(err) && err.code === 'ManifestBlobUnknown') {
+        const missing = Array.isArray(err.detail?.missing) ? (err.detail.missing as string[]) : [];
+        const children = new Set(childDigests(json));
+        const images = missing.filter((d) => children.has(d));
+        if (images.length > 0) throw fail('ReferencedImagesNotFound', referencedImagesNotFound(images, repository, accountId));
+        throw fail('LayersNotFound', layersNotFound(missing, repository, accountId));
+      }
       throw err;
     }
     return { ...(await this.meta.getManifest(repository, stored.digest, signal))!, ...(tag ? { tag } : {}) };
@@ -150,4 +161,20 @@ export class EcrImageService {
     const all = await this.manifests.referrers(repository, subject, undefined, signal);
     return artifactTypes?.length ? all.filter((r) => r.artifactType && artifactTypes.includes(r.artifactType)) : all;
   }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Digests of the manifests a manifest list / image index names (none for an image manifest). */
+function childDigests(json: Record<string, unknown>): string[] {
+  const list = Array.isArray(json.manifests) ? (json.manifests as unknown[]) : [];
+  return list.flatMap((m) => (isRecord(m) && typeof m.digest === 'string' ? [m.digest] : []));
 }

@@ -2,6 +2,7 @@ import { fail } from '../../errors.js';
 import type { EventBus } from '../../events.js';
 import { validateRepositoryName } from '../../names.js';
 import type { MetaStore, PageRequest, Repository, RepositorySettings } from '../../ports/meta-store.js';
+import { DEFAULT_REGISTRY_POLICY_SCOPE, registryPolicyActionProblems, type RegistryPolicyScope } from './registry-policy-scope.js';
 
 /** Validates a resource policy document; resolves with the problems found (empty when valid). */
 export type PolicyValidator = (document: string) => string[];
@@ -91,7 +92,7 @@ export class EcrRepositoryService {
   /** Sets the repository policy after validating it (`InvalidParameter` naming the problems). */
   async setPolicy(name: string, accountId: string, text: string, signal: AbortSignal): Promise<void> {
     await this.get(name, accountId, signal);
-    this.#validate(text);
+    this.#validate('repository', text);
     await this.meta.setRepositoryPolicy(name, text, signal);
   }
 
@@ -107,8 +108,11 @@ export class EcrRepositoryService {
     return policy;
   }
 
+  /** Sets the registry policy after validating it, and its actions against the account's REGISTRY_POLICY_SCOPE. */
   async setRegistryPolicy(accountId: string, text: string, signal: AbortSignal): Promise<void> {
-    this.#validate(text);
+    this.#validate('registry', text);
+    const scope = ((await this.meta.getAccountSetting(accountId, 'REGISTRY_POLICY_SCOPE', signal)) ?? DEFAULT_REGISTRY_POLICY_SCOPE) as RegistryPolicyScope;
+    this.#refuse('registry', registryPolicyActionProblems(text, scope));
     await this.meta.setRegistryPolicy(accountId, text, signal);
   }
 
@@ -118,8 +122,12 @@ export class EcrRepositoryService {
     return policy;
   }
 
-  #validate(text: string): void {
-    const problems = this.validateResourcePolicy(text);
-    if (problems.length) throw fail('InvalidParameter', `Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided': ${problems.join('; ')}`);
+  #validate(kind: 'repository' | 'registry', text: string): void {
+    this.#refuse(kind, this.validateResourcePolicy(text));
+  }
+
+  /** ECR's wording, then what berth found wrong (ECR says no more; the detail saves a guessing game). */
+  #refuse(kind: 'repository' | 'registry', problems: string[]): void {
+    if (problems.length) throw fail('InvalidParameter', `Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid ${kind} policy provided': ${problems.join('; ')}`);
   }
 }

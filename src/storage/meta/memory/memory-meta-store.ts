@@ -167,9 +167,17 @@ export class MemoryMetaStore implements MetaStore {
 
     const created = !repo.manifests.has(input.digest);
     if (created) {
-      repo.manifests.set(input.digest, { record: copyManifest(toRecord(input)), blobs, children, imageSize: input.imageSize });
+      const record = copyManifest(toRecord(input));
+      // Push order is the Map's insertion order; the time is kept strictly increasing to match (as in SQL).
+      const last = [...repo.manifests.values()].at(-1)?.record.pushedAt.getTime();
+      if (last !== undefined && record.pushedAt.getTime() <= last) record.pushedAt = new Date(last + 1);
+      repo.manifests.set(input.digest, { record, blobs, children, imageSize: input.imageSize });
     }
-    if (tag !== undefined) repo.tags.set(tag, input.digest);
+    // Tag order is the Map's insertion order: a tag moved to another image is applied anew, so goes last.
+    if (tag !== undefined && current !== input.digest) {
+      repo.tags.delete(tag);
+      repo.tags.set(tag, input.digest);
+    }
     return previous !== undefined ? { created, previous } : { created };
   }
 
