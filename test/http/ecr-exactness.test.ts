@@ -157,22 +157,22 @@ describe('ECR policies (finding 12)', () => {
     assert.equal(out.policyText, policyText);
   });
 
-  it('PutRegistryPolicy refuses non-ECR actions, and under REGISTRY_POLICY_SCOPE V1 every action but replication / pull-through / create', async () => {
+  it('PutRegistryPolicy refuses non-ECR actions, and under REGISTRY_POLICY_SCOPE V1 (the default) every action but replication / pull-through / create', async () => {
     const policy = (action: string) => JSON.stringify({ Version: '2012-10-17', Statement: [statement('r', action)] });
     const refused = await rejection(ecr().send(new PutRegistryPolicyCommand({ policyText: policy('s3:GetObject') })));
     assert.equal(refused.name, 'InvalidParameterException');
     assert.match(refused.message, /^Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid registry policy provided'/);
-    await ecr().send(new PutRegistryPolicyCommand({ policyText: policy('ecr:BatchGetImage') })); // V2, the default: any ECR action
-    await ecr().send(new PutAccountSettingCommand({ name: 'REGISTRY_POLICY_SCOPE', value: 'V1' }));
+    const v1 = await rejection(ecr().send(new PutRegistryPolicyCommand({ policyText: policy('ecr:BatchGetImage') })));
+    assert.equal(v1.name, 'InvalidParameterException');
+    assert.match(v1.message, /'Invalid registry policy provided'.*ecr:BatchGetImage/);
+    for (const action of ['ecr:ReplicateImage', 'ecr:CreateRepository', 'ecr:BatchImportUpstreamImage', 'ecr:*']) {
+      await ecr().send(new PutRegistryPolicyCommand({ policyText: policy(action) }));
+    }
+    await ecr().send(new PutAccountSettingCommand({ name: 'REGISTRY_POLICY_SCOPE', value: 'V2' }));
     try {
-      const v1 = await rejection(ecr().send(new PutRegistryPolicyCommand({ policyText: policy('ecr:BatchGetImage') })));
-      assert.equal(v1.name, 'InvalidParameterException');
-      assert.match(v1.message, /'Invalid registry policy provided'.*ecr:BatchGetImage/);
-      for (const action of ['ecr:ReplicateImage', 'ecr:CreateRepository', 'ecr:BatchImportUpstreamImage', 'ecr:*']) {
-        await ecr().send(new PutRegistryPolicyCommand({ policyText: policy(action) }));
-      }
+      await ecr().send(new PutRegistryPolicyCommand({ policyText: policy('ecr:BatchGetImage') })); // V2: any ECR action
     } finally {
-      await ecr().send(new PutAccountSettingCommand({ name: 'REGISTRY_POLICY_SCOPE', value: 'V2' }));
+      await ecr().send(new PutAccountSettingCommand({ name: 'REGISTRY_POLICY_SCOPE', value: 'V1' }));
     }
   });
 });

@@ -1,3 +1,4 @@
+import { DEFAULT_REGISTRY_POLICY_SCOPE } from '../../core/services/ecr/registry-policy-scope.js';
 import { fail } from '../../core/errors.js';
 import type { MetaStore } from '../../core/ports/meta-store.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
@@ -8,7 +9,7 @@ import { accountOf, epoch, str } from './shapes.js';
 /** Account settings ECR knows, with their values when never set, and the values each accepts. */
 const ACCOUNT_SETTINGS: Record<string, { initial: string; allowed: string[] }> = {
   BASIC_SCAN_TYPE_VERSION: { initial: 'AWS_NATIVE', allowed: ['AWS_NATIVE', 'CLAIR'] },
-  REGISTRY_POLICY_SCOPE: { initial: 'V2', allowed: ['V1', 'V2'] },
+  REGISTRY_POLICY_SCOPE: { initial: DEFAULT_REGISTRY_POLICY_SCOPE, allowed: ['V1', 'V2'] },
   BLOB_MOUNTING: { initial: 'ENABLED', allowed: ['ENABLED', 'DISABLED'] },
 };
 

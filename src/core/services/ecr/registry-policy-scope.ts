@@ -4,12 +4,15 @@
  *   - V1: ECR enforces only `ecr:ReplicateImage`, `ecr:BatchImportUpstreamImage` and `ecr:CreateRepository`
  *     at the registry level (replication, pull-through cache, repository creation) and refuses a policy
  *     naming any other action ("Invalid registry policy provided"); `ecr:*` may still be written.
- *   - V2 (the default): every ECR action may be granted at the registry level — but only ECR actions.
+ *   - V2: every ECR action may be granted at the registry level — but only ECR actions.
+ * berth defaults to V1: issue 6 (finding 12) records that ECR refuses registry policies naming other
+ * actions for a registry that never chose a scope, and that is what clients were seen to meet; an account
+ * opts into V2 with `PutAccountSetting REGISTRY_POLICY_SCOPE=V2`.
  */
 export type RegistryPolicyScope = 'V1' | 'V2';
 
 /** The setting's value when the account never set it, as on ECR. */
-export const DEFAULT_REGISTRY_POLICY_SCOPE: RegistryPolicyScope = 'V2';
+export const DEFAULT_REGISTRY_POLICY_SCOPE: RegistryPolicyScope = 'V1';
 
 const V1_ACTIONS = new Set(['ecr:replicateimage', 'ecr:batchimportupstreamimage', 'ecr:createrepository', 'ecr:*']);
 
