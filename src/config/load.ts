@@ -20,6 +20,7 @@ const ENV: ReadonlyArray<[string, string[], (v: string) => unknown]> = [
   ['BERTH_ACCOUNT_ID', ['accountId'], String],
   ['BERTH_REGION', ['region'], String],
   ['BERTH_WORKERS', ['workers'], Number],
+  ['BERTH_ACCOUNT_HOST_PATTERN', ['accountHosts', 'pattern'], String],
 ];
 
 /**

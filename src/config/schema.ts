@@ -3,6 +3,8 @@ import { z } from 'zod';
 const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/, { message: 'must be HOST:PORT', abort: true })
   .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
 
+const accountId = z.string().regex(/^\d{12}$/, 'must be 12 digits');
+
 /** The whole configuration. Every field has a default, so an empty file is valid. */
 export const configSchema = z.object({
   /** Address the one listener binds, HOST:PORT. */
@@ -33,6 +35,16 @@ export const configSchema = z.object({
   workers: z.number().int().min(1).max(64).default(1),
   /** Seconds in-flight requests (uploads) get to finish on SIGTERM before connections are cut. */
   shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
+  /**
+   * Each account is its own registry on its own host (see docs/accounts.md). `pattern` names an
+   * account's host without port: `{account}` (required, first), `{region}`, and `{host}` (the host
+   * clients reach berth on); `map` adds explicit host → account mappings. Any other host, the bare
+   * one above all, is the default account's.
+   */
+  accountHosts: z.object({
+    pattern: z.string().min(1).max(253).refine((p) => p.includes('{account}'), 'must contain {account}').default('{account}.{host}'),
+    map: z.record(z.string().min(1).max(253), accountId).default({}),
+  }).strict().default({ pattern: '{account}.{host}', map: {} }),
   /** Trust X-Forwarded-* from a reverse proxy in front. */
   trustProxy: z.boolean().default(false),
 }).strict();
