@@ -42,7 +42,9 @@ export const configSchema = z.object({
    * one above all, is the default account's.
    */
   accountHosts: z.object({
-    pattern: z.string().min(1).max(253).refine((p) => p.includes('{account}'), 'must contain {account}').default('{account}.{host}'),
+    pattern: z.string().min(1).max(253)
+      .refine((p) => p.includes('{account}') && (!p.includes('{host}') || p.indexOf('{account}') < p.indexOf('{host}')), 'must contain {account} (before {host})')
+      .default('{account}.{host}'),
     map: z.record(z.string().min(1).max(253), accountId).default({}),
   }).strict().default({ pattern: '{account}.{host}', map: {} }),
   /** Trust X-Forwarded-* from a reverse proxy in front. */
