@@ -13,7 +13,7 @@ const A = '000000000000';
 const B = '444455556666';
 const NOBODY = '999999999999';
 
-describe('one account cannot read or take another account\'s repository names', { timeout: 180_000 }, () => {
+describe('one account cannot read or take another account\'s repository names', { timeout: 600_000 }, () => {
   let server: BerthServer;
   let credsB = '';
   let passwordB = '';

@@ -25,7 +25,7 @@ const REPO = 'team/app';
 
 const skopeoSkip = await toolSkipReason('skopeo');
 
-describe('every account its own registry on its own host', { timeout: 300_000 }, () => {
+describe('every account its own registry on its own host', { timeout: 600_000 }, () => {
   let server: BerthServer;
   let proxy: AccountHostProxy;
   let podman: Podman | string;
