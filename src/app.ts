@@ -20,6 +20,7 @@ import { LocalEventBus } from './core/events.js';
 import type { BlobStore } from './core/ports/blob-store.js';
 import type { IdentityStore } from './core/ports/identity-store.js';
 import type { MetaStore } from './core/ports/meta-store.js';
+import { repoKey } from './core/repo-key.js';
 import { BlobService } from './core/services/blobs.js';
 import { EcrImageService } from './core/services/ecr/images.js';
 import { EcrLayerService } from './core/services/ecr/layers.js';
@@ -32,6 +33,7 @@ import { loadMasterKey } from './crypto/master-key.js';
 import { ecrOperations } from './http/ecr/index.js';
 import { iamOperations } from './http/iam/index.js';
 import { stsOperations } from './http/sts/index.js';
+import { AccountHosts } from './http/account-hosts.js';
 import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
@@ -144,7 +146,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
     identity, meta, keyring, tokens, policies, sessions, region: config.region, defaultAccountId: config.accountId,
   });
-  const repos = new RepositoryService(meta, events, config.accountId);
+  const repos = new RepositoryService(meta, events);
+  const hosts = new AccountHosts({ ...config.accountHosts, region: config.region, defaultAccountId: config.accountId });
   const blobService = new BlobService(meta, blobs, repos);
   const uploads = new UploadService(meta, blobs, repos, events, { maxBlobBytes: config.limits.maxBlobBytes });
   const manifests = new ManifestService(meta, repos, events);
@@ -158,7 +161,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const metrics = new Metrics();
   const server = await buildServer({
     logger, metrics, events, trustProxy: config.trustProxy, timeouts: config.timeouts, tls: await readTls(config),
-    oci: { repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls },
+    oci: { repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls, accounts: hosts },
     aws: access instanceof IamAccessControl ? {
       access, region: config.region, bodyLimit: 64 * 1024 * 1024, publicUrl: config.publicUrl,
       json: {
@@ -166,7 +169,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           service: 'ecr', signingName: 'ecr',
           operations: ecrOperations({
             repos: ecrRepos, images: new EcrImageService(meta, manifests, events), layers: new EcrLayerService(meta, uploads),
-            blobs: blobService, meta, tokens, urls, onPolicyChange: () => policies.invalidate(),
+            blobs: blobService, meta, tokens, urls, hosts, onPolicyChange: () => policies.invalidate(),
           }),
         },
       },
@@ -179,7 +182,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       draining: () => draining,
       ready: async () => {
         const probe = AbortSignal.timeout(2000);
-        await meta.getRepository('readiness-probe', probe);
+        await meta.getRepository(repoKey(config.accountId, 'readiness-probe'), probe);
         await blobs.uploadSize('readiness-probe', probe);
       },
     },

@@ -1,5 +1,6 @@
 import type { IdentityStore } from '../core/ports/identity-store.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
+import type { RepoKey } from '../core/repo-key.js';
 import { MANAGED_POLICIES, parsePolicy, type Policy } from './policy/index.js';
 
 /** How long parsed policies are reused. Policy changes reach every node within this time. */
@@ -37,7 +38,7 @@ export class PolicySource {
   }
 
   /** Resource policies of a repository (its repository policy) plus its account's registry policy. */
-  repositoryPolicies(repository: string | undefined, accountId: string, signal: AbortSignal): Promise<Policy[]> {
+  repositoryPolicies(repository: RepoKey | undefined, accountId: string, signal: AbortSignal): Promise<Policy[]> {
     return this.#cached(`r\u0000${accountId}\u0000${repository ?? ''}`, async () => {
       const docs: string[] = [];
       if (repository) {

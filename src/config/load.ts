@@ -29,6 +29,7 @@ export const ENV: ReadonlyArray<readonly [string, readonly string[], (v: string)
   ['BERTH_TLS_KEY', ['tls', 'keyFile'], String],
   ['BERTH_WORKERS', ['workers'], countOrAuto],
   ['BERTH_TRUST_PROXY', ['trustProxy'], bool],
+  ['BERTH_ACCOUNT_HOST_PATTERN', ['accountHosts', 'pattern'], String],
 ];
 
 /**

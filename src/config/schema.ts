@@ -10,6 +10,7 @@ const publicUrl = z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'mu
  * (`npm run docs`), and a test fails when that file is not current. The `env` and `flag` names live
  * in ENV (load.ts) and the CLI; the generator reads them from there too.
  */
+const accountId = z.string().regex(/^\d{12}$/, 'must be 12 digits');
 
 /** The whole configuration. Every field has a default, so an empty file is valid. */
 export const configSchema = z.object({
@@ -48,6 +49,13 @@ export const configSchema = z.object({
     .describe('Processes serving the listener (node:cluster); auto = one per CPU. Each is a full node of the scale-out design on the shared stores.'),
   shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30)
     .describe('On SIGTERM, seconds in-flight requests (uploads) get to finish before their connections are cut. Idle connections close at once.'),
+  accountHosts: z.object({
+    pattern: z.string().min(1).max(253)
+      .refine((p) => p.includes('{account}') && (!p.includes('{host}') || p.indexOf('{account}') < p.indexOf('{host}')), 'must contain {account} (before {host})')
+      .default('{account}.{host}')
+      .describe('An account\'s registry host (no port): {account} (required, first), {region}, and {host} (the host clients reach berth on). The bare host is the default account\'s. See docs/accounts.md.'),
+    map: z.record(z.string().min(1).max(253), accountId).default({}).describe('Explicit host → account mappings, besides the pattern.'),
+  }).strict().default({ pattern: '{account}.{host}', map: {} }),
   trustProxy: z.boolean().default(false).describe('Trust X-Forwarded-For/-Proto/-Host from a reverse proxy in front.'),
 }).strict();
 

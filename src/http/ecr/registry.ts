@@ -3,6 +3,7 @@ import { fail } from '../../core/errors.js';
 import type { MetaStore } from '../../core/ports/meta-store.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
 import type { RegistryTokens } from '../../auth/registry-tokens.js';
+import type { AccountHosts } from '../account-hosts.js';
 import type { AwsOperations } from '../aws/context.js';
 import { accountOf, epoch, str } from './shapes.js';
 
@@ -19,16 +20,18 @@ function setting(name: string) {
   return s;
 }
 
-export function registryOperations(deps: { tokens: RegistryTokens; repos: EcrRepositoryService; meta: MetaStore; onPolicyChange: () => void }): AwsOperations {
+export function registryOperations(deps: { tokens: RegistryTokens; repos: EcrRepositoryService; meta: MetaStore; hosts: AccountHosts; onPolicyChange: () => void }): AwsOperations {
   return {
     GetAuthorizationToken: {
       access: () => ({ action: 'ecr:GetAuthorizationToken', resource: '*' }),
       async handle(input, ctx) {
         const ids = (input.registryIds as string[] | undefined) ?? [ctx.principal.accountId];
         return {
-          authorizationData: ids.map(() => {
+          // One token per registry asked for (it carries the caller's rights, so it works on any
+          // registry the caller may use); each names that registry's own host.
+          authorizationData: ids.map((id) => {
             const { token, expiresAt } = deps.tokens.issue(ctx.principal.accountId, ctx.principal.accessKeyId, new Date());
-            return { authorizationToken: Buffer.from(`AWS:${token}`).toString('base64'), expiresAt: epoch(expiresAt), proxyEndpoint: ctx.origin };
+            return { authorizationToken: Buffer.from(`AWS:${token}`).toString('base64'), expiresAt: epoch(expiresAt), proxyEndpoint: deps.hosts.originFor(id, ctx.origin) };
           }),
         };
       },

@@ -5,6 +5,7 @@ import { isValidTag } from '../../names.js';
 import type { ImageDetail, ImageId, ManifestRecord, MetaStore, Referrer } from '../../ports/meta-store.js';
 import type { ManifestService } from '../manifests.js';
 import { imageAlreadyExists, imageNotFound, INVALID_MANIFEST_JSON, layersNotFound, referencedImagesNotFound } from './messages.js';
+import { repoAccount, repoName, type RepoKey } from '../../repo-key.js';
 
 /** ECR's `ImageIdentifier`. */
 export interface EcrImageId {
@@ -29,7 +30,7 @@ export class EcrImageService {
   ) {}
 
   /** Resolves an image id to its manifest, or the ECR failure for it. */
-  async resolve(repository: string, id: EcrImageId, signal: AbortSignal): Promise<Resolved> {
+  async resolve(repository: RepoKey, id: EcrImageId, signal: AbortSignal): Promise<Resolved> {
     const failure = (failureCode: ImageFailure['failureCode'], failureReason: string): Resolved => ({ ok: false, failure: { imageId: id, failureCode, failureReason } });
     if (!id.imageDigest && !id.imageTag) return failure('MissingDigestAndTag', 'Invalid request parameters: both tag and digest cannot be null');
     if (id.imageDigest && !isDigest(id.imageDigest)) return failure('InvalidImageDigest', 'Invalid image digest');
@@ -46,18 +47,18 @@ export class EcrImageService {
     return { ok: true, digest: digest!, record, ...(id.imageTag ? { tag: id.imageTag } : {}) };
   }
 
-  listImages(repository: string, filter: 'TAGGED' | 'UNTAGGED' | 'ANY', after: string | undefined, limit: number, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }> {
+  listImages(repository: RepoKey, filter: 'TAGGED' | 'UNTAGGED' | 'ANY', after: string | undefined, limit: number, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }> {
     return this.meta.listImageIds(repository, { filter, limit, ...(after ? { after } : {}) }, signal);
   }
 
   /** Details of the given images (each must exist: `ImageNotFound` otherwise), or a page of all. */
-  async describeImages(repository: string, accountId: string, ids: EcrImageId[] | undefined, filter: 'TAGGED' | 'UNTAGGED' | 'ANY', after: string | undefined, limit: number, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }> {
+  async describeImages(repository: RepoKey, ids: EcrImageId[] | undefined, filter: 'TAGGED' | 'UNTAGGED' | 'ANY', after: string | undefined, limit: number, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }> {
     if (!ids) return this.meta.describeImages(repository, { filter, limit, ...(after ? { after } : {}) }, signal);
     const digests: Digest[] = [];
     for (const id of ids) {
       const r = await this.resolve(repository, id, signal);
       if (!r.ok) {
-        throw fail('ImageNotFound', imageNotFound(id, repository, accountId));
+        throw fail('ImageNotFound', imageNotFound(id, repoName(repository), repoAccount(repository)));
       }
       if (!digests.includes(r.digest)) digests.push(r.digest);
     }
@@ -65,7 +66,7 @@ export class EcrImageService {
   }
 
   /** Manifests of the given images; `acceptedMediaTypes` filters like an Accept header. */
-  async batchGet(repository: string, ids: EcrImageId[], acceptedMediaTypes: string[] | undefined, signal: AbortSignal): Promise<{ images: { id: EcrImageId; record: ManifestRecord }[]; failures: (ImageFailure | { imageId: EcrImageId; failureCode: 'UnsupportedImageType'; failureReason: string })[] }> {
+  async batchGet(repository: RepoKey, ids: EcrImageId[], acceptedMediaTypes: string[] | undefined, signal: AbortSignal): Promise<{ images: { id: EcrImageId; record: ManifestRecord }[]; failures: (ImageFailure | { imageId: EcrImageId; failureCode: 'UnsupportedImageType'; failureReason: string })[] }> {
     const images: { id: EcrImageId; record: ManifestRecord }[] = [];
     const failures: (ImageFailure | { imageId: EcrImageId; failureCode: 'UnsupportedImageType'; failureReason: string })[] = [];
     for (const id of ids) {
@@ -92,7 +93,7 @@ export class EcrImageService {
    * this very manifest, `ImageDigestMismatch`, `LayersNotFound`, `ReferencedImagesNotFound` (missing child
    * manifests of a list/index), `ImageTagAlreadyExists`.
    */
-  async put(repository: string, accountId: string, manifest: string, mediaType: string | undefined, tag: string | undefined, digest: string | undefined, signal: AbortSignal): Promise<ManifestRecord & { tag?: string }> {
+  async put(repository: RepoKey, manifest: string, mediaType: string | undefined, tag: string | undefined, digest: string | undefined, signal: AbortSignal): Promise<ManifestRecord & { tag?: string }> {
     const body = Buffer.from(manifest, 'utf8');
     const json = parseJson(manifest);
     if (!isRecord(json) || (!mediaType && typeof json.mediaType !== 'string')) throw fail('InvalidParameter', INVALID_MANIFEST_JSON);
@@ -100,7 +101,7 @@ export class EcrImageService {
       const current = await this.meta.resolveTag(repository, tag, signal);
       const existing = current ? await this.meta.getManifest(repository, current, signal) : undefined;
       if (existing && Buffer.from(existing.body).equals(body)) {
-        throw fail('ImageAlreadyExists', imageAlreadyExists(existing.digest, tag, repository, accountId));
+        throw fail('ImageAlreadyExists', imageAlreadyExists(existing.digest, tag, repoName(repository), repoAccount(repository)));
       }
     }
     let stored;
@@ -112,8 +113,8 @@ export class EcrImageService {
         const missing = Array.isArray(err.detail?.missing) ? (err.detail.missing as string[]) : [];
         const children = new Set(childDigests(json));
         const images = missing.filter((d) => children.has(d));
-        if (images.length > 0) throw fail('ReferencedImagesNotFound', referencedImagesNotFound(images, repository, accountId));
-        throw fail('LayersNotFound', layersNotFound(missing, repository, accountId));
+        if (images.length > 0) throw fail('ReferencedImagesNotFound', referencedImagesNotFound(images, repoName(repository), repoAccount(repository)));
+        throw fail('LayersNotFound', layersNotFound(missing, repoName(repository), repoAccount(repository)));
       }
       throw err;
     }
@@ -124,7 +125,7 @@ export class EcrImageService {
    * ECR `BatchDeleteImage`: a digest deletes the image with its tags; a tag removes the tag, and
    * the image too when that was its last tag.
    */
-  async batchDelete(repository: string, ids: EcrImageId[], signal: AbortSignal): Promise<{ deleted: EcrImageId[]; failures: ImageFailure[] }> {
+  async batchDelete(repository: RepoKey, ids: EcrImageId[], signal: AbortSignal): Promise<{ deleted: EcrImageId[]; failures: ImageFailure[] }> {
     const deleted: EcrImageId[] = [];
     const failures: ImageFailure[] = [];
     for (const id of ids) {
@@ -157,7 +158,7 @@ export class EcrImageService {
   }
 
   /** Referrers of a subject digest, optionally only of the given artifact types. */
-  async referrers(repository: string, subject: string, artifactTypes: string[] | undefined, signal: AbortSignal): Promise<Referrer[]> {
+  async referrers(repository: RepoKey, subject: string, artifactTypes: string[] | undefined, signal: AbortSignal): Promise<Referrer[]> {
     const all = await this.manifests.referrers(repository, subject, undefined, signal);
     return artifactTypes?.length ? all.filter((r) => r.artifactType && artifactTypes.includes(r.artifactType)) : all;
   }
