@@ -20,6 +20,10 @@ const ENV: ReadonlyArray<[string, string[], (v: string) => unknown]> = [
   ['BERTH_ACCOUNT_ID', ['accountId'], String],
   ['BERTH_REGION', ['region'], String],
   ['BERTH_WORKERS', ['workers'], Number],
+  ['BERTH_LIFECYCLE_INTERVAL_MINUTES', ['lifecycle', 'intervalMinutes'], Number],
+  ['BERTH_GC_INTERVAL_MINUTES', ['gc', 'intervalMinutes'], Number],
+  ['BERTH_GC_GRACE_SECONDS', ['gc', 'graceSeconds'], Number],
+  ['BERTH_GC_UPLOAD_MAX_AGE_HOURS', ['gc', 'uploadMaxAgeHours'], Number],
 ];
 
 /**

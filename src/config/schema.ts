@@ -35,6 +35,19 @@ export const configSchema = z.object({
   shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
   /** Trust X-Forwarded-* from a reverse proxy in front. */
   trustProxy: z.boolean().default(false),
+  /** Lifecycle policies run on this schedule (0 = only `berth lifecycle run`). */
+  lifecycle: z.object({
+    intervalMinutes: z.number().min(0).max(7 * 24 * 60).default(60),
+  }).strict().default({ intervalMinutes: 60 }),
+  /** Online garbage collection of unreferenced blobs and abandoned uploads. */
+  gc: z.object({
+    /** Minutes between scheduled runs (0 = only `berth gc`). */
+    intervalMinutes: z.number().min(0).max(7 * 24 * 60).default(60),
+    /** A blob unreferenced for less than this is kept (pushes in flight reference it soon). */
+    graceSeconds: z.number().min(0).max(30 * 24 * 3600).default(3600),
+    /** Upload sessions idle for longer than this are swept with their staged bytes. */
+    uploadMaxAgeHours: z.number().min(0).max(30 * 24).default(24),
+  }).strict().default({ intervalMinutes: 60, graceSeconds: 3600, uploadMaxAgeHours: 24 }),
 }).strict();
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

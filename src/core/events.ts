@@ -7,7 +7,11 @@ export type DomainEvent =
   | { type: 'manifest.deleted'; repository: string; digest: Digest; tags: string[]; at: Date }
   | { type: 'tag.deleted'; repository: string; tag: string; at: Date }
   | { type: 'repository.created'; repository: string; at: Date }
-  | { type: 'repository.deleted'; repository: string; at: Date };
+  | { type: 'repository.deleted'; repository: string; at: Date }
+  | { type: 'image.archived'; repository: string; digest: Digest; at: Date }
+  | { type: 'image.restored'; repository: string; digest: Digest; at: Date }
+  | { type: 'lifecycle.applied'; repository: string; expired: number; transitioned: number; at: Date }
+  | { type: 'gc.completed'; blobsDeleted: number; bytesReclaimed: number; linksDeleted: number; uploadsSwept: number; at: Date };
 
 /** Feature modules (events, replication, scanning, metrics) subscribe here instead of importing each other. */
 export interface EventBus {

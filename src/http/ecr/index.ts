@@ -1,5 +1,6 @@
 import type { UrlSigner } from '../../auth/url-signer.js';
 import type { RegistryTokens } from '../../auth/registry-tokens.js';
+import type { LifecycleApi } from '../../core/lifecycle.js';
 import type { MetaStore } from '../../core/ports/meta-store.js';
 import type { BlobService } from '../../core/services/blobs.js';
 import type { EcrImageService } from '../../core/services/ecr/images.js';
@@ -8,6 +9,7 @@ import type { EcrRepositoryService } from '../../core/services/ecr/repositories.
 import type { AwsOperation, AwsOperations } from '../aws/context.js';
 import { imageOperations } from './images.js';
 import { layerOperations } from './layers.js';
+import { lifecycleOperations } from './lifecycle.js';
 import { registryOperations } from './registry.js';
 import { repositoryOperations } from './repositories.js';
 
@@ -21,6 +23,8 @@ export interface EcrDeps {
   urls: UrlSigner;
   /** Called after a repository or registry policy changes, so cached decisions are dropped at once. */
   onPolicyChange: () => void;
+  /** Lifecycle policies and previews (the lifecycle feature); absent: those operations answer "not implemented". */
+  lifecycle?: LifecycleApi;
 }
 
 /** Every ECR operation berth implements; the rest of the model answers "not implemented yet". */
@@ -40,5 +44,6 @@ export function ecrOperations(deps: EcrDeps): AwsOperations {
     ...imageOperations(deps.images, requireRepository),
     ...layerOperations(deps.layers, deps.blobs, deps.urls, requireRepository),
     ...registryOperations(deps),
+    ...(deps.lifecycle ? lifecycleOperations(deps.lifecycle, deps.meta, requireRepository) : {}),
   };
 }

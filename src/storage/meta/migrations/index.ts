@@ -3,9 +3,10 @@ import type { SchemaTypes } from './dialect.js';
 import { initialSchema } from './0001-initial.js';
 import { ecrSchema } from './0002-ecr.js';
 import { identitySchema } from './0003-identity.js';
+import { lifecycleSchema } from './0007-lifecycle.js';
 
 export { SQLITE_TYPES, POSTGRES_TYPES, type SchemaTypes } from './dialect.js';
-export type { MetaSchema } from './schema.js';
+export type { MetaSchema, LifecycleSchema } from './schema.js';
 
 /**
  * Every metadata migration by name, in apply order (kysely sorts names). Listed here rather than
@@ -17,6 +18,7 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
     '0001-initial': initialSchema(types),
     '0002-ecr': ecrSchema(types),
     '0003-identity': identitySchema(types),
+    '0007-lifecycle': lifecycleSchema(types),
   };
 }
 

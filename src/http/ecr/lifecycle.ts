@@ -1,0 +1,66 @@
+import type { Digest } from '../../core/digest.js';
+import type { LifecycleAction, LifecycleApi } from '../../core/lifecycle.js';
+import type { MetaStore } from '../../core/ports/meta-store.js';
+import type { AwsOperations } from '../aws/context.js';
+import { epoch, onRepository, optStr, str, token, type RequireRepository } from './shapes.js';
+
+function resultShape(a: LifecycleAction): Record<string, unknown> {
+  return {
+    ...(a.tags.length ? { imageTags: a.tags } : {}),
+    imageDigest: a.digest,
+    imagePushedAt: epoch(a.pushedAt),
+    action: { type: a.type, ...(a.targetStorageClass ? { targetStorageClass: a.targetStorageClass } : {}) },
+    appliedRulePriority: a.rulePriority,
+    storageClass: a.storageClass,
+  };
+}
+
+/** Lifecycle policy operations (the policy, its preview); each requires the repository. */
+export function lifecycleOperations(lifecycle: LifecycleApi, meta: MetaStore, requireRepository: RequireRepository): AwsOperations {
+  return {
+    PutLifecyclePolicy: onRepository('ecr:PutLifecyclePolicy', requireRepository, async (name, accountId, input, ctx) => {
+      await lifecycle.putPolicy({ accountId, name }, str(input.lifecyclePolicyText), ctx.signal);
+      return { registryId: accountId, repositoryName: name, lifecyclePolicyText: input.lifecyclePolicyText };
+    }),
+    GetLifecyclePolicy: onRepository('ecr:GetLifecyclePolicy', requireRepository, async (name, accountId, _input, ctx) => {
+      const p = await lifecycle.getPolicy({ accountId, name }, ctx.signal);
+      return { registryId: accountId, repositoryName: name, lifecyclePolicyText: p.text, ...(p.lastEvaluatedAt ? { lastEvaluatedAt: epoch(p.lastEvaluatedAt) } : {}) };
+    }),
+    DeleteLifecyclePolicy: onRepository('ecr:DeleteLifecyclePolicy', requireRepository, async (name, accountId, _input, ctx) => {
+      const p = await lifecycle.deletePolicy({ accountId, name }, ctx.signal);
+      return { registryId: accountId, repositoryName: name, lifecyclePolicyText: p.text, ...(p.lastEvaluatedAt ? { lastEvaluatedAt: epoch(p.lastEvaluatedAt) } : {}) };
+    }),
+    StartLifecyclePolicyPreview: onRepository('ecr:StartLifecyclePolicyPreview', requireRepository, async (name, accountId, input, ctx) => {
+      const r = await lifecycle.startPreview({ accountId, name }, optStr(input.lifecyclePolicyText), ctx.signal);
+      return { registryId: accountId, repositoryName: name, lifecyclePolicyText: r.text, status: r.status };
+    }),
+    GetLifecyclePolicyPreview: onRepository('ecr:GetLifecyclePolicyPreview', requireRepository, async (name, accountId, input, ctx) => {
+      let digests: Digest[] | undefined;
+      const ids = input.imageIds as { imageDigest?: string; imageTag?: string }[] | undefined;
+      if (ids) {
+        digests = [];
+        for (const id of ids) {
+          const d = id.imageDigest ?? (id.imageTag ? await meta.resolveTag(name, id.imageTag, ctx.signal) : undefined);
+          if (d) digests.push(d as Digest);
+        }
+      }
+      const after = token.decodeChecked(input.nextToken, (c) => /^\d{1,9}$/.test(c));
+      const tagStatus = (input.filter as { tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY' } | undefined)?.tagStatus;
+      const page = await lifecycle.getPreview({ accountId, name }, {
+        limit: typeof input.maxResults === 'number' ? input.maxResults : 100,
+        ...(digests ? { digests } : {}), ...(tagStatus ? { tagStatus } : {}), ...(after ? { after: Number(after) } : {}),
+      }, ctx.signal);
+      return {
+        registryId: accountId, repositoryName: name, lifecyclePolicyText: page.text, status: page.status,
+        previewResults: page.results.map(resultShape),
+        ...(page.next !== undefined ? { nextToken: token.encode(String(page.next)) } : {}),
+        ...(page.summary ? {
+          summary: {
+            expiringImageTotalCount: page.summary.expiring,
+            ...(page.summary.transitioning ? { transitioningImageTotalCounts: [{ targetStorageClass: 'ARCHIVE', imageTotalCount: page.summary.transitioning }] } : {}),
+          },
+        } : {}),
+      };
+    }),
+  };
+}
