@@ -8,13 +8,14 @@ const key = (r: RepoRef): string => `${r.accountId}\u0000${r.name}`;
 
 /**
  * {@link LifecycleStore} in process memory, beside the in-memory metadata store (whose repositories
- * and manifests it checks). Rows of a repository that was deleted and created again are dropped
- * when the new repository's creation time is after them.
+ * and manifests it checks). It tells a repository (or manifest) deleted and created again by its
+ * creation (push) time, in milliseconds: rows of the old one are ignored. For tests and throwaway
+ * servers; the SQL stores cascade instead.
  */
 export class MemoryLifecycleStore implements LifecycleStore {
   readonly #policies = new Map<string, StoredPolicy & { repo: RepoRef; createdAt: number }>();
   readonly #previews = new Map<string, StoredPreview>();
-  readonly #archive = new Map<string, Map<Digest, ImageArchiveState>>();
+  readonly #archive = new Map<string, Map<Digest, ImageArchiveState & { pushedAt: number }>>();
   readonly #exclusions = new Map<string, Map<string, Date>>();
 
   constructor(private readonly meta: MetaStore) {}
@@ -87,21 +88,22 @@ export class MemoryLifecycleStore implements LifecycleStore {
 
   async archiveStates(repo: RepoRef, signal: AbortSignal): Promise<Map<Digest, ImageArchiveState>> {
     const out = new Map<Digest, ImageArchiveState>();
-    for (const [digest, state] of this.#archive.get(key(repo)) ?? []) {
-      // A state outlives neither its manifest nor its repository.
-      if (await this.meta.getManifest(repo.name, digest, signal)) out.set(digest, state);
+    for (const [digest, { pushedAt, ...state }] of this.#archive.get(key(repo)) ?? []) {
+      // A state outlives neither its manifest nor its repository (a re-push has a new push time).
+      if ((await this.meta.getManifest(repo.name, digest, signal))?.pushedAt.getTime() === pushedAt) out.set(digest, state);
     }
     return out;
   }
 
   async setArchiveState(repo: RepoRef, digest: Digest, state: ImageArchiveState, signal: AbortSignal): Promise<void> {
     await this.#require(repo, signal);
-    if (!(await this.meta.getManifest(repo.name, digest, signal))) {
+    const m = await this.meta.getManifest(repo.name, digest, signal);
+    if (!m) {
       throw fail('ImageNotFound', `The image with imageId {imageDigest:'${digest}'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
     }
-    let m = this.#archive.get(key(repo));
-    if (!m) this.#archive.set(key(repo), (m = new Map()));
-    m.set(digest, { ...state });
+    let states = this.#archive.get(key(repo));
+    if (!states) this.#archive.set(key(repo), (states = new Map()));
+    states.set(digest, { ...state, pushedAt: m.pushedAt.getTime() });
   }
 
   async addPullTimeExclusion(accountId: string, principalArn: string, at: Date, signal: AbortSignal): Promise<boolean> {
