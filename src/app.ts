@@ -204,6 +204,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const ecrImages = new EcrImageService(meta, manifests, events);
   const lifecycle = registerLifecycle({ meta, store: lifecycleStore, images: ecrImages, events, intervalMinutes: config.lifecycle.intervalMinutes, log: logger });
+  manifests.pullGate = lifecycle.api.pulls;
   const gc = gcStore ? new GarbageCollector(meta, blobs, gcStore, events) : undefined;
   const gcSchedule = gc ? periodic(config.gc.intervalMinutes * 60_000, async (signal) => {
     const r = await gc.run(gcOptions(config), signal);

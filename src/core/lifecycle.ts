@@ -79,6 +79,19 @@ export interface LifecycleApi {
   startPreview(repo: RepoRef, text: string | undefined, signal: AbortSignal): Promise<{ text: string; status: PreviewStatus }>;
   /** The latest preview, filtered and paged. Throws `LifecyclePolicyPreviewNotFound`. */
   getPreview(repo: RepoRef, query: PreviewQuery, signal: AbortSignal): Promise<PreviewPage>;
+  /** Archive states of the repository's images that are not plain ACTIVE (for DescribeImages). */
+  archiveStates(repo: RepoRef, signal: AbortSignal): Promise<Map<Digest, ImageArchiveState>>;
+  /**
+   * ECR `UpdateImageStorageClass`: ARCHIVE archives the image (status ARCHIVED); STANDARD restores
+   * it (answers ACTIVATING; ACTIVE once restored). Throws `ImageNotFound`,
+   * `ImageStorageClassUpdateNotSupported`. Resolves with the status to report.
+   */
+  updateStorageClass(repo: RepoRef, digest: Digest, target: StorageClass, signal: AbortSignal): Promise<ImageArchiveState['status']>;
+  /** Registers a principal whose pulls do not update pull times. Throws `ExclusionAlreadyExists`. */
+  registerPullTimeExclusion(accountId: string, principalArn: string, signal: AbortSignal): Promise<Date>;
+  /** Throws `ExclusionNotFound`. */
+  deregisterPullTimeExclusion(accountId: string, principalArn: string, signal: AbortSignal): Promise<void>;
+  listPullTimeExclusions(accountId: string, page: { after?: string; limit: number }, signal: AbortSignal): Promise<{ arns: string[]; next?: string }>;
 }
 
 export interface PreviewQuery {
@@ -94,4 +107,15 @@ export interface PreviewPage {
   results: LifecycleAction[];
   next?: number;
   summary?: { expiring: number; transitioning: number };
+}
+
+/**
+ * What pulls ask of the lifecycle feature: whether an image may be pulled (archived ones may not)
+ * and whether a principal's pulls update `lastRecordedPullTime` (pull-time exclusions).
+ */
+export interface PullGate {
+  /** Throws `ImageArchived` when the image is in the archive storage class. */
+  assertPullable(repository: string, digest: Digest, signal: AbortSignal): Promise<void>;
+  /** False when pulls by `principalArn` (in its account) must not update the pull time. */
+  recordsPullsBy(principalArn: string | undefined, signal: AbortSignal): Promise<boolean>;
 }

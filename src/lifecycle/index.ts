@@ -34,7 +34,7 @@ export interface LifecycleFeature {
 
 export function register(deps: LifecycleDeps): LifecycleFeature {
   const onError = (err: unknown) => deps.log.error({ err }, 'lifecycle work failed');
-  const api = new LifecycleService(deps.meta, deps.store, deps.clock, onError);
+  const api = new LifecycleService(deps.meta, deps.store, deps.clock, onError, deps.events);
   const executor = new LifecycleExecutor(deps.meta, deps.store, deps.images, deps.events, deps.clock);
   const schedule = periodic(deps.intervalMinutes * 60_000, async (signal) => {
     const runs = await executor.run({}, signal);

@@ -1,8 +1,10 @@
 import type { Digest } from '../core/digest.js';
 import { fail } from '../core/errors.js';
-import type { LifecycleAction, LifecycleApi, PreviewPage, PreviewQuery, PreviewStatus, RepoRef } from '../core/lifecycle.js';
+import type { EventBus } from '../core/events.js';
+import type { ImageArchiveState, LifecycleAction, LifecycleApi, PreviewPage, PreviewQuery, PreviewStatus, RepoRef, StorageClass } from '../core/lifecycle.js';
 import type { LifecycleStore } from '../core/ports/lifecycle-store.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
+import { ArchiveAndPullTimes } from './archive.js';
 import { evaluateLifecycle } from './evaluate.js';
 import { loadImages } from './images.js';
 import { parseLifecyclePolicy } from './policy.js';
@@ -19,13 +21,38 @@ const notFound = (repo: RepoRef) =>
  */
 export class LifecycleService implements LifecycleApi {
   readonly #running = new Set<Promise<void>>();
+  /** Archive storage class and pull-time exclusions; also the pull gate of the manifest service. */
+  readonly pulls: ArchiveAndPullTimes;
 
   constructor(
     private readonly meta: MetaStore,
     private readonly store: LifecycleStore,
     private readonly clock: () => Date = () => new Date(),
     private readonly onError: (err: unknown) => void = () => {},
-  ) {}
+    events?: EventBus,
+  ) {
+    this.pulls = new ArchiveAndPullTimes(meta, store, events, clock);
+  }
+
+  archiveStates(repo: RepoRef, signal: AbortSignal): Promise<Map<Digest, ImageArchiveState>> {
+    return this.pulls.archiveStates(repo, signal);
+  }
+
+  updateStorageClass(repo: RepoRef, digest: Digest, target: StorageClass, signal: AbortSignal): Promise<ImageArchiveState['status']> {
+    return this.pulls.updateStorageClass(repo, digest, target, signal);
+  }
+
+  registerPullTimeExclusion(accountId: string, principalArn: string, signal: AbortSignal): Promise<Date> {
+    return this.pulls.register(accountId, principalArn, signal);
+  }
+
+  deregisterPullTimeExclusion(accountId: string, principalArn: string, signal: AbortSignal): Promise<void> {
+    return this.pulls.deregister(accountId, principalArn, signal);
+  }
+
+  listPullTimeExclusions(accountId: string, page: { after?: string; limit: number }, signal: AbortSignal): Promise<{ arns: string[]; next?: string }> {
+    return this.pulls.list(accountId, page, signal);
+  }
 
   async putPolicy(repo: RepoRef, text: string, signal: AbortSignal): Promise<void> {
     parseLifecyclePolicy(text);

@@ -41,7 +41,7 @@ export function ecrOperations(deps: EcrDeps): AwsOperations {
   }
   return {
     ...repositories,
-    ...imageOperations(deps.images, requireRepository),
+    ...imageOperations(deps.images, requireRepository, deps.lifecycle),
     ...layerOperations(deps.layers, deps.blobs, deps.urls, requireRepository),
     ...registryOperations(deps),
     ...(deps.lifecycle ? lifecycleOperations(deps.lifecycle, deps.meta, requireRepository) : {}),

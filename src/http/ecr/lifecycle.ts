@@ -1,8 +1,10 @@
 import type { Digest } from '../../core/digest.js';
-import type { LifecycleAction, LifecycleApi } from '../../core/lifecycle.js';
+import type { LifecycleAction, LifecycleApi, StorageClass } from '../../core/lifecycle.js';
 import type { MetaStore } from '../../core/ports/meta-store.js';
 import type { AwsOperations } from '../aws/context.js';
 import { epoch, onRepository, optStr, str, token, type RequireRepository } from './shapes.js';
+import { isDigest } from '../../core/digest.js';
+import { fail } from '../../core/errors.js';
 
 function resultShape(a: LifecycleAction): Record<string, unknown> {
   return {
@@ -34,6 +36,37 @@ export function lifecycleOperations(lifecycle: LifecycleApi, meta: MetaStore, re
       const r = await lifecycle.startPreview({ accountId, name }, optStr(input.lifecyclePolicyText), ctx.signal);
       return { registryId: accountId, repositoryName: name, lifecyclePolicyText: r.text, status: r.status };
     }),
+    UpdateImageStorageClass: onRepository('ecr:UpdateImageStorageClass', requireRepository, async (name, accountId, input, ctx) => {
+      const id = input.imageId as { imageDigest?: string; imageTag?: string };
+      const digest = id.imageDigest ?? (id.imageTag ? await meta.resolveTag(name, id.imageTag, ctx.signal) : undefined);
+      if (!digest || !isDigest(digest) || (id.imageTag && id.imageDigest && (await meta.resolveTag(name, id.imageTag, ctx.signal)) !== id.imageDigest)) {
+        throw fail('ImageNotFound', `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${name}' in the registry with id '${accountId}'`);
+      }
+      const imageStatus = await lifecycle.updateStorageClass({ accountId, name }, digest as Digest, str(input.targetStorageClass) as StorageClass, ctx.signal);
+      return { registryId: accountId, repositoryName: name, imageId: { imageDigest: digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) }, imageStatus };
+    }),
+    RegisterPullTimeUpdateExclusion: {
+      access: () => ({ action: 'ecr:RegisterPullTimeUpdateExclusion', resource: '*' }),
+      async handle(input, ctx) {
+        const createdAt = await lifecycle.registerPullTimeExclusion(ctx.principal.accountId, str(input.principalArn), ctx.signal);
+        return { principalArn: input.principalArn, createdAt: epoch(createdAt) };
+      },
+    },
+    DeregisterPullTimeUpdateExclusion: {
+      access: () => ({ action: 'ecr:DeregisterPullTimeUpdateExclusion', resource: '*' }),
+      async handle(input, ctx) {
+        await lifecycle.deregisterPullTimeExclusion(ctx.principal.accountId, str(input.principalArn), ctx.signal);
+        return { principalArn: input.principalArn };
+      },
+    },
+    ListPullTimeUpdateExclusions: {
+      access: () => ({ action: 'ecr:ListPullTimeUpdateExclusions', resource: '*' }),
+      async handle(input, ctx) {
+        const after = token.decodeChecked(input.nextToken, (c) => c.startsWith('arn:'));
+        const page = await lifecycle.listPullTimeExclusions(ctx.principal.accountId, { limit: typeof input.maxResults === 'number' ? input.maxResults : 100, ...(after ? { after } : {}) }, ctx.signal);
+        return { pullTimeUpdateExclusions: page.arns, ...(page.next ? { nextToken: token.encode(page.next) } : {}) };
+      },
+    },
     GetLifecyclePolicyPreview: onRepository('ecr:GetLifecyclePolicyPreview', requireRepository, async (name, accountId, input, ctx) => {
       let digests: Digest[] | undefined;
       const ids = input.imageIds as { imageDigest?: string; imageTag?: string }[] | undefined;

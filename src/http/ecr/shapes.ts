@@ -1,4 +1,5 @@
 import { fail } from '../../core/errors.js';
+import type { ImageArchiveState } from '../../core/lifecycle.js';
 import type { ImageDetail, Referrer, Repository } from '../../core/ports/meta-store.js';
 import type { AwsCallContext, AwsInput, AwsOperation } from '../aws/context.js';
 
@@ -61,7 +62,7 @@ export function repositoryShape(r: Repository, ctx: Pick<AwsCallContext, 'origin
   };
 }
 
-export function imageDetailShape(d: ImageDetail, repository: string, accountId: string): Record<string, unknown> {
+export function imageDetailShape(d: ImageDetail, repository: string, accountId: string, archive?: ImageArchiveState): Record<string, unknown> {
   return {
     registryId: accountId,
     repositoryName: repository,
@@ -72,7 +73,9 @@ export function imageDetailShape(d: ImageDetail, repository: string, accountId: 
     imageManifestMediaType: d.mediaType,
     ...(d.artifactType ? { artifactMediaType: d.artifactType } : {}),
     ...(d.lastPulledAt ? { lastRecordedPullTime: epoch(d.lastPulledAt) } : {}),
-    imageStatus: 'ACTIVE',
+    imageStatus: archive?.status ?? 'ACTIVE',
+    ...(archive?.lastArchivedAt ? { lastArchivedAt: epoch(archive.lastArchivedAt) } : {}),
+    ...(archive?.lastActivatedAt ? { lastActivatedAt: epoch(archive.lastActivatedAt) } : {}),
   };
 }
 
