@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { createApp } from '../src/app.js';
+import { repoKey } from '../src/core/repo-key.js';
 import { validateConfig } from '../src/config/load.js';
 import { LocalEventBus } from '../src/core/events.js';
 import { GarbageCollector } from '../src/core/services/gc.js';
@@ -40,7 +41,7 @@ const rows: [string, string, string][] = [];
 async function benchPreview(): Promise<void> {
   const path = join(root, 'preview.db');
   const meta = await openSqliteMetaStore({ path });
-  await meta.createRepository('bench/lc', signal);
+  await meta.createRepository(repoKey('000000000000', 'bench/lc'), signal);
   const db = new Database(path);
   const repoId = (db.prepare("SELECT id FROM repositories WHERE name = 'bench/lc'").get() as { id: number }).id;
   const now = Date.now();
@@ -83,7 +84,7 @@ async function benchPreview(): Promise<void> {
 async function seedGcStore(dir: string): Promise<void> {
   const blobs = join(dir, 'blobs', 'sha256');
   const meta = await openSqliteMetaStore({ path: join(dir, 'meta.db') });
-  await meta.createRepository('bench/gc', signal);
+  await meta.createRepository(repoKey('000000000000', 'bench/gc'), signal);
   await meta.close();
   const db = new Database(join(dir, 'meta.db'));
   const repoId = (db.prepare("SELECT id FROM repositories WHERE name = 'bench/gc'").get() as { id: number }).id;

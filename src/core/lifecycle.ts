@@ -1,4 +1,5 @@
 import type { Digest } from './digest.js';
+import { repoAccount, repoKey, repoName, type RepoKey } from './repo-key.js';
 
 /**
  * Lifecycle policies as ECR defines them (`lifecyclePolicyText`), after validation. Field names and
@@ -62,6 +63,16 @@ export interface RepoRef {
   name: string;
 }
 
+/** The lifecycle address of a repository key (the lifecycle tables key by account and name). */
+export function refOf(key: RepoKey): RepoRef {
+  return { accountId: repoAccount(key), name: repoName(key) };
+}
+
+/** The metadata key of a lifecycle address (MetaStore calls take keys). */
+export function keyOf(ref: RepoRef): RepoKey {
+  return repoKey(ref.accountId, ref.name);
+}
+
 export type PreviewStatus = 'IN_PROGRESS' | 'COMPLETE' | 'EXPIRED' | 'FAILED';
 
 /** The lifecycle operations the ECR surface serves (implemented by the lifecycle feature). */
@@ -115,7 +126,7 @@ export interface PreviewPage {
  */
 export interface PullGate {
   /** Throws `ImageArchived` when the image is in the archive storage class. */
-  assertPullable(repository: string, digest: Digest, signal: AbortSignal): Promise<void>;
-  /** False when pulls by `principalArn` (in its account) must not update the pull time. */
-  recordsPullsBy(principalArn: string | undefined, signal: AbortSignal): Promise<boolean>;
+  assertPullable(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<void>;
+  /** False when pulls by `principalArn` from `repository` must not update the pull time (the owning registry excludes it). */
+  recordsPullsBy(repository: RepoKey, principalArn: string | undefined, signal: AbortSignal): Promise<boolean>;
 }

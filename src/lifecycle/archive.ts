@@ -1,9 +1,10 @@
 import type { Digest } from '../core/digest.js';
 import { fail } from '../core/errors.js';
 import type { EventBus } from '../core/events.js';
-import type { ImageArchiveState, PullGate, RepoRef, StorageClass } from '../core/lifecycle.js';
+import { keyOf, refOf, type ImageArchiveState, type PullGate, type RepoRef, type StorageClass } from '../core/lifecycle.js';
 import type { LifecycleStore } from '../core/ports/lifecycle-store.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
+import { repoAccount, repoName, type RepoKey } from '../core/repo-key.js';
 
 /** How long a node trusts its copy of an account's pull-time exclusions (other nodes' changes show up within it). */
 const EXCLUSIONS_TTL_MS = 10_000;
@@ -28,18 +29,19 @@ export class ArchiveAndPullTimes implements PullGate {
     private readonly clock: () => Date,
   ) {}
 
-  async assertPullable(repository: string, digest: Digest, signal: AbortSignal): Promise<void> {
-    const repo = await this.meta.getRepository(repository, signal);
-    if (!repo) return;
-    const state = (await this.store.archiveStates({ accountId: repo.accountId, name: repository }, signal)).get(digest);
+  async assertPullable(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<void> {
+    if (!(await this.meta.getRepository(repository, signal))) return;
+    const state = (await this.store.archiveStates(refOf(repository), signal)).get(digest);
     if (state && state.status !== 'ACTIVE') {
-      throw fail('ImageArchived', `The image ${digest} in repository '${repository}' is archived and cannot be pulled; restore it first with: aws ecr update-image-storage-class --repository-name ${repository} --image-id imageDigest=${digest} --target-storage-class STANDARD`);
+      const name = repoName(repository);
+      throw fail('ImageArchived', `The image ${digest} in repository '${name}' is archived and cannot be pulled; restore it first with: aws ecr update-image-storage-class --registry-id ${repoAccount(repository)} --repository-name ${name} --image-id imageDigest=${digest} --target-storage-class STANDARD`);
     }
   }
 
-  async recordsPullsBy(principalArn: string | undefined, signal: AbortSignal): Promise<boolean> {
-    const accountId = principalArn?.split(':')[4];
-    if (!principalArn || !accountId) return true;
+  async recordsPullsBy(repository: RepoKey, principalArn: string | undefined, signal: AbortSignal): Promise<boolean> {
+    // The exclusion list is a setting of the registry (account) that owns the repository pulled from.
+    const accountId = repoAccount(repository);
+    if (!principalArn) return true;
     let cached = this.#exclusions.get(accountId);
     if (!cached || Date.now() - cached.loadedAt > EXCLUSIONS_TTL_MS) {
       const arns = new Set<string>();
@@ -65,7 +67,7 @@ export class ArchiveAndPullTimes implements PullGate {
     if (target === 'ARCHIVE') {
       if (current?.status === 'ARCHIVED') return 'ARCHIVED';
       await this.store.setArchiveState(repo, digest, { status: 'ARCHIVED', lastArchivedAt: now, ...(current?.lastActivatedAt ? { lastActivatedAt: current.lastActivatedAt } : {}) }, signal);
-      this.events?.emit({ type: 'image.archived', repository: repo.name, digest, at: now });
+      this.events?.emit({ type: 'image.archived', repository: keyOf(repo), digest, at: now });
       return 'ARCHIVED';
     }
     if (!current || current.status === 'ACTIVE') {
@@ -74,7 +76,7 @@ export class ArchiveAndPullTimes implements PullGate {
       return 'ACTIVE';
     }
     await this.store.setArchiveState(repo, digest, { status: 'ACTIVE', lastActivatedAt: now, ...(current.lastArchivedAt ? { lastArchivedAt: current.lastArchivedAt } : {}) }, signal);
-    this.events?.emit({ type: 'image.restored', repository: repo.name, digest, at: now });
+    this.events?.emit({ type: 'image.restored', repository: keyOf(repo), digest, at: now });
     return 'ACTIVATING';
   }
 

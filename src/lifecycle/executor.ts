@@ -1,5 +1,5 @@
 import type { EventBus } from '../core/events.js';
-import type { LifecycleAction, RepoRef } from '../core/lifecycle.js';
+import { keyOf, type LifecycleAction, type RepoRef } from '../core/lifecycle.js';
 import type { LifecycleStore } from '../core/ports/lifecycle-store.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
 import type { EcrImageService } from '../core/services/ecr/images.js';
@@ -33,10 +33,10 @@ export class LifecycleExecutor {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  /** Runs every policy (or only `repository`'s). With `dryRun`, reports what would happen and changes nothing. */
+  /** Runs every policy (or only `repository`'s, in `accountId` or every account). With `dryRun`, reports what would happen and changes nothing. */
   async run(opts: { repository?: string; accountId?: string; dryRun?: boolean }, signal: AbortSignal): Promise<RepositoryRun[]> {
     const policies = (await this.store.listPolicies(signal))
-      .filter((p) => opts.repository === undefined || (p.repo.name === opts.repository && (opts.accountId === undefined || p.repo.accountId === opts.accountId)));
+      .filter((p) => (opts.repository === undefined || p.repo.name === opts.repository) && (opts.accountId === undefined || p.repo.accountId === opts.accountId));
     const out: RepositoryRun[] = [];
     for (const p of policies) {
       signal.throwIfAborted();
@@ -57,17 +57,17 @@ export class LifecycleExecutor {
     for (const a of result.actions) {
       signal.throwIfAborted();
       if (a.type === 'EXPIRE') {
-        const r = await this.images.batchDelete(repo.name, [{ imageDigest: a.digest }], signal);
+        const r = await this.images.batchDelete(keyOf(repo), [{ imageDigest: a.digest }], signal);
         if (r.deleted.length) result.expired++;
         else result.skipped.push({ digest: a.digest, reason: r.failures[0]?.failureReason ?? 'not deleted' });
       } else {
         await this.store.setArchiveState(repo, a.digest, { status: 'ARCHIVED', lastArchivedAt: now }, signal);
-        this.events.emit({ type: 'image.archived', repository: repo.name, digest: a.digest, at: now });
+        this.events.emit({ type: 'image.archived', repository: keyOf(repo), digest: a.digest, at: now });
         result.transitioned++;
       }
     }
     await this.store.recordRun(repo, { at: now, expired: result.expired, transitioned: result.transitioned }, signal);
-    this.events.emit({ type: 'lifecycle.applied', repository: repo.name, expired: result.expired, transitioned: result.transitioned, at: now });
+    this.events.emit({ type: 'lifecycle.applied', repository: keyOf(repo), expired: result.expired, transitioned: result.transitioned, at: now });
     return result;
   }
 }

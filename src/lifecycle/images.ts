@@ -1,5 +1,5 @@
 import type { Digest } from '../core/digest.js';
-import type { ImageArchiveState, LifecycleImage, RepoRef } from '../core/lifecycle.js';
+import { keyOf, type ImageArchiveState, type LifecycleImage, type RepoRef } from '../core/lifecycle.js';
 import type { LifecycleStore } from '../core/ports/lifecycle-store.js';
 import type { ImageDetail, MetaStore } from '../core/ports/meta-store.js';
 
@@ -11,7 +11,7 @@ export async function loadImages(meta: MetaStore, store: LifecycleStore, repo: R
   const out: LifecycleImage[] = [];
   let after: string | undefined;
   do {
-    const page: { images: ImageDetail[]; next?: string } = await meta.describeImages(repo.name, { limit: PAGE, ...(after ? { after } : {}) }, signal);
+    const page: { images: ImageDetail[]; next?: string } = await meta.describeImages(keyOf(repo), { limit: PAGE, ...(after ? { after } : {}) }, signal);
     for (const d of page.images) out.push(toImage(d, states.get(d.digest)));
     after = page.next;
   } while (after);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isBerthError } from '../../src/core/errors.js';
-import type { LifecycleAction } from '../../src/core/lifecycle.js';
+import { keyOf, type LifecycleAction } from '../../src/core/lifecycle.js';
 import type { LifecycleStore } from '../../src/core/ports/lifecycle-store.js';
 import type { MetaStore } from '../../src/core/ports/meta-store.js';
 import { manifest, signal } from './meta-store-helpers.js';
@@ -16,8 +16,8 @@ export function lifecycleStoreContract(label: string, open: () => Promise<{ meta
   describe(`LifecycleStore contract: ${label}`, () => {
     it('stores, replaces, lists and deletes a policy; a run is recorded on it', async () => {
       const { meta, store } = await open();
-      await meta.createRepository('a', signal);
-      await meta.createRepository('b', signal);
+      await meta.createRepository(keyOf(repo('a')), signal);
+      await meta.createRepository(keyOf(repo('b')), signal);
       assert.equal(await store.getPolicy(repo('a'), signal), undefined);
       await store.putPolicy(repo('a'), 'one', new Date(1000), signal);
       await store.putPolicy(repo('a'), 'two', new Date(2000), signal);
@@ -33,25 +33,46 @@ export function lifecycleStoreContract(label: string, open: () => Promise<{ meta
 
     it('refuses a policy for a repository that does not exist, or of another account', async () => {
       const { meta, store } = await open();
-      await meta.createRepository('a', signal);
+      await meta.createRepository(keyOf(repo('a')), signal);
       for (const r of [repo('nope'), { accountId: '111111111111', name: 'a' }]) {
         await assert.rejects(store.putPolicy(r, 'x', new Date(), signal), (e: unknown) => isBerthError(e) && e.code === 'RepositoryNotFound');
       }
     });
 
+    it('the same name in two accounts: each has its own policy, run and archive state', async () => {
+      const { meta, store } = await open();
+      const other = { accountId: '111111111111', name: 'a' };
+      await meta.createRepository(keyOf(repo('a')), signal);
+      await meta.createRepository(keyOf(other), signal);
+      await store.putPolicy(repo('a'), 'mine', new Date(1000), signal);
+      await store.putPolicy(other, 'theirs', new Date(2000), signal);
+      await store.recordRun(other, { at: new Date(3000), expired: 1, transitioned: 0 }, signal);
+      assert.deepEqual(await store.getPolicy(repo('a'), signal), { text: 'mine', updatedAt: new Date(1000) });
+      assert.equal((await store.getPolicy(other, signal))?.lastExpired, 1);
+      assert.deepEqual((await store.listPolicies(signal)).map((p) => [p.repo.accountId, p.repo.name, p.text]), [[ACCOUNT, 'a', 'mine'], ['111111111111', 'a', 'theirs']]);
+      const m = manifest(keyOf(other), 'other');
+      await meta.putManifest(m, signal);
+      await store.setArchiveState(other, m.digest, { status: 'ARCHIVED', lastArchivedAt: new Date(4000) }, signal);
+      await assert.rejects(store.setArchiveState(repo('a'), m.digest, { status: 'ARCHIVED', lastArchivedAt: new Date(4000) }, signal), (e: unknown) => isBerthError(e) && e.code === 'ImageNotFound');
+      assert.equal((await store.archiveStates(other, signal)).get(m.digest)?.status, 'ARCHIVED');
+      assert.equal((await store.archiveStates(repo('a'), signal)).size, 0);
+      await meta.deleteRepository(keyOf(other), signal);
+      assert.deepEqual((await store.listPolicies(signal)).map((p) => p.text), ['mine']);
+    });
+
     it('a deleted repository takes its policy with it', async () => {
       const { meta, store } = await open();
-      await meta.createRepository('a', signal);
+      await meta.createRepository(keyOf(repo('a')), signal);
       await store.putPolicy(repo('a'), 'x', new Date(), signal);
-      await meta.deleteRepository('a', signal);
+      await meta.deleteRepository(keyOf(repo('a')), signal);
       await tick();
-      await meta.createRepository('a', signal);
+      await meta.createRepository(keyOf(repo('a')), signal);
       assert.equal(await store.getPolicy(repo('a'), signal), undefined);
     });
 
     it('one preview at a time: begin refuses while one is in progress unless it is stale; finish stores results', async () => {
       const { meta, store } = await open();
-      await meta.createRepository('a', signal);
+      await meta.createRepository(keyOf(repo('a')), signal);
       const t0 = new Date(10_000);
       assert.equal(await store.beginPreview(repo('a'), 'p', t0, new Date(0), signal), true);
       assert.equal(await store.beginPreview(repo('a'), 'p', new Date(11_000), new Date(5_000), signal), false);
@@ -67,7 +88,7 @@ export function lifecycleStoreContract(label: string, open: () => Promise<{ meta
 
     it('archive state of an image is set, read, and goes with its manifest', async () => {
       const { meta, store } = await open();
-      await meta.createRepository('a', signal);
+      await meta.createRepository(keyOf(repo('a')), signal);
       const m = manifest('a', 'img');
       await meta.putManifest(m, signal);
       await assert.rejects(store.setArchiveState(repo('a'), manifest('a', 'other').digest, { status: 'ARCHIVED' }, signal), (e: unknown) => isBerthError(e) && e.code === 'ImageNotFound');
@@ -75,7 +96,7 @@ export function lifecycleStoreContract(label: string, open: () => Promise<{ meta
       assert.deepEqual([...(await store.archiveStates(repo('a'), signal))], [[m.digest, { status: 'ARCHIVED', lastArchivedAt: new Date(7) }]]);
       await store.setArchiveState(repo('a'), m.digest, { status: 'ACTIVE', lastArchivedAt: new Date(7), lastActivatedAt: new Date(9) }, signal);
       assert.equal((await store.archiveStates(repo('a'), signal)).get(m.digest)?.status, 'ACTIVE');
-      await meta.deleteManifest('a', m.digest, signal);
+      await meta.deleteManifest(keyOf(repo('a')), m.digest, signal);
       await tick();
       await meta.putManifest(m, signal);
       assert.equal((await store.archiveStates(repo('a'), signal)).size, 0, 'a re-pushed image inherited an old archive state');

@@ -14,6 +14,7 @@ import { isBerthError } from '../../src/core/errors.js';
 import { LocalEventBus } from '../../src/core/events.js';
 import type { BlobStore } from '../../src/core/ports/blob-store.js';
 import { GarbageCollector } from '../../src/core/services/gc.js';
+import { repoKey } from '../../src/core/repo-key.js';
 import { RepositoryService } from '../../src/core/services/repositories.js';
 import { UploadService } from '../../src/core/services/uploads.js';
 import { FsBlobStore } from '../../src/storage/blob/fs/fs-blob-store.js';
@@ -25,6 +26,7 @@ const dir = mkdtempSync(join(tmpdir(), 'berth-gc-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const HOUR = 3_600_000;
+const k = (name: string) => repoKey('000000000000', name);
 
 async function setup() {
   const root = join(dir, `d${++n}`);
@@ -49,14 +51,14 @@ async function setup() {
 describe('online garbage collection', () => {
   it('deletes old unreferenced links and bytes; keeps referenced, young and linked ones; a dry run changes nothing', async () => {
     const { meta, blobs, gc, put, events } = await setup();
-    await meta.createRepository('r', signal);
+    await meta.createRepository(k('r'), signal);
     const referenced = await put(Buffer.from('referenced'));
     const orphan = await put(Buffer.from('orphan bytes'));
     const young = await put(Buffer.from('young bytes'), 0);
     const unreferencedLink = await put(Buffer.from('unreferenced link'));
-    for (const d of [referenced, unreferencedLink]) await meta.linkBlob('r', d, 1, signal);
+    for (const d of [referenced, unreferencedLink]) await meta.linkBlob(k('r'), d, 1, signal);
     const body = Buffer.from(JSON.stringify({ schemaVersion: 2, layers: [referenced] }));
-    await meta.putManifest({ repository: 'r', digest: asDigest(`sha256:${createHash('sha256').update(body).digest('hex')}`), mediaType: 'application/vnd.oci.image.manifest.v1+json', body, imageSize: 1, blobs: [referenced], manifests: [] }, signal);
+    await meta.putManifest({ repository: k('r'), digest: asDigest(`sha256:${createHash('sha256').update(body).digest('hex')}`), mediaType: 'application/vnd.oci.image.manifest.v1+json', body, imageSize: 1, blobs: [referenced], manifests: [] }, signal);
 
     const dry = await gc.run({ graceMs: HOUR, uploadMaxAgeMs: 24 * HOUR, dryRun: true }, signal);
     // The link was just created (younger than the grace period), so only the orphan goes.
@@ -74,30 +76,30 @@ describe('online garbage collection', () => {
     // With no grace, the unreferenced link goes, then its bytes; the referenced blob stays.
     const all = await gc.run({ graceMs: -1, uploadMaxAgeMs: 24 * HOUR }, signal);
     assert.equal(all.linksDeleted, 1);
-    assert.equal(await meta.getBlobLink('r', unreferencedLink, signal), undefined);
+    assert.equal(await meta.getBlobLink(k('r'), unreferencedLink, signal), undefined);
     assert.equal(await blobs.stat(unreferencedLink, signal), undefined);
     assert.equal(await blobs.stat(young, signal), undefined);
     assert.ok(await blobs.stat(referenced, signal));
-    assert.deepEqual(await meta.getBlobLink('r', referenced, signal), { size: 1 });
+    assert.deepEqual(await meta.getBlobLink(k('r'), referenced, signal), { size: 1 });
   });
 
   it('a fenced blob cannot be linked (the push is told to retry); a linked blob is never fenced', async () => {
     const { meta, gcStore, put } = await setup();
-    await meta.createRepository('r', signal);
+    await meta.createRepository(k('r'), signal);
     const free = await put(Buffer.from('free'));
     const linked = await put(Buffer.from('linked'));
-    await meta.linkBlob('r', linked, 6, signal);
+    await meta.linkBlob(k('r'), linked, 6, signal);
     assert.deepEqual(await gcStore.fence([free, linked], new Date(), signal), [free]);
-    await assert.rejects(meta.linkBlob('r', free, 4, signal), (e: unknown) => isBerthError(e) && e.code === 'Unavailable');
+    await assert.rejects(meta.linkBlob(k('r'), free, 4, signal), (e: unknown) => isBerthError(e) && e.code === 'Unavailable');
     assert.deepEqual(await gcStore.fenced(signal), [free]);
     await gcStore.unfence([free], signal);
-    await meta.linkBlob('r', free, 4, signal);
+    await meta.linkBlob(k('r'), free, 4, signal);
     assert.deepEqual(await gcStore.fence([free], new Date(), signal), []);
   });
 
   it('a GC that died after fencing: the next run deletes the fenced bytes and lifts the fence', async () => {
     const { meta, blobs, gcStore, gc, put } = await setup();
-    await meta.createRepository('r', signal);
+    await meta.createRepository(k('r'), signal);
     const d = await put(Buffer.from('half deleted'), 0);
     await gcStore.fence([d], new Date(), signal);
     await gc.run({ graceMs: HOUR, uploadMaxAgeMs: HOUR }, signal);
@@ -108,8 +110,8 @@ describe('online garbage collection', () => {
   it('a push whose bytes vanished between commit and link is undone and told to retry', async () => {
     const { meta, blobs } = await setup();
     const events = new LocalEventBus();
-    const repos = new RepositoryService(meta, events, '000000000000');
-    await meta.createRepository('gc/r', signal);
+    const repos = new RepositoryService(meta, events);
+    await meta.createRepository(k('gc/r'), signal);
     // The bytes "exist" at commit (a no-op) but are gone by the time the push checks after linking.
     const vanishing = new Proxy(blobs, {
       get: (target, prop) => (prop === 'stat' ? async () => undefined : (Reflect.get(target, prop) as (...a: unknown[]) => unknown).bind(target)),
@@ -117,14 +119,14 @@ describe('online garbage collection', () => {
     const uploads = new UploadService(meta, vanishing, repos, events, { maxBlobBytes: 1 << 20 });
     const bytes = Buffer.from('vanishing');
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    await assert.rejects(uploads.monolithic('gc/r', digest, Readable.from([bytes]), bytes.length, false, signal), (e: unknown) => isBerthError(e) && e.code === 'Unavailable');
-    assert.equal(await meta.getBlobLink('gc/r', asDigest(digest), signal), undefined);
+    await assert.rejects(uploads.monolithic(k('gc/r'), digest, Readable.from([bytes]), bytes.length, false, signal), (e: unknown) => isBerthError(e) && e.code === 'Unavailable');
+    assert.equal(await meta.getBlobLink(k('gc/r'), asDigest(digest), signal), undefined);
   });
 
   it('sweeps upload sessions idle past their limit with their staged bytes, and staged bytes with no session', async () => {
     const { root, meta, blobs, gc } = await setup();
-    await meta.createRepository('r', signal);
-    await meta.createUpload({ id: 'fresh', repository: 'r' }, signal);
+    await meta.createRepository(k('r'), signal);
+    await meta.createUpload({ id: 'fresh', repository: k('r') }, signal);
     await blobs.appendUpload('fresh', 0, Readable.from([Buffer.from('x')]), signal);
     await blobs.appendUpload('orphan-staged', 0, Readable.from([Buffer.from('yy')]), signal);
     const t = new Date(Date.now() - 48 * HOUR);
@@ -135,7 +137,7 @@ describe('online garbage collection', () => {
     assert.equal(await blobs.uploadSize('fresh', signal), 1);
     const all = await gc.run({ graceMs: HOUR, uploadMaxAgeMs: -1 }, signal);
     assert.equal(all.uploadsSwept, 1);
-    assert.equal(await meta.getUpload('r', 'fresh', signal), undefined);
+    assert.equal(await meta.getUpload(k('r'), 'fresh', signal), undefined);
     assert.equal(await blobs.uploadSize('fresh', signal), undefined);
   });
 });

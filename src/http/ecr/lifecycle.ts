@@ -1,10 +1,11 @@
 import type { Digest } from '../../core/digest.js';
-import type { LifecycleAction, LifecycleApi, StorageClass } from '../../core/lifecycle.js';
+import { refOf, type LifecycleAction, type LifecycleApi, type StorageClass } from '../../core/lifecycle.js';
 import type { MetaStore } from '../../core/ports/meta-store.js';
 import type { AwsOperations } from '../aws/context.js';
 import { epoch, onRepository, optStr, str, token, type RequireRepository } from './shapes.js';
 import { isDigest } from '../../core/digest.js';
 import { fail } from '../../core/errors.js';
+import { imageNotFound } from '../../core/services/ecr/messages.js';
 
 function resultShape(a: LifecycleAction): Record<string, unknown> {
   return {
@@ -20,27 +21,32 @@ function resultShape(a: LifecycleAction): Record<string, unknown> {
 /** Lifecycle policy operations (the policy, its preview); each requires the repository. */
 export function lifecycleOperations(lifecycle: LifecycleApi, meta: MetaStore, requireRepository: RequireRepository): AwsOperations {
   return {
-    PutLifecyclePolicy: onRepository('ecr:PutLifecyclePolicy', requireRepository, async (name, accountId, input, ctx) => {
+    PutLifecyclePolicy: onRepository('ecr:PutLifecyclePolicy', requireRepository, async (repo, input, ctx) => {
+      const { accountId, name } = refOf(repo);
       await lifecycle.putPolicy({ accountId, name }, str(input.lifecyclePolicyText), ctx.signal);
       return { registryId: accountId, repositoryName: name, lifecyclePolicyText: input.lifecyclePolicyText };
     }),
-    GetLifecyclePolicy: onRepository('ecr:GetLifecyclePolicy', requireRepository, async (name, accountId, _input, ctx) => {
+    GetLifecyclePolicy: onRepository('ecr:GetLifecyclePolicy', requireRepository, async (repo, _input, ctx) => {
+      const { accountId, name } = refOf(repo);
       const p = await lifecycle.getPolicy({ accountId, name }, ctx.signal);
       return { registryId: accountId, repositoryName: name, lifecyclePolicyText: p.text, ...(p.lastEvaluatedAt ? { lastEvaluatedAt: epoch(p.lastEvaluatedAt) } : {}) };
     }),
-    DeleteLifecyclePolicy: onRepository('ecr:DeleteLifecyclePolicy', requireRepository, async (name, accountId, _input, ctx) => {
+    DeleteLifecyclePolicy: onRepository('ecr:DeleteLifecyclePolicy', requireRepository, async (repo, _input, ctx) => {
+      const { accountId, name } = refOf(repo);
       const p = await lifecycle.deletePolicy({ accountId, name }, ctx.signal);
       return { registryId: accountId, repositoryName: name, lifecyclePolicyText: p.text, ...(p.lastEvaluatedAt ? { lastEvaluatedAt: epoch(p.lastEvaluatedAt) } : {}) };
     }),
-    StartLifecyclePolicyPreview: onRepository('ecr:StartLifecyclePolicyPreview', requireRepository, async (name, accountId, input, ctx) => {
+    StartLifecyclePolicyPreview: onRepository('ecr:StartLifecyclePolicyPreview', requireRepository, async (repo, input, ctx) => {
+      const { accountId, name } = refOf(repo);
       const r = await lifecycle.startPreview({ accountId, name }, optStr(input.lifecyclePolicyText), ctx.signal);
       return { registryId: accountId, repositoryName: name, lifecyclePolicyText: r.text, status: r.status };
     }),
-    UpdateImageStorageClass: onRepository('ecr:UpdateImageStorageClass', requireRepository, async (name, accountId, input, ctx) => {
+    UpdateImageStorageClass: onRepository('ecr:UpdateImageStorageClass', requireRepository, async (repo, input, ctx) => {
+      const { accountId, name } = refOf(repo);
       const id = input.imageId as { imageDigest?: string; imageTag?: string };
-      const digest = id.imageDigest ?? (id.imageTag ? await meta.resolveTag(name, id.imageTag, ctx.signal) : undefined);
-      if (!digest || !isDigest(digest) || (id.imageTag && id.imageDigest && (await meta.resolveTag(name, id.imageTag, ctx.signal)) !== id.imageDigest)) {
-        throw fail('ImageNotFound', `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${name}' in the registry with id '${accountId}'`);
+      const digest = id.imageDigest ?? (id.imageTag ? await meta.resolveTag(repo, id.imageTag, ctx.signal) : undefined);
+      if (!digest || !isDigest(digest) || (id.imageTag && id.imageDigest && (await meta.resolveTag(repo, id.imageTag, ctx.signal)) !== id.imageDigest)) {
+        throw fail('ImageNotFound', imageNotFound(id, name, accountId));
       }
       const imageStatus = await lifecycle.updateStorageClass({ accountId, name }, digest as Digest, str(input.targetStorageClass) as StorageClass, ctx.signal);
       return { registryId: accountId, repositoryName: name, imageId: { imageDigest: digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) }, imageStatus };
@@ -67,13 +73,14 @@ export function lifecycleOperations(lifecycle: LifecycleApi, meta: MetaStore, re
         return { pullTimeUpdateExclusions: page.arns, ...(page.next ? { nextToken: token.encode(page.next) } : {}) };
       },
     },
-    GetLifecyclePolicyPreview: onRepository('ecr:GetLifecyclePolicyPreview', requireRepository, async (name, accountId, input, ctx) => {
+    GetLifecyclePolicyPreview: onRepository('ecr:GetLifecyclePolicyPreview', requireRepository, async (repo, input, ctx) => {
+      const { accountId, name } = refOf(repo);
       let digests: Digest[] | undefined;
       const ids = input.imageIds as { imageDigest?: string; imageTag?: string }[] | undefined;
       if (ids) {
         digests = [];
         for (const id of ids) {
-          const d = id.imageDigest ?? (id.imageTag ? await meta.resolveTag(name, id.imageTag, ctx.signal) : undefined);
+          const d = id.imageDigest ?? (id.imageTag ? await meta.resolveTag(repo, id.imageTag, ctx.signal) : undefined);
           if (d) digests.push(d as Digest);
         }
       }

@@ -1,6 +1,6 @@
 import type { Digest } from '../../../core/digest.js';
 import { fail } from '../../../core/errors.js';
-import type { ImageArchiveState, LifecycleAction, PreviewStatus, RepoRef } from '../../../core/lifecycle.js';
+import { keyOf, type ImageArchiveState, type LifecycleAction, type PreviewStatus, type RepoRef } from '../../../core/lifecycle.js';
 import type { LifecycleStore, StoredPolicy, StoredPreview } from '../../../core/ports/lifecycle-store.js';
 import type { MetaStore } from '../../../core/ports/meta-store.js';
 
@@ -21,7 +21,7 @@ export class MemoryLifecycleStore implements LifecycleStore {
   constructor(private readonly meta: MetaStore) {}
 
   async #created(repo: RepoRef, signal: AbortSignal): Promise<number | undefined> {
-    const r = await this.meta.getRepository(repo.name, signal);
+    const r = await this.meta.getRepository(keyOf(repo), signal);
     return r && r.accountId === repo.accountId ? r.createdAt.getTime() : undefined;
   }
 
@@ -90,14 +90,14 @@ export class MemoryLifecycleStore implements LifecycleStore {
     const out = new Map<Digest, ImageArchiveState>();
     for (const [digest, { pushedAt, ...state }] of this.#archive.get(key(repo)) ?? []) {
       // A state outlives neither its manifest nor its repository (a re-push has a new push time).
-      if ((await this.meta.getManifest(repo.name, digest, signal))?.pushedAt.getTime() === pushedAt) out.set(digest, state);
+      if ((await this.meta.getManifest(keyOf(repo), digest, signal))?.pushedAt.getTime() === pushedAt) out.set(digest, state);
     }
     return out;
   }
 
   async setArchiveState(repo: RepoRef, digest: Digest, state: ImageArchiveState, signal: AbortSignal): Promise<void> {
     await this.#require(repo, signal);
-    const m = await this.meta.getManifest(repo.name, digest, signal);
+    const m = await this.meta.getManifest(keyOf(repo), digest, signal);
     if (!m) {
       throw fail('ImageNotFound', `The image with imageId {imageDigest:'${digest}'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`);
     }
