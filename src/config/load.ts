@@ -30,6 +30,10 @@ export const ENV: ReadonlyArray<readonly [string, readonly string[], (v: string)
   ['BERTH_WORKERS', ['workers'], countOrAuto],
   ['BERTH_TRUST_PROXY', ['trustProxy'], bool],
   ['BERTH_ACCOUNT_HOST_PATTERN', ['accountHosts', 'pattern'], String],
+  ['BERTH_LIFECYCLE_INTERVAL_MINUTES', ['lifecycle', 'intervalMinutes'], Number],
+  ['BERTH_GC_INTERVAL_MINUTES', ['gc', 'intervalMinutes'], Number],
+  ['BERTH_GC_GRACE_SECONDS', ['gc', 'graceSeconds'], Number],
+  ['BERTH_GC_UPLOAD_MAX_AGE_HOURS', ['gc', 'uploadMaxAgeHours'], Number],
 ];
 
 /**

@@ -51,6 +51,13 @@ export type ErrorCode =
   | 'DeleteConflict'
   | 'LimitExceeded'
   | 'NotImplemented'
+  | 'LifecyclePolicyNotFound'
+  | 'LifecyclePolicyPreviewInProgress'
+  | 'LifecyclePolicyPreviewNotFound'
+  | 'ImageArchived'
+  | 'ImageStorageClassUpdateNotSupported'
+  | 'ExclusionAlreadyExists'
+  | 'ExclusionNotFound'
   | 'Internal';
 
 export class BerthError extends Error {

@@ -59,6 +59,14 @@ export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = 
   DeleteConflict: { status: 409, code: 'DENIED' },
   LimitExceeded: { status: 400, code: 'DENIED' },
   NotImplemented: { status: 405, code: 'UNSUPPORTED' },
+  LifecyclePolicyNotFound: { status: 404, code: 'NAME_UNKNOWN' },
+  LifecyclePolicyPreviewInProgress: { status: 409, code: 'DENIED' },
+  LifecyclePolicyPreviewNotFound: { status: 404, code: 'NAME_UNKNOWN' },
+  // An archived image is listed but not pullable until restored (ECR: ImageArchivedException).
+  ImageArchived: { status: 403, code: 'DENIED' },
+  ImageStorageClassUpdateNotSupported: { status: 400, code: 'UNSUPPORTED' },
+  ExclusionAlreadyExists: { status: 409, code: 'DENIED' },
+  ExclusionNotFound: { status: 404, code: 'NAME_UNKNOWN' },
   Internal: { status: 500, code: 'UNKNOWN' },
 };
 

@@ -5,9 +5,10 @@ import { ecrSchema } from './0002-ecr.js';
 import { identitySchema } from './0003-identity.js';
 import { accountNamespacesSchema } from './0004-account-namespaces.js';
 import { imagePushOrderSchema } from './0005-image-push-order.js';
+import { lifecycleSchema } from './0007-lifecycle.js';
 
 export { SQLITE_TYPES, POSTGRES_TYPES, type SchemaTypes } from './dialect.js';
-export type { MetaSchema } from './schema.js';
+export type { MetaSchema, LifecycleSchema } from './schema.js';
 
 /**
  * Every metadata migration by name, in apply order (kysely sorts names). Listed here rather than
@@ -21,6 +22,7 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
     '0003-identity': identitySchema(types),
     '0004-account-namespaces': accountNamespacesSchema(types),
     '0005-image-push-order': imagePushOrderSchema(types),
+    '0007-lifecycle': lifecycleSchema(types),
   };
 }
 
