@@ -19,7 +19,7 @@ const DAY = 86_400_000;
 
 interface Detail { imageDigest: string; imageStatus: string; lastArchivedAt?: number; lastActivatedAt?: number; lastRecordedPullTime?: number }
 
-describe('archive storage class and pull-time exclusions (aws CLI, skopeo)', { skip: skip ?? false, timeout: 300_000 }, () => {
+describe('archive storage class and pull-time exclusions (aws CLI, skopeo)', { skip: skip ?? false, timeout: 600_000 }, () => {
   let server: BerthServer;
   let a: BuiltImage;
   let b: BuiltImage;

@@ -21,7 +21,7 @@ const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest(
 
 interface Pushed { repo: string; digest: string; body: Buffer; blobs: Map<string, Buffer> }
 
-describe('online GC stress: pushes, deletes and GC loops at once; kill -9 mid-GC', { timeout: 300_000 }, () => {
+describe('online GC stress: pushes, deletes and GC loops at once; kill -9 mid-GC', { timeout: 600_000 }, () => {
   let server: BerthServer;
   const berth = (...args: string[]) => run(process.execPath, [...BERTH_ARGS, ...args, '--data-dir', server.dataDir], { timeoutMs: 120_000 });
   const repos = ['gc/a', 'gc/b', 'gc/c'];

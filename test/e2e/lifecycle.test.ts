@@ -23,7 +23,7 @@ const REPO = 'lc/app';
 interface PreviewResult { imageDigest: string; imageTags?: string[]; action: { type: string }; appliedRulePriority: number; storageClass: string; imagePushedAt: number }
 interface Preview { status: string; lifecyclePolicyText: string; previewResults: PreviewResult[]; summary?: { expiringImageTotalCount: number }; nextToken?: string }
 
-describe('lifecycle policies with the aws CLI, skopeo and berth lifecycle/gc', { skip: skip ?? false, timeout: 300_000 }, () => {
+describe('lifecycle policies with the aws CLI, skopeo and berth lifecycle/gc', { skip: skip ?? false, timeout: 600_000 }, () => {
   let server: BerthServer;
   const images = new Map<string, BuiltImage>();
   const ecr = <T = Record<string, unknown>>(...args: string[]) => awsJson<T>(server, ['ecr', ...args]);
