@@ -39,6 +39,7 @@ import { MemoryMetaStore } from './storage/meta/memory/memory-meta-store.js';
 import { openSqliteIdentityStore } from './storage/meta/sqlite/sqlite-identity-store.js';
 import { openSqliteMetaStore } from './storage/meta/sqlite/sqlite-meta-store.js';
 import { writeCredentialsFile } from './config/credentials-file.js';
+import { startScanning, type ScanComposition } from './app/scan.js';
 
 /** A running composition: the server plus what must be closed after it. */
 export interface App {
@@ -49,6 +50,8 @@ export interface App {
   logger: Logger;
   /** The default account's root access key (for tests and the first-start message). */
   rootCredentials: RootCredentials;
+  /** The vulnerability scanning module (job runner, stores). */
+  scan: ScanComposition;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes backends. */
   close(): Promise<void>;
 }
@@ -143,6 +146,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     return 'errors' in r ? [...r.errors] : [];
   });
 
+  const scan = await startScanning(config, meta, blobs, events, logger);
+
   let draining = false;
   const metrics = new Metrics();
   const server = await buildServer({
@@ -155,7 +160,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           service: 'ecr', signingName: 'ecr',
           operations: ecrOperations({
             repos: ecrRepos, images: new EcrImageService(meta, manifests, events), layers: new EcrLayerService(meta, uploads),
-            blobs: blobService, meta, tokens, urls, onPolicyChange: () => policies.invalidate(),
+            blobs: blobService, meta, tokens, urls, onPolicyChange: () => policies.invalidate(), scanning: scan.service,
           }),
         },
       },
@@ -188,6 +193,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       });
       await Promise.race([server.close(), forced]);
       clearTimeout(timer);
+      await scan.shutdown();
       await meta.close();
       await identity.close();
       await blobs.close();
@@ -196,5 +202,5 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     })();
     return closing;
   };
-  return { server, meta, blobs, identity, logger, rootCredentials: root, close };
+  return { server, meta, blobs, identity, logger, rootCredentials: root, scan, close };
 }

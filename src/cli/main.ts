@@ -3,6 +3,7 @@ import { serveCommand } from './serve.js';
 import { verifyConfigCommand } from './verify-config.js';
 import { fsckCommand } from './fsck.js';
 import { accountCreateCommand } from './account.js';
+import { vulndbImportCommand } from './vulndb.js';
 
 const program = new Command()
   .name('berth')
@@ -40,6 +41,14 @@ program.command('account')
   .addOption(configOption())
   .addOption(dataDirOption())
   .action(accountCreateCommand);
+
+program.command('vulndb')
+  .description('manage the offline vulnerability database')
+  .command('import <path>')
+  .description('load OSV data (osv.dev all.zip exports, OSV JSON files, or a directory of them); replaces the previous data')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(vulndbImportCommand);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);

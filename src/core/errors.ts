@@ -49,6 +49,8 @@ export type ErrorCode =
   | 'NoSuchEntity'
   | 'DeleteConflict'
   | 'LimitExceeded'
+  | 'ScanNotFound'
+  | 'UnsupportedImageType'
   | 'NotImplemented'
   | 'Internal';
 

@@ -7,7 +7,11 @@ export type DomainEvent =
   | { type: 'manifest.deleted'; repository: string; digest: Digest; tags: string[]; at: Date }
   | { type: 'tag.deleted'; repository: string; tag: string; at: Date }
   | { type: 'repository.created'; repository: string; at: Date }
-  | { type: 'repository.deleted'; repository: string; at: Date };
+  | { type: 'repository.deleted'; repository: string; at: Date }
+  | {
+    type: 'image.scanned'; accountId: string; repository: string; digest: Digest;
+    status: 'COMPLETE' | 'FAILED'; findingSeverityCounts: Record<string, number>; at: Date;
+  };
 
 /** Feature modules (events, replication, scanning, metrics) subscribe here instead of importing each other. */
 export interface EventBus {

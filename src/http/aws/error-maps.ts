@@ -50,6 +50,8 @@ export const JSON_ERRORS: Record<ErrorCode, { type: string; status: number }> = 
   NoSuchEntity: { type: 'InvalidParameterException', status: 400 },
   DeleteConflict: { type: 'InvalidParameterException', status: 400 },
   LimitExceeded: { type: 'LimitExceededException', status: 400 },
+  ScanNotFound: { type: 'ScanNotFoundException', status: 400 },
+  UnsupportedImageType: { type: 'UnsupportedImageTypeException', status: 400 },
   NotImplemented: { type: 'UnsupportedOperationException', status: 400 },
   Internal: { type: 'ServerException', status: 500 },
 };
@@ -101,6 +103,8 @@ export const QUERY_ERRORS: Record<ErrorCode, { code: string; status: number }> =
   NoSuchEntity: { code: 'NoSuchEntity', status: 404 },
   DeleteConflict: { code: 'DeleteConflict', status: 409 },
   LimitExceeded: { code: 'LimitExceeded', status: 409 },
+  ScanNotFound: { code: 'NoSuchEntity', status: 404 },
+  UnsupportedImageType: { code: 'InvalidInput', status: 400 },
   NotImplemented: { code: 'InvalidAction', status: 400 },
   Internal: { code: 'ServiceFailure', status: 500 },
 };

@@ -1,5 +1,6 @@
 import type { UrlSigner } from '../../auth/url-signer.js';
 import type { RegistryTokens } from '../../auth/registry-tokens.js';
+import type { ImageScanning } from '../../core/ports/image-scanning.js';
 import type { MetaStore } from '../../core/ports/meta-store.js';
 import type { BlobService } from '../../core/services/blobs.js';
 import type { EcrImageService } from '../../core/services/ecr/images.js';
@@ -10,6 +11,7 @@ import { imageOperations } from './images.js';
 import { layerOperations } from './layers.js';
 import { registryOperations } from './registry.js';
 import { repositoryOperations } from './repositories.js';
+import { scanningOperations, withScanStatus } from './scanning.js';
 
 export interface EcrDeps {
   repos: EcrRepositoryService;
@@ -21,6 +23,8 @@ export interface EcrDeps {
   urls: UrlSigner;
   /** Called after a repository or registry policy changes, so cached decisions are dropped at once. */
   onPolicyChange: () => void;
+  /** The scan module's use cases; without it the scanning operations answer "not implemented". */
+  scanning?: ImageScanning;
 }
 
 /** Every ECR operation berth implements; the rest of the model answers "not implemented yet". */
@@ -35,10 +39,15 @@ export function ecrOperations(deps: EcrDeps): AwsOperations {
       return out;
     } };
   }
+  const images = imageOperations(deps.images, requireRepository);
   return {
     ...repositories,
-    ...imageOperations(deps.images, requireRepository),
+    ...images,
     ...layerOperations(deps.layers, deps.blobs, deps.urls, requireRepository),
     ...registryOperations(deps),
+    ...(deps.scanning ? {
+      ...scanningOperations(deps.scanning, deps.images, deps.repos, requireRepository),
+      DescribeImages: withScanStatus(images.DescribeImages!, deps.scanning),
+    } : {}),
   };
 }

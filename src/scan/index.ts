@@ -1,0 +1,4 @@
+/** The scan feature module's public surface (the composition root imports only this). */
+export { registerScanning, type ScanModule, type ScanModuleDeps } from './register.js';
+export { readOsv, OsvFormatError, type ReadProgress } from './vulndb/read-osv.js';
+export { DEFAULT_LAYER_LIMITS, type LayerLimits } from './layers/read-layer.js';
