@@ -146,7 +146,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     return 'errors' in r ? [...r.errors] : [];
   });
 
-  const scan = await startScanning(config, meta, blobs, events, logger);
+  const scan = await startScanning(config, meta, blobs, manifests, events, logger);
 
   let draining = false;
   const metrics = new Metrics();

@@ -12,7 +12,8 @@ import type { Config } from '../config/schema.js';
 import type { EventBus } from '../core/events.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
-import { registerScanning, readOsv, type ReadProgress, type ScanModule } from '../scan/index.js';
+import type { ManifestService } from '../core/services/manifests.js';
+import { registerScanning, readOsv, sbomAttacher, type ReadProgress, type ScanModule } from '../scan/index.js';
 import type { ScanSchema } from '../storage/meta/migrations/scan-schema.js';
 import { openSqlite } from '../storage/meta/sqlite/open.js';
 import { SqliteJobQueue } from '../storage/meta/sqlite/sqlite-job-queue.js';
@@ -35,7 +36,7 @@ export interface ScanComposition extends ScanModule {
  * Starts the scan module on its own connection to the metadata database (SQLite's `:memory:`
  * for the in-memory backend, whose hand-written twin has no job or scan tables).
  */
-export async function startScanning(config: Config, meta: MetaStore, blobs: BlobStore, events: EventBus, logger: Logger): Promise<ScanComposition> {
+export async function startScanning(config: Config, meta: MetaStore, blobs: BlobStore, manifests: ManifestService, events: EventBus, logger: Logger): Promise<ScanComposition> {
   const { db, sql } = await openSqlite<ScanSchema>(config.storage.meta === 'sqlite' ? join(resolve(config.dataDir), 'meta.db') : ':memory:');
   const jobs = new SqliteJobQueue(db, sql);
   const scans = new SqliteScanStore(db, sql);
@@ -43,6 +44,7 @@ export async function startScanning(config: Config, meta: MetaStore, blobs: Blob
   const module = registerScanning({
     meta, blobs, scans, jobs, vulnDb, events,
     workerId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    onInventory: sbomAttacher(meta, blobs, manifests),
     onError: (err, what) => logger.error({ err }, `${what} failed`),
   });
   return {

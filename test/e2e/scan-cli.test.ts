@@ -8,7 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { awsCli, awsJson, cliErrorName, uploadBlobWithEcrApi } from './aws-helpers.js';
+import {
+  BatchGetRepositoryScanningConfigurationCommand, CreateRepositoryCommand, DescribeImageScanFindingsCommand, DescribeImagesCommand,
+  GetRegistryScanningConfigurationCommand, PutImageCommand, StartImageScanCommand, waitUntilImageScanComplete,
+} from '@aws-sdk/client-ecr';
+import { awsCli, awsJson, cliErrorName, rejection, uploadBlobWithEcrApi } from './aws-helpers.js';
 import { BERTH_ARGS, BerthServer, REPO_ROOT, describeRun, expectOk, run, sleep, toolSkipReason } from './harness.js';
 import { imageOf, type TestImage } from '../fixtures/scan-images.js';
 import { MACHINE_OS_RELEASE, MACHINE_STATUS, laterRecord, machineOsvFixture } from '../fixtures/scan-osv.js';
@@ -26,7 +30,7 @@ interface FindingsOut {
   NextToken?: string; nextToken?: string;
 }
 
-describe('vulnerability scanning through the aws CLI', { skip: skip ?? false, timeout: 300_000 }, () => {
+describe('vulnerability scanning through the aws CLI', { skip: skip ?? false, timeout: 900_000 }, () => {
   let server: BerthServer;
   let files: string;
   const fixture = machineOsvFixture();
@@ -39,11 +43,10 @@ describe('vulnerability scanning through the aws CLI', { skip: skip ?? false, ti
     expectOk(await run(process.execPath, [...BERTH_ARGS, 'vulndb', 'import', dir, '--data-dir', server.dataDir], { cwd: REPO_ROOT, timeoutMs: 60_000 }), server);
   }
 
+  /** Pushes with the ECR API through the AWS SDK (the CLI is kept for the scanning calls: it is slow to start). */
   async function push(repo: string, tag: string, image: TestImage): Promise<void> {
     for (const b of image.blobs) await uploadBlobWithEcrApi(server.ecr, repo, b.data, b.digest);
-    const file = join(files, `${repo}-${tag}.json`);
-    await writeFile(file, image.manifest);
-    await ecr('put-image', '--repository-name', repo, '--image-tag', tag, '--image-manifest', `file://${file}`, '--image-manifest-media-type', image.mediaType);
+    await server.ecr.send(new PutImageCommand({ repositoryName: repo, imageTag: tag, imageManifest: image.manifest.toString('utf8'), imageManifestMediaType: image.mediaType }));
   }
 
   const dpkgImage = () => imageOf([
@@ -67,7 +70,7 @@ describe('vulnerability scanning through the aws CLI', { skip: skip ?? false, ti
   });
 
   it('scans on push; the waiter returns; findings come back paged with exact severities and fixed versions', async () => {
-    await ecr('create-repository', '--repository-name', 'scanned');
+    await server.ecr.send(new CreateRepositoryCommand({ repositoryName: 'scanned' }));
     const cfg = await ecr<{ imageScanningConfiguration: { scanOnPush: boolean } }>('put-image-scanning-configuration', '--repository-name', 'scanned', '--image-scanning-configuration', 'scanOnPush=true');
     assert.equal(cfg.imageScanningConfiguration.scanOnPush, true);
     const image = await dpkgImage();
@@ -99,9 +102,30 @@ describe('vulnerability scanning through the aws CLI', { skip: skip ?? false, ti
     const rest = await ecr<FindingsOut>('describe-image-scan-findings', '--repository-name', 'scanned', '--image-id', 'imageTag=v1', '--starting-token', page.NextToken!);
     assert.deepEqual(rest.imageScanFindings!.findings!.map((f) => f.name), fixture.expected.slice(2).map((e) => e.name));
 
-    const described = await ecr<{ imageDetails: { imageScanStatus: { status: string }; imageScanFindingsSummary: { findingSeverityCounts: Record<string, number> } }[] }>('describe-images', '--repository-name', 'scanned', '--image-ids', 'imageTag=v1');
-    assert.equal(described.imageDetails[0]!.imageScanStatus.status, 'COMPLETE');
-    assert.deepEqual(described.imageDetails[0]!.imageScanFindingsSummary.findingSeverityCounts, expectedCounts);
+    const described = await server.ecr.send(new DescribeImagesCommand({ repositoryName: 'scanned', imageIds: [{ imageTag: 'v1' }] }));
+    assert.equal(described.imageDetails?.[0]?.imageScanStatus?.status, 'COMPLETE');
+    assert.deepEqual(described.imageDetails?.[0]?.imageScanFindingsSummary?.findingSeverityCounts, expectedCounts);
+  });
+
+  it('the first scan attaches a CycloneDX SBOM as an OCI referrer, also downloadable from berth', async () => {
+    const digest = (await server.ecr.send(new DescribeImagesCommand({ repositoryName: 'scanned', imageIds: [{ imageTag: 'v1' }] }))).imageDetails![0]!.imageDigest!;
+    const res = await server.fetch(`/v2/scanned/referrers/${digest}?artifactType=${encodeURIComponent('application/vnd.cyclonedx+json')}`);
+    assert.equal(res.status, 200);
+    const index = await res.json() as { manifests: { artifactType?: string; digest: string }[] };
+    assert.equal(index.manifests.length, 1);
+    assert.equal(index.manifests[0]!.artifactType, 'application/vnd.cyclonedx+json');
+    const dl = await server.fetch(`/v2/scanned/_berth/sbom/${digest}`);
+    assert.equal(dl.status, 200);
+    assert.equal(dl.headers.get('content-type'), 'application/vnd.cyclonedx+json');
+    const bom = await dl.json() as { bomFormat: string; specVersion: string; components: { name: string; version: string; purl?: string; type: string }[] };
+    assert.equal(bom.bomFormat, 'CycloneDX');
+    assert.equal(bom.specVersion, '1.5');
+    assert.ok(bom.components.some((c) => c.purl === 'pkg:npm/lodash@4.17.20'));
+    const first = fixture.expected[0]!;
+    assert.ok(bom.components.some((c) => c.name === first.packageName && c.version === first.packageVersion && c.purl?.startsWith(`pkg:deb/debian/${first.packageName}@`)));
+    assert.equal(bom.components.filter((c) => c.type === 'library').length, MACHINE_STATUS.split(/\n\s*\n/).filter((p) => /^Status: .*installed$/m.test(p)).length + 1);
+    const anon = await server.fetch(`/v2/scanned/_berth/sbom/${digest}`, { anonymous: true });
+    assert.equal(anon.status, 401, 'the SBOM needs the same rights as a pull');
   });
 
   it('start-image-scan scans once; a second request within 24 h is LimitExceededException', async () => {
@@ -113,38 +137,36 @@ describe('vulnerability scanning through the aws CLI', { skip: skip ?? false, ti
     expectOk(await awsCli(server, ['ecr', 'wait', 'image-scan-complete', '--repository-name', 'scanned', '--image-id', 'imageTag=v1']), server);
   });
 
-  it('an image without a scan is ScanNotFoundException; an image index is UnsupportedImageTypeException', async () => {
-    await ecr('create-repository', '--repository-name', 'manual');
+  it('an image without a scan is ScanNotFoundException; an image index is UnsupportedImageTypeException (AWS SDK)', async () => {
+    await server.ecr.send(new CreateRepositoryCommand({ repositoryName: 'manual' }));
     const image = await dpkgImage();
     await push('manual', 'v1', image);
-    const none = await awsCli(server, ['ecr', 'describe-image-scan-findings', '--repository-name', 'manual', '--image-id', 'imageTag=v1']);
-    assert.equal(cliErrorName(none), 'ScanNotFoundException', describeRun(none, server));
-    const index = Buffer.from(JSON.stringify({
+    const none = await rejection(server.ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: 'manual', imageId: { imageTag: 'v1' } })));
+    assert.equal(none.name, 'ScanNotFoundException');
+    const index = JSON.stringify({
       schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
       manifests: [{ mediaType: image.mediaType, digest: image.manifestDigest, size: image.manifest.length, platform: { architecture: 'amd64', os: 'linux' } }],
-    }));
-    const file = join(files, 'index.json');
-    await writeFile(file, index);
-    await ecr('put-image', '--repository-name', 'manual', '--image-tag', 'multi', '--image-manifest', `file://${file}`, '--image-manifest-media-type', 'application/vnd.oci.image.index.v1+json');
-    const r = await awsCli(server, ['ecr', 'start-image-scan', '--repository-name', 'manual', '--image-id', 'imageTag=multi']);
-    assert.equal(cliErrorName(r), 'UnsupportedImageTypeException', describeRun(r, server));
+    });
+    await server.ecr.send(new PutImageCommand({ repositoryName: 'manual', imageTag: 'multi', imageManifest: index, imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' }));
+    const r = await rejection(server.ecr.send(new StartImageScanCommand({ repositoryName: 'manual', imageId: { imageTag: 'multi' } })));
+    assert.equal(r.name, 'UnsupportedImageTypeException');
   });
 
   it('registry scanning rules: ENHANCED findings with package details, and CONTINUOUS_SCAN re-evaluates after a database import', async () => {
     const rules = JSON.stringify([{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: 'cont*', filterType: 'WILDCARD' }] }]);
     await ecr('put-registry-scanning-configuration', '--scan-type', 'ENHANCED', '--rules', rules);
-    const reg = await ecr<{ scanningConfiguration: { scanType: string; rules: unknown[] } }>('get-registry-scanning-configuration');
-    assert.equal(reg.scanningConfiguration.scanType, 'ENHANCED');
-    assert.deepEqual(reg.scanningConfiguration.rules, JSON.parse(rules));
-    await ecr('create-repository', '--repository-name', 'continuous');
-    const batch = await ecr<{ scanningConfigurations: { repositoryName: string; scanFrequency: string; scanOnPush: boolean }[]; failures: { repositoryName: string; failureCode: string }[] }>(
-      'batch-get-repository-scanning-configuration', '--repository-names', 'continuous', 'manual', 'nope');
-    assert.deepEqual(batch.scanningConfigurations.map((c) => [c.repositoryName, c.scanFrequency, c.scanOnPush]), [['continuous', 'CONTINUOUS_SCAN', true], ['manual', 'MANUAL', false]]);
-    assert.deepEqual(batch.failures.map((f) => [f.repositoryName, f.failureCode]), [['nope', 'REPOSITORY_NOT_FOUND']]);
+    const reg = await server.ecr.send(new GetRegistryScanningConfigurationCommand({}));
+    assert.equal(reg.scanningConfiguration?.scanType, 'ENHANCED');
+    assert.deepEqual(reg.scanningConfiguration?.rules, JSON.parse(rules));
+    await server.ecr.send(new CreateRepositoryCommand({ repositoryName: 'continuous' }));
+    const batch = await server.ecr.send(new BatchGetRepositoryScanningConfigurationCommand({ repositoryNames: ['continuous', 'manual', 'nope'] }));
+    assert.deepEqual(batch.scanningConfigurations?.map((c) => [c.repositoryName, c.scanFrequency, c.scanOnPush]), [['continuous', 'CONTINUOUS_SCAN', true], ['manual', 'MANUAL', false]]);
+    assert.deepEqual(batch.failures?.map((f) => [f.repositoryName, f.failureCode]), [['nope', 'REPOSITORY_NOT_FOUND']]);
 
     await push('continuous', 'v1', await dpkgImage());
-    expectOk(await awsCli(server, ['ecr', 'wait', 'image-scan-complete', '--repository-name', 'continuous', '--image-id', 'imageTag=v1']), server);
-    const enhanced = await ecr<FindingsOut>('describe-image-scan-findings', '--repository-name', 'continuous', '--image-id', 'imageTag=v1');
+    // The SDK's waiter is the same ImageScanComplete waiter definition the CLI uses.
+    await waitUntilImageScanComplete({ client: server.ecr, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { repositoryName: 'continuous', imageId: { imageTag: 'v1' } });
+    const enhanced = await server.ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: 'continuous', imageId: { imageTag: 'v1' } })) as unknown as FindingsOut;
     const lodash = enhanced.imageScanFindings!.enhancedFindings!.find((f) => f.packageVulnerabilityDetails.vulnerabilityId === 'GHSA-test-lodash')!;
     assert.equal(lodash.severity, 'HIGH');
     assert.equal(lodash.fixAvailable, 'YES');
@@ -160,14 +182,14 @@ describe('vulnerability scanning through the aws CLI', { skip: skip ?? false, ti
     const later = laterRecord();
     await importDb('db2', [...fixture.records, later.record]);
     let names: string[] = [];
-    for (let i = 0; i < 60; i++) {
-      const out = await ecr<FindingsOut>('describe-image-scan-findings', '--repository-name', 'continuous', '--image-id', 'imageTag=v1');
+    for (let i = 0; i < 120; i++) {
+      const out = await server.ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: 'continuous', imageId: { imageTag: 'v1' } })) as unknown as FindingsOut;
       names = (out.imageScanFindings?.enhancedFindings ?? []).map((f) => f.packageVulnerabilityDetails.vulnerabilityId);
       if (names.includes(later.record.id)) break;
       await sleep(500);
     }
     assert.ok(names.includes(later.record.id), `re-evaluation added ${later.record.id}: ${names.join(', ')}`);
-    const other = await ecr<FindingsOut>('describe-image-scan-findings', '--repository-name', 'scanned', '--image-id', 'imageTag=v1');
+    const other = await server.ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: 'scanned', imageId: { imageTag: 'v1' } })) as unknown as FindingsOut;
     assert.ok(!(other.imageScanFindings?.findings ?? other.imageScanFindings?.enhancedFindings ?? []).some((f) => ('name' in f ? f.name : '') === later.record.id));
   });
 });
