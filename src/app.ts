@@ -14,7 +14,7 @@ import { UrlSigner } from './auth/url-signer.js';
 import { ensureRootCredentials, type RootCredentials } from './auth/bootstrap.js';
 import type { Config } from './config/schema.js';
 import { redactConfig } from './config/redact.js';
-import { LocalEventBus } from './core/events.js';
+import { LocalEventBus, type EventBus } from './core/events.js';
 import type { BlobStore } from './core/ports/blob-store.js';
 import type { IdentityStore } from './core/ports/identity-store.js';
 import type { MetaStore } from './core/ports/meta-store.js';
@@ -52,6 +52,8 @@ export interface App {
   rootCredentials: RootCredentials;
   /** The vulnerability scanning module (job runner, stores). */
   scan: ScanComposition;
+  /** Domain events of this process (feature modules and tests subscribe). */
+  events: EventBus;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes backends. */
   close(): Promise<void>;
 }
@@ -202,5 +204,5 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     })();
     return closing;
   };
-  return { server, meta, blobs, identity, logger, rootCredentials: root, scan, close };
+  return { server, meta, blobs, identity, logger, rootCredentials: root, scan, events, close };
 }

@@ -18,8 +18,17 @@ export const sbomRoutes: OciRoute[] = [{
     const manifest = await deps.manifests.get(name, latest.digest, signal);
     const layer = (JSON.parse(Buffer.from(manifest.body).toString('utf8')) as { layers?: { digest: string; mediaType: string }[] }).layers?.find((l) => l.mediaType === CYCLONEDX);
     if (!layer) throw fail('ManifestNotFound', 'the SBOM referrer has no CycloneDX layer');
-    const { body, size, digest } = await deps.blobs.open(name, layer.digest, undefined, signal);
+    const { body, size, digest, pipeTo } = await deps.blobs.open(name, layer.digest, undefined, signal);
+    // SBOMs are small: when the store offers only its buffer-reusing fast path, copy into one buffer.
+    let payload: unknown = body;
+    if (!payload && pipeTo) {
+      const chunks: Buffer[] = [];
+      await pipeTo(async (chunk) => {
+        chunks.push(Buffer.from(chunk));
+      });
+      payload = Buffer.concat(chunks);
+    }
     await reply.code(200).header('content-type', CYCLONEDX).header('content-length', size).header('docker-content-digest', digest)
-      .header('content-disposition', `attachment; filename="sbom-${params.digest!.replace(':', '-')}.cdx.json"`).send(body);
+      .header('content-disposition', `attachment; filename="sbom-${params.digest!.replace(':', '-')}.cdx.json"`).send(payload);
   },
 }];
