@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { OsvRecord, VulnDb } from '../../src/core/ports/vuln-db.js';
+import type { OsvEvent, OsvRecord, VulnDb } from '../../src/core/ports/vuln-db.js';
 import { packageKey, type Inventory } from '../../src/core/scanning.js';
 import { matchInventory } from '../../src/scan/match/match.js';
 import { evaluateAffected } from '../../src/scan/match/ranges.js';
@@ -20,12 +20,12 @@ const s = (): AbortSignal => AbortSignal.timeout(5000);
 
 describe('OSV matching', () => {
   it('evaluates introduced/fixed/last_affected/limit events in version order', () => {
-    const ev = (events: Record<string, string>[], v: string) => evaluateAffected({ ranges: [{ type: 'SEMVER', events }] }, v, compareSemver);
+    const ev = (events: OsvEvent[], v: string) => evaluateAffected({ ranges: [{ type: 'SEMVER', events }] }, v, compareSemver);
     assert.deepEqual(ev([{ introduced: '1.0.0' }, { fixed: '1.2.0' }], '0.9.0'), { affected: false });
     assert.deepEqual(ev([{ introduced: '1.0.0' }, { fixed: '1.2.0' }], '1.0.0'), { affected: true, fixed: '1.2.0' });
     assert.deepEqual(ev([{ introduced: '1.0.0' }, { fixed: '1.2.0' }], '1.2.0'), { affected: false });
     // Two affected stretches: the fix reported is the one closing the stretch the version is in.
-    const two = [{ introduced: '0' }, { fixed: '1.0.5' }, { introduced: '2.0.0' }, { fixed: '2.0.3' }];
+    const two: OsvEvent[] = [{ introduced: '0' }, { fixed: '1.0.5' }, { introduced: '2.0.0' }, { fixed: '2.0.3' }];
     assert.deepEqual(ev(two, '1.0.1'), { affected: true, fixed: '1.0.5' });
     assert.deepEqual(ev(two, '1.5.0'), { affected: false });
     assert.deepEqual(ev(two, '2.0.1'), { affected: true, fixed: '2.0.3' });
