@@ -12,7 +12,7 @@ export async function vulndbImportCommand(path: string, flags: CommonFlags): Pro
   const config = await configFromFlags(flags);
   const started = Date.now();
   const bar = process.stderr.isTTY
-    ? new cliProgress.SingleBar({ stream: process.stderr, format: 'importing [{bar}] {percentage}% | {value}/{total} files | {records} records', hideCursor: true }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar({ stream: process.stderr, format: 'importing [{bar}] {percentage}% | {records} records', hideCursor: true }, cliProgress.Presets.shades_classic)
     : undefined;
   let barStarted = false;
   let records = 0;

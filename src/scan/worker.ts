@@ -11,6 +11,7 @@ import { effectiveScanning } from './config.js';
 import { classifyManifest, readInventory } from './image-reader.js';
 import type { LayerLimits } from './layers/read-layer.js';
 import { matchInventory } from './match/match.js';
+import { memoizedVulnDb } from './match/memo.js';
 import { isScanError } from './scan-error.js';
 import { DEFAULT_REGISTRY_SCANNING } from '../core/scanning.js';
 import { REEVALUATE_JOB, SCAN_JOB, type ScanJobPayload } from './service.js';
@@ -34,8 +35,8 @@ export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
   const now = d.now ?? (() => new Date());
 
   /** Stores a finished scan and announces it. */
-  async function finish(key: ScanKey, base: ScanRecord | undefined, patch: Pick<ScanRecord, 'status' | 'description' | 'findings'>, signal: AbortSignal): Promise<void> {
-    const info = await d.vulnDb.info(signal);
+  async function finish(key: ScanKey, base: ScanRecord | undefined, patch: Pick<ScanRecord, 'status' | 'description' | 'findings'>, signal: AbortSignal, known?: { info: Awaited<ReturnType<VulnDb['info']>> }): Promise<void> {
+    const info = known ? known.info : await d.vulnDb.info(signal);
     const at = now();
     const firstObserved: Record<string, number> = {};
     for (const f of patch.findings) firstObserved[f.vulnerabilityId] = base?.firstObserved[f.vulnerabilityId] ?? at.getTime();
@@ -96,6 +97,9 @@ export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
   const reevaluate: JobHandler = async (_job, signal) => {
     let after: ScanKey | undefined;
     const configs = new Map<string, Awaited<ReturnType<ScanStore['getRegistryConfig']>>>();
+    const db = memoizedVulnDb(d.vulnDb);
+    const info = await d.vulnDb.info(signal);
+    const description = (inventory: Inventory): string => (info ? `The scan was completed successfully.${inventory.notes.length ? ` Notes: ${inventory.notes.join('; ')}.` : ''}` : 'The scan completed with no vulnerability database loaded (run berth vulndb import).');
     for (;;) {
       const page = await d.scans.listCompleted(after, 200, signal);
       for (const key of page) {
@@ -105,8 +109,8 @@ export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
         const inventory = await d.scans.getInventory(key.digest as Digest, signal);
         if (!inventory) continue;
         const base = await d.scans.getScan(key, signal);
-        const findings = await matchInventory(inventory, d.vulnDb, signal);
-        await finish(key, base, { status: 'COMPLETE', description: await describe(inventory, signal), findings }, signal);
+        const findings = await matchInventory(inventory, db, signal);
+        await finish(key, base, { status: 'COMPLETE', description: description(inventory), findings }, signal, { info });
       }
       if (page.length < 200) return;
       after = page[page.length - 1];

@@ -1,9 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import yauzl from 'yauzl';
+import { unzipSync } from 'fflate';
 import type { OsvRecord } from '../../core/ports/vuln-db.js';
 
-/** Progress of reading: `done` of `total` units (zip entries or files). */
+/** Progress of reading: `done` of `total` units (entries of a zip, or files of a directory). */
 export type ReadProgress = (done: number, total: number) => void;
 
 /** A record too malformed to import; the import stops and keeps the old database. */
@@ -31,50 +31,29 @@ function parse(text: string, where: string): unknown {
   }
 }
 
-function openZip(path: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => yauzl.open(path, { lazyEntries: true, validateEntrySizes: true }, (err, zip) => (err ? reject(new OsvFormatError(`${path}: not a zip archive (${err.message})`)) : resolve(zip))));
-}
-
-function entryText(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<string> {
-  return new Promise((resolve, reject) => zip.openReadStream(entry, (err, s) => {
-    if (err) return reject(err);
-    const chunks: Buffer[] = [];
-    s.on('data', (c: Buffer) => chunks.push(c));
-    s.on('error', reject);
-    s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  }));
-}
-
-/** Records of one osv.dev export (`all.zip`: one JSON file per record), streamed entry by entry. */
+/**
+ * Records of one osv.dev export (`all.zip`: one JSON file per record). fflate inflates every
+ * entry in one synchronous pass (about 0.2 ms per entry here); yauzl's stream per entry cost over
+ * a millisecond each, minutes for a 100 MB export of ~100k entries. The uncompressed JSON is held
+ * in memory meanwhile (osv.dev's per-ecosystem exports are at most a few hundred MB); each entry
+ * is released as soon as it is parsed.
+ */
 async function* readZip(path: string, progress?: ReadProgress): AsyncGenerator<OsvRecord> {
-  const zip = await openZip(path);
-  const total = zip.entryCount;
-  let done = 0;
+  let files: Record<string, Uint8Array>;
   try {
-    const next = (): Promise<yauzl.Entry | undefined> => new Promise((resolve, reject) => {
-      const onEntry = (e: yauzl.Entry): void => { cleanup(); resolve(e); };
-      const onEnd = (): void => { cleanup(); resolve(undefined); };
-      const onError = (e: Error): void => { cleanup(); reject(e); };
-      const cleanup = (): void => {
-        zip.off('entry', onEntry);
-        zip.off('end', onEnd);
-        zip.off('error', onError);
-      };
-      zip.on('entry', onEntry);
-      zip.on('end', onEnd);
-      zip.on('error', onError);
-      zip.readEntry();
-    });
-    for (let e = await next(); e; e = await next()) {
-      done++;
-      if (!e.fileName.endsWith('.json')) continue;
-      yield* records(parse(await entryText(zip, e), `${path}: ${e.fileName}`), `${path}: ${e.fileName}`);
-      if (done % 500 === 0) progress?.(done, total);
-    }
-    progress?.(total, total);
-  } finally {
-    zip.close();
+    files = unzipSync(await readFile(path), { filter: (f) => f.name.endsWith('.json') });
+  } catch (err) {
+    throw new OsvFormatError(`${path}: not a readable zip archive (${(err as Error).message})`);
   }
+  const names = Object.keys(files).sort();
+  let done = 0;
+  for (const name of names) {
+    const text = Buffer.from(files[name]!).toString('utf8');
+    delete files[name];
+    yield* records(parse(text, `${path}: ${name}`), `${path}: ${name}`);
+    if (++done % 1000 === 0) progress?.(done, names.length);
+  }
+  progress?.(names.length, names.length);
 }
 
 async function listFiles(dir: string): Promise<string[]> {
