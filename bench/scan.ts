@@ -34,6 +34,11 @@ const signal = AbortSignal.timeout(3_600_000);
 const status = readFileSync('/var/lib/dpkg/status', 'utf8');
 const pkgs = parseDpkgStatus(status, 'var/lib/dpkg/status');
 const rows: [string, string, string][] = [];
+/** Each figure is printed as soon as it is measured (the run is long) and again in the table. */
+const report = (row: [string, string, string]): void => {
+  rows.push(row);
+  process.stdout.write(`${row.join(' | ')}\n`);
+};
 const time = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
   const t = performance.now();
   const r = await f();
@@ -61,7 +66,7 @@ try {
     layers.push(digest);
   }
   const [inv, invSecs] = await time(() => readInventory(layers, blobs, DEFAULT_LAYER_LIMITS, signal));
-  rows.push([`inventory of a ${MIB} MiB image (${files} files, ${inv.packages.length} packages)`, `${invSecs.toFixed(2)} s`, '< 5 s']);
+  report([`inventory of a ${MIB} MiB image (${files} files, ${inv.packages.length} packages)`, `${invSecs.toFixed(2)} s`, '< 5 s']);
 
   // 3 (first, it makes the database the re-evaluation uses). A synthetic OSV all.zip of OSV_MB.
   const osvDir = join(dir, 'osv');
@@ -91,7 +96,7 @@ try {
   if (z.status !== 0) throw new Error(`zip failed: ${z.stderr.toString()}`);
   const dbPath = join(dir, 'vulndb.sqlite');
   const [count, impSecs] = await time(() => importVulnDb(dbPath, readOsv(zipFile), zipFile));
-  rows.push([`import of a ${(bytes / 1024 / 1024).toFixed(0)} MB OSV export (${(statSync(zipFile).size / 1024 / 1024).toFixed(0)} MB zip, ${count} records)`, `${impSecs.toFixed(2)} s`, '< 60 s']);
+  report([`import of a ${(bytes / 1024 / 1024).toFixed(0)} MB OSV export (${(statSync(zipFile).size / 1024 / 1024).toFixed(0)} MB zip, ${count} records)`, `${impSecs.toFixed(2)} s`, '< 60 s']);
 
   // 2. Re-evaluating IMAGES stored inventories against the changed database.
   const { db, sql } = await openSqlite<ScanSchema>(join(dir, 'meta.db'));
@@ -99,16 +104,19 @@ try {
   const meta = new MemoryMetaStore();
   await meta.createRepository('bench', signal);
   await scans.putRegistryConfig('000000000000', { scanType: 'BASIC', rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: '*', filterType: 'WILDCARD' }] }] }, signal);
+  // A typical OS image inventory (this machine's dpkg database, ~800 packages, plus a few npm
+  // packages), not the synthetic 200 MiB one with thousands of generated npm packages.
+  const typical = { os: { id: 'debian', versionId: '12' }, notes: [], packages: [...pkgs, ...inv.packages.filter((p) => p.type === 'npm').slice(0, 50)] };
   for (let i = 0; i < IMAGES; i++) {
     const digest = sha256(Buffer.from(`image-${i}`)) as Digest;
-    await scans.putInventory(digest, inv, signal);
+    await scans.putInventory(digest, typical, signal);
     await scans.putScan({ accountId: '000000000000', repository: 'bench', digest, status: 'COMPLETE', description: '', scanType: 'BASIC', startedAt: new Date(), completedAt: new Date(), findings: [], firstObserved: {} }, signal);
   }
   const vulnDb = await SqliteVulnDb.open(dbPath);
   const handlers = scanHandlers({ meta, blobs, scans, vulnDb, events: new LocalEventBus(), limits: DEFAULT_LAYER_LIMITS });
   const [, reSecs] = await time(() => handlers[REEVALUATE_JOB]!({ id: 'bench', kind: REEVALUATE_JOB, payload: {}, attempts: 1, leaseUntil: new Date() }, signal));
   const sample = await scans.getScan({ accountId: '000000000000', repository: 'bench', digest: sha256(Buffer.from('image-0')) as Digest }, signal);
-  rows.push([`re-evaluation of ${IMAGES} stored inventories (${sample?.findings.length ?? 0} findings each)`, `${reSecs.toFixed(2)} s`, '< 10 s']);
+  report([`re-evaluation of ${IMAGES} stored inventories (${typical.packages.length} packages, ${sample?.findings.length ?? 0} findings each)`, `${reSecs.toFixed(2)} s`, '< 10 s']);
   await vulnDb.close();
   await db.destroy();
   await blobs.close();
