@@ -24,6 +24,7 @@ import type { ScanSchema } from '../src/storage/meta/migrations/scan-schema.js';
 import { openSqlite } from '../src/storage/meta/sqlite/open.js';
 import { SqliteScanStore } from '../src/storage/meta/sqlite/sqlite-scan-store.js';
 import { importVulnDb, SqliteVulnDb } from '../src/storage/vuln/sqlite-vuln-db.js';
+import { repoKey } from '../src/core/repo-key.js';
 import { tarOf, sha256, type TarEntry } from '../test/fixtures/scan-images.js';
 
 const MIB = Number(process.env.BENCH_SCAN_MIB ?? 200);
@@ -102,7 +103,7 @@ try {
   const { db, sql } = await openSqlite<ScanSchema>(join(dir, 'meta.db'));
   const scans = new SqliteScanStore(db, sql);
   const meta = new MemoryMetaStore();
-  await meta.createRepository('bench', signal);
+  await meta.createRepository(repoKey('000000000000', 'bench'), signal);
   await scans.putRegistryConfig('000000000000', { scanType: 'BASIC', rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: '*', filterType: 'WILDCARD' }] }] }, signal);
   // A typical OS image inventory (this machine's dpkg database, ~800 packages, plus a few npm
   // packages), not the synthetic 200 MiB one with thousands of generated npm packages.

@@ -2,6 +2,7 @@ import type { BlobStore } from '../core/ports/blob-store.js';
 import type { EventBus } from '../core/events.js';
 import type { JobQueue } from '../core/ports/job-queue.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
+import { repoAccount, repoName } from '../core/repo-key.js';
 import type { InventoryStore, ScanKey, ScanStore } from '../core/ports/scan-store.js';
 import type { VulnDb } from '../core/ports/vuln-db.js';
 import type { Inventory } from '../core/scanning.js';
@@ -62,9 +63,9 @@ export function registerScanning(d: ScanModuleDeps): ScanModule {
         if (!signal.aborted) d.onError(err, what);
       });
     };
-    if (e.type === 'manifest.pushed') run(`scan on push of ${e.repository}@${e.digest}`, () => service.onPush(e.repository, e.digest, signal));
-    else if (e.type === 'manifest.deleted') run('scan clean-up', () => d.scans.deleteScans(undefined, e.repository, e.digest, signal));
-    else if (e.type === 'repository.deleted') run('scan clean-up', () => d.scans.deleteScans(undefined, e.repository, undefined, signal));
+    if (e.type === 'manifest.pushed') run(`scan on push of ${repoName(e.repository)}@${e.digest}`, () => service.onPush(e.repository, e.digest, signal));
+    else if (e.type === 'manifest.deleted') run('scan clean-up', () => d.scans.deleteScans(repoAccount(e.repository), repoName(e.repository), e.digest, signal));
+    else if (e.type === 'repository.deleted') run('scan clean-up', () => d.scans.deleteScans(repoAccount(e.repository), repoName(e.repository), undefined, signal));
   });
   const watch = setInterval(() => {
     void refreshVulnDb(stop.signal).catch((err: unknown) => {

@@ -5,6 +5,7 @@ import { EMPTY_JSON_DIGEST, MediaType } from '../core/media-types.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
 import type { ScanKey } from '../core/ports/scan-store.js';
+import { repoKey } from '../core/repo-key.js';
 import type { Inventory } from '../core/scanning.js';
 import type { ManifestService } from '../core/services/manifests.js';
 import { buildSbom, CYCLONEDX_MEDIA_TYPE } from './sbom.js';
@@ -18,7 +19,8 @@ import { buildSbom, CYCLONEDX_MEDIA_TYPE } from './sbom.js';
  */
 export function sbomAttacher(meta: MetaStore, blobs: BlobStore, manifests: ManifestService) {
   return async (key: ScanKey, inventory: Inventory, signal: AbortSignal): Promise<void> => {
-    const subject = await meta.getManifest(key.repository, key.digest, signal);
+    const repo = repoKey(key.accountId, key.repository);
+    const subject = await meta.getManifest(repo, key.digest, signal);
     if (!subject) return;
     const doc = Buffer.from(JSON.stringify(buildSbom(key.repository, key.digest, inventory)));
     const digest = digestOf(doc);
@@ -27,7 +29,7 @@ export function sbomAttacher(meta: MetaStore, blobs: BlobStore, manifests: Manif
       await blobs.appendUpload(upload, 0, Readable.from([doc]), signal);
       await blobs.commitUpload(upload, digest, signal);
     }
-    await meta.linkBlob(key.repository, digest, doc.length, signal);
+    await meta.linkBlob(repo, digest, doc.length, signal);
     const manifest = Buffer.from(JSON.stringify({
       schemaVersion: 2, mediaType: MediaType.OciManifest, artifactType: CYCLONEDX_MEDIA_TYPE,
       config: { mediaType: MediaType.OciEmpty, digest: EMPTY_JSON_DIGEST, size: 2 },
@@ -35,6 +37,6 @@ export function sbomAttacher(meta: MetaStore, blobs: BlobStore, manifests: Manif
       subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
       annotations: { 'dev.berth.sbom.format': 'CycloneDX 1.5' },
     }));
-    await manifests.put(key.repository, digestOf(manifest), manifest, MediaType.OciManifest, false, signal);
+    await manifests.put(repo, digestOf(manifest), manifest, MediaType.OciManifest, false, signal);
   };
 }

@@ -1,5 +1,6 @@
 import type { Digest } from '../core/digest.js';
 import { fail } from '../core/errors.js';
+import { repoAccount, repoKey, repoName, type RepoKey } from '../core/repo-key.js';
 import type { ImageScanning } from '../core/ports/image-scanning.js';
 import type { JobQueue } from '../core/ports/job-queue.js';
 import type { MetaStore, Repository } from '../core/ports/meta-store.js';
@@ -14,6 +15,7 @@ export const REEVALUATE_JOB = 'scan.reevaluate';
 /** What a scan job carries. */
 export interface ScanJobPayload {
   accountId: string;
+  /** The repository's name within `accountId`. */
   repository: string;
   digest: Digest;
 }
@@ -45,7 +47,7 @@ export class ScanService implements ImageScanning {
   }
 
   async startScan(accountId: string, repository: string, digest: Digest, signal: AbortSignal): Promise<ScanRecord> {
-    const record = await this.meta.getManifest(repository, digest, signal);
+    const record = await this.meta.getManifest(repoKey(accountId, repository), digest, signal);
     if (!record) throw fail('ImageNotFound', `The image with imageId {imageDigest:'${digest}', imageTag:'null'} does not exist within the repository with name '${repository}' in the registry with id '${accountId}'`);
     const kind = classifyManifest(record.body, record.mediaType);
     if (kind.kind !== 'image') {
@@ -73,14 +75,14 @@ export class ScanService implements ImageScanning {
    * Scans a just-pushed manifest when its repository scans on push. Index and artifact pushes
    * are ignored: an index's platform images are pushed (and scanned) on their own.
    */
-  async onPush(repository: string, digest: Digest, signal: AbortSignal): Promise<void> {
+  async onPush(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<void> {
     const repo = await this.meta.getRepository(repository, signal);
     if (!repo) return;
     const cfg = await this.repositoryConfig(repo, signal);
     if (!cfg.scanOnPush) return;
     const record = await this.meta.getManifest(repository, digest, signal);
     if (!record || classifyManifest(record.body, record.mediaType).kind !== 'image') return;
-    await this.queue({ accountId: repo.accountId, repository, digest }, signal);
+    await this.queue({ accountId: repoAccount(repository), repository: repoName(repository), digest }, signal);
   }
 
   /** Marks the image IN_PROGRESS (keeping earlier findings for first-seen times) and queues its job. */

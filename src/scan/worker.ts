@@ -3,6 +3,7 @@ import type { EventBus } from '../core/events.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
 import type { ClaimedJob } from '../core/ports/job-queue.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
+import { repoKey } from '../core/repo-key.js';
 import type { InventoryStore, ScanKey, ScanStore } from '../core/ports/scan-store.js';
 import type { VulnDb } from '../core/ports/vuln-db.js';
 import { severityCounts, type Inventory, type ScanRecord } from '../core/scanning.js';
@@ -47,7 +48,7 @@ export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
     };
     await d.scans.putScan(record, signal);
     d.events.emit({
-      type: 'image.scanned', accountId: key.accountId, repository: key.repository, digest: key.digest,
+      type: 'image.scanned', accountId: key.accountId, repository: repoKey(key.accountId, key.repository), digest: key.digest,
       status: patch.status === 'COMPLETE' ? 'COMPLETE' : 'FAILED', findingSeverityCounts: severityCounts(patch.findings) as Record<string, number>, at,
     });
   }
@@ -55,7 +56,7 @@ export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
   async function inventoryOf(key: ScanKey, signal: AbortSignal): Promise<Inventory | { unsupported: string }> {
     const stored = await d.scans.getInventory(key.digest, signal);
     if (stored) return stored;
-    const manifest = await d.meta.getManifest(key.repository, key.digest, signal);
+    const manifest = await d.meta.getManifest(repoKey(key.accountId, key.repository), key.digest, signal);
     if (!manifest) return { unsupported: 'The image no longer exists.' };
     const kind = classifyManifest(manifest.body, manifest.mediaType);
     if (kind.kind !== 'image') return { unsupported: kind.kind === 'index' ? 'An image index is scanned per platform image.' : kind.reason };
@@ -104,7 +105,7 @@ export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
       const page = await d.scans.listCompleted(after, 200, signal);
       for (const key of page) {
         if (!configs.has(key.accountId)) configs.set(key.accountId, await d.scans.getRegistryConfig(key.accountId, signal));
-        const repo = await d.meta.getRepository(key.repository, signal);
+        const repo = await d.meta.getRepository(repoKey(key.accountId, key.repository), signal);
         if (!repo || effectiveScanning(configs.get(key.accountId) ?? DEFAULT_REGISTRY_SCANNING, repo).scanFrequency !== 'CONTINUOUS_SCAN') continue;
         const inventory = await d.scans.getInventory(key.digest as Digest, signal);
         if (!inventory) continue;

@@ -38,13 +38,14 @@ export interface ScanStore {
    */
   recordManualScan(key: ScanKey, at: Date, since: Date, signal: AbortSignal): Promise<boolean>;
 
-  /** Deletes the scans of one image (`digest`) or of a whole repository (of any account when `accountId` is undefined). */
-  deleteScans(accountId: string | undefined, repository: string, digest: Digest | undefined, signal: AbortSignal): Promise<void>;
+  /** Deletes the scans of one image (`digest`) or of a whole repository of account `accountId`. */
+  deleteScans(accountId: string, repository: string, digest: Digest | undefined, signal: AbortSignal): Promise<void>;
 
   /** Keys of every completed scan, ordered, after `after`, at most `limit` (for re-evaluation). */
   listCompleted(after: ScanKey | undefined, limit: number, signal: AbortSignal): Promise<ScanKey[]>;
 }
 
+/** One image of one repository: `repository` is the name within account `accountId` (never global). */
 export interface ScanKey {
   accountId: string;
   repository: string;

@@ -1,6 +1,7 @@
 import type { Digest } from '../../core/digest.js';
 import { fail } from '../../core/errors.js';
 import type { ImageScanning } from '../../core/ports/image-scanning.js';
+import { repoAccount, repoKey, repoName, type RepoKey } from '../../core/repo-key.js';
 import type { RegistryScanningConfig } from '../../core/scanning.js';
 import type { EcrImageId, EcrImageService } from '../../core/services/ecr/images.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
@@ -11,11 +12,11 @@ import { accountOf, onRepository, repositoryArn, token, type RequireRepository }
 const isOffset = (c: string): boolean => /^\d{1,9}$/.test(c);
 
 /** The image an `imageId` names, or ECR's ImageNotFoundException. */
-async function resolveImage(images: EcrImageService, repository: string, accountId: string, id: EcrImageId, signal: AbortSignal): Promise<{ digest: Digest; tag?: string }> {
+async function resolveImage(images: EcrImageService, repository: RepoKey, id: EcrImageId, signal: AbortSignal): Promise<{ digest: Digest; tag?: string }> {
   const r = await images.resolve(repository, id, signal);
   if (!r.ok) {
     if (r.failure.failureCode === 'ImageNotFound') {
-      throw fail('ImageNotFound', `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repository}' in the registry with id '${accountId}'`);
+      throw fail('ImageNotFound', `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repoName(repository)}' in the registry with id '${repoAccount(repository)}'`);
     }
     throw fail('InvalidParameter', r.failure.failureReason);
   }
@@ -49,10 +50,11 @@ export function scanningOperations(scanning: ImageScanning, images: EcrImageServ
         const scanningConfigurations: Record<string, unknown>[] = [];
         const failures: Record<string, unknown>[] = [];
         for (const name of input.repositoryNames as string[]) {
-          await ctx.authorize('ecr:BatchGetRepositoryScanningConfiguration', { repository: name });
+          const key = repoKey(accountId, name);
+          await ctx.authorize('ecr:BatchGetRepositoryScanningConfiguration', { repository: key });
           let repo;
           try {
-            repo = await repos.get(name, accountId, ctx.signal);
+            repo = await repos.get(key, ctx.signal);
           } catch {
             failures.push({ repositoryName: name, failureCode: 'REPOSITORY_NOT_FOUND', failureReason: 'REPOSITORY_NOT_FOUND' });
             continue;
@@ -63,15 +65,19 @@ export function scanningOperations(scanning: ImageScanning, images: EcrImageServ
         return { scanningConfigurations, failures };
       },
     },
-    StartImageScan: onRepository('ecr:StartImageScan', requireRepository, async (name, accountId, input, ctx) => {
+    StartImageScan: onRepository('ecr:StartImageScan', requireRepository, async (repository, input, ctx) => {
+      const accountId = repoAccount(repository);
+      const name = repoName(repository);
       const id = input.imageId as EcrImageId;
-      const { digest } = await resolveImage(images, name, accountId, id, ctx.signal);
+      const { digest } = await resolveImage(images, repository, id, ctx.signal);
       const record = await scanning.startScan(accountId, name, digest, ctx.signal);
       return { registryId: accountId, repositoryName: name, imageId: { imageDigest: digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) }, imageScanStatus: scanStatusShape(record) };
     }),
-    DescribeImageScanFindings: onRepository('ecr:DescribeImageScanFindings', requireRepository, async (name, accountId, input, ctx) => {
+    DescribeImageScanFindings: onRepository('ecr:DescribeImageScanFindings', requireRepository, async (repository, input, ctx) => {
+      const accountId = repoAccount(repository);
+      const name = repoName(repository);
       const id = input.imageId as EcrImageId;
-      const { digest } = await resolveImage(images, name, accountId, id, ctx.signal);
+      const { digest } = await resolveImage(images, repository, id, ctx.signal);
       const scan = await scanning.getScan(accountId, name, digest, ctx.signal);
       if (!scan) throw fail('ScanNotFound', `Image scan does not exist for the image with '{imageDigest:'${digest}', imageTag:'${id.imageTag ?? 'null'}'}' in the repository with name '${name}' in the registry with id '${accountId}'`);
       const imageId = { imageDigest: digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) };
@@ -84,7 +90,7 @@ export function scanningOperations(scanning: ImageScanning, images: EcrImageServ
       const summary = findingsSummaryShape(scan) ?? {};
       let body: Record<string, unknown>;
       if (scan.scanType === 'ENHANCED') {
-        const detail = (await images.describeImages(name, [{ imageDigest: digest }], 'ANY', undefined, 1, ctx.signal)).images[0];
+        const detail = (await images.describeImages(repository, [{ imageDigest: digest }], 'ANY', undefined, 1, ctx.signal)).images[0];
         const img = { region: ctx.region, accountId, repository: name, tags: detail?.tags ?? [], ...(detail ? { pushedAt: detail.pushedAt } : {}) };
         body = { ...summary, enhancedFindings: page.map((f) => enhancedFindingShape(f, scan, img)) };
       } else {

@@ -11,14 +11,14 @@ const CYCLONEDX = 'application/vnd.cyclonedx+json';
  */
 export const sbomRoutes: OciRoute[] = [{
   method: 'GET', label: 'sbom', pattern: /^\/v2\/(?<name>.+)\/_berth\/sbom\/(?<digest>[^/]+)$/, action: 'ecr:BatchGetImage',
-  async handle({ reply, deps, name, params, signal }) {
-    const referrers = await deps.manifests.referrers(name, params.digest!, CYCLONEDX, signal);
+  async handle({ reply, deps, repo, params, signal }) {
+    const referrers = await deps.manifests.referrers(repo, params.digest!, CYCLONEDX, signal);
     const latest = referrers[referrers.length - 1];
     if (!latest) throw fail('ManifestNotFound', `no SBOM has been attached to ${params.digest} yet (it is made by the image's first scan)`);
-    const manifest = await deps.manifests.get(name, latest.digest, signal);
+    const manifest = await deps.manifests.get(repo, latest.digest, signal);
     const layer = (JSON.parse(Buffer.from(manifest.body).toString('utf8')) as { layers?: { digest: string; mediaType: string }[] }).layers?.find((l) => l.mediaType === CYCLONEDX);
     if (!layer) throw fail('ManifestNotFound', 'the SBOM referrer has no CycloneDX layer');
-    const { body, size, digest, pipeTo } = await deps.blobs.open(name, layer.digest, undefined, signal);
+    const { body, size, digest, pipeTo } = await deps.blobs.open(repo, layer.digest, undefined, signal);
     // SBOMs are small: when the store offers only its buffer-reusing fast path, copy into one buffer.
     let payload: unknown = body;
     if (!payload && pipeTo) {

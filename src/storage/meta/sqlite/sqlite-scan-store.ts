@@ -92,10 +92,9 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
     });
   }
 
-  async deleteScans(accountId: string | undefined, repository: string, digest: Digest | undefined, signal: AbortSignal): Promise<void> {
+  async deleteScans(accountId: string, repository: string, digest: Digest | undefined, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    let q = this.db.deleteFrom('image_scans').where('repository', '=', repository);
-    if (accountId !== undefined) q = q.where('account_id', '=', accountId);
+    let q = this.db.deleteFrom('image_scans').where('account_id', '=', accountId).where('repository', '=', repository);
     if (digest) q = q.where('digest', '=', digest);
     this.sql.run(q);
   }
