@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import type { Digest } from '../../src/core/digest.js';
 import type { DomainEvent } from '../../src/core/events.js';
 import { DEFAULT_ACCOUNT_ID } from '../../src/core/ports/meta-store.js';
+import { repoKey } from '../../src/core/repo-key.js';
 import { DEFAULT_LAYER_LIMITS, readLayer, type LayerLimits } from '../../src/scan/layers/read-layer.js';
 import { sniffCompression } from '../../src/scan/layers/decompress.js';
 import { wantFile } from '../../src/scan/inventory/catalog.js';
@@ -104,7 +105,7 @@ describe('hostile layers fail the one image with a clear reason', () => {
     const scan = await app.scan.service.getScan(DEFAULT_ACCOUNT_ID, 'evil', image.manifestDigest as Digest, AbortSignal.timeout(5000));
     assert.equal(scan?.status, 'FAILED');
     assert.match(scan?.description ?? '', /^The scan failed: layer sha256:[0-9a-f]{64} has an entry that escapes the root: "\.\.\/escape"$/);
-    assert.deepEqual(events.filter((e) => e.type === 'image.scanned').map((e) => e.type === 'image.scanned' && [e.repository, e.digest, e.status]), [['evil', image.manifestDigest, 'FAILED']]);
+    assert.deepEqual(events.filter((e) => e.type === 'image.scanned').map((e) => e.type === 'image.scanned' && [e.repository, e.digest, e.status]), [[repoKey(DEFAULT_ACCOUNT_ID, 'evil'), image.manifestDigest, 'FAILED']]);
     const get = await app.server.inject({ method: 'GET', url: '/v2/evil/manifests/v1' });
     assert.equal(get.statusCode, 200);
   });
