@@ -1,6 +1,7 @@
 import { ecrOperations, type EcrDeps } from '../ecr/index.js';
 import { iamOperations } from '../iam/index.js';
 import { stsOperations } from '../sts/index.js';
+import type { ImageScanning } from '../../core/ports/image-scanning.js';
 import type { IamService } from '../../auth/iam-service.js';
 import type { SessionIssuer } from '../../auth/session-credentials.js';
 import type { ServiceName } from './model/types.js';
@@ -14,7 +15,7 @@ export function implementedOperations(): Partial<Record<ServiceName, string[]>> 
   const placeholder = {} as never;
   return {
     // `scanning` present so the scanning operations (registered only with a scan module) are counted.
-    ecr: Object.keys(ecrOperations({ scanning: placeholder } as EcrDeps)),
+    ecr: Object.keys(ecrOperations({ ...(placeholder as EcrDeps), scanning: placeholder as ImageScanning })),
     iam: Object.keys(iamOperations({ iam: placeholder as IamService })),
     sts: Object.keys(stsOperations({ iam: placeholder as IamService, sessions: placeholder as SessionIssuer })),
   };
