@@ -2,7 +2,7 @@
 # Installs the Debian packages berth's end-to-end tests drive (real third-party clients).
 # Idempotent; needs root (CI and the dev machines run as root).
 set -euo pipefail
-packages=(skopeo podman crun)
+packages=(skopeo podman crun zstd zip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,7 +16,7 @@ import { ensureRootCredentials, type RootCredentials } from './auth/bootstrap.js
 import type { Config } from './config/schema.js';
 import { redactConfig } from './config/redact.js';
 import { createLogger } from './config/logger.js';
-import { LocalEventBus } from './core/events.js';
+import { LocalEventBus, type EventBus } from './core/events.js';
 import type { BlobStore } from './core/ports/blob-store.js';
 import type { IdentityStore } from './core/ports/identity-store.js';
 import type { MetaStore } from './core/ports/meta-store.js';
@@ -51,6 +51,7 @@ import { register as registerLifecycle, type LifecycleFeature, type RepositoryRu
 import { MemoryLifecycleStore } from './storage/meta/memory/memory-lifecycle-store.js';
 import { openSqliteGcStore } from './storage/meta/sqlite/sqlite-gc-store.js';
 import { openSqliteLifecycleStore } from './storage/meta/sqlite/sqlite-lifecycle-store.js';
+import { startScanning, type ScanComposition } from './app/scan.js';
 
 /** A running composition: the server plus what must be closed after it. */
 export interface App {
@@ -64,6 +65,10 @@ export interface App {
   lifecycle: LifecycleFeature;
   /** Online garbage collection; absent on the in-memory metadata backend. */
   gc?: GarbageCollector;
+  /** The vulnerability scanning module (job runner, stores). */
+  scan: ScanComposition;
+  /** Domain events of this process (feature modules and tests subscribe). */
+  events: EventBus;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes backends. */
   close(): Promise<void>;
   /** Re-reads `tls.certFile`/`tls.keyFile` for new connections (SIGHUP); rejects (keeping the old pair) when unreadable. */
@@ -224,6 +229,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const r = await gc.run(gcOptions(config), signal);
     logger.info({ gc: r }, `garbage collection freed ${r.blobsDeleted} blobs (${r.bytesReclaimed} bytes), swept ${r.uploadsSwept} uploads`);
   }, (err) => logger.error({ err }, 'garbage collection failed')) : undefined;
+  const scan = await startScanning(config, meta, blobs, manifests, events, logger);
 
   let draining = false;
   const metrics = new Metrics();
@@ -237,7 +243,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           service: 'ecr', signingName: 'ecr',
           operations: ecrOperations({
             repos: ecrRepos, images: ecrImages, lifecycle: lifecycle.api, layers: new EcrLayerService(meta, uploads),
-            blobs: blobService, meta, tokens, urls, hosts, onPolicyChange: () => policies.invalidate(),
+            blobs: blobService, meta, tokens, urls, hosts, onPolicyChange: () => policies.invalidate(), scanning: scan.service,
           }),
         },
       },
@@ -270,6 +276,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       });
       await Promise.race([server.close(), forced]);
       clearTimeout(timer);
+      await scan.shutdown();
       await lifecycle.stop();
       await gcSchedule?.stop();
       await gcStore?.close();
@@ -286,7 +293,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const tls = await readTls(config);
     if (tls && 'setSecureContext' in server.server) (server.server as unknown as TlsServer).setSecureContext(tls);
   };
-  return { server, meta, blobs, identity, logger, rootCredentials: root, lifecycle, ...(gc ? { gc } : {}), close, reloadTls };
+  return { server, meta, blobs, identity, logger, rootCredentials: root, lifecycle, ...(gc ? { gc } : {}), scan, events, close, reloadTls };
 }
 
 /** The certificate and key files named by `tls`, read now (start and SIGHUP). */

@@ -5,6 +5,7 @@ import { fsckCommand } from './fsck.js';
 import { accountCreateCommand } from './account.js';
 import { gcCommand } from './gc.js';
 import { lifecycleRunCommand } from './lifecycle.js';
+import { vulndbImportCommand } from './vulndb.js';
 
 const program = new Command()
   .name('berth')
@@ -79,6 +80,14 @@ program.command('lifecycle')
   .addOption(configOption())
   .addOption(dataDirOption())
   .action(lifecycleRunCommand);
+
+program.command('vulndb')
+  .description('manage the offline vulnerability database')
+  .command('import <path>')
+  .description('load OSV data (osv.dev all.zip exports, OSV JSON files, or a directory of them); replaces the previous data')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(vulndbImportCommand);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);

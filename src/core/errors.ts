@@ -50,6 +50,8 @@ export type ErrorCode =
   | 'NoSuchEntity'
   | 'DeleteConflict'
   | 'LimitExceeded'
+  | 'ScanNotFound'
+  | 'UnsupportedImageType'
   | 'NotImplemented'
   | 'LifecyclePolicyNotFound'
   | 'LifecyclePolicyPreviewInProgress'

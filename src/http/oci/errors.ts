@@ -58,6 +58,8 @@ export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = 
   NoSuchEntity: { status: 404, code: 'NAME_UNKNOWN' },
   DeleteConflict: { status: 409, code: 'DENIED' },
   LimitExceeded: { status: 400, code: 'DENIED' },
+  ScanNotFound: { status: 404, code: 'NAME_UNKNOWN' },
+  UnsupportedImageType: { status: 400, code: 'UNSUPPORTED' },
   NotImplemented: { status: 405, code: 'UNSUPPORTED' },
   LifecyclePolicyNotFound: { status: 404, code: 'NAME_UNKNOWN' },
   LifecyclePolicyPreviewInProgress: { status: 409, code: 'DENIED' },

@@ -8,6 +8,7 @@ import { ociErrorHandler } from './errors.js';
 import { blobRoutes } from './routes-blobs.js';
 import { listRoutes } from './routes-lists.js';
 import { manifestRoutes } from './routes-manifests.js';
+import { sbomRoutes } from './routes-sbom.js';
 import { uploadRoutes } from './routes-uploads.js';
 
 const baseRoute: OciRoute = {
@@ -23,7 +24,7 @@ const baseRoute: OciRoute = {
  * contain slashes, which fastify's router cannot express, so `/v2/*` is matched here against the
  * raw (still percent-encoded) path: an encoded `%2e%2e` can never become a path segment.
  */
-const ROUTES: OciRoute[] = [...manifestRoutes, ...uploadRoutes, ...blobRoutes, ...listRoutes, baseRoute];
+const ROUTES: OciRoute[] = [...manifestRoutes, ...uploadRoutes, ...blobRoutes, ...listRoutes, ...sbomRoutes, baseRoute];
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 function match(method: string, path: string): { route: OciRoute; groups: Record<string, string> } | 'method' | undefined {

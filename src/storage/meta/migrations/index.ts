@@ -6,6 +6,7 @@ import { identitySchema } from './0003-identity.js';
 import { accountNamespacesSchema } from './0004-account-namespaces.js';
 import { imagePushOrderSchema } from './0005-image-push-order.js';
 import { lifecycleSchema } from './0007-lifecycle.js';
+import { scanningSchema } from './0008-scanning.js';
 
 export { SQLITE_TYPES, POSTGRES_TYPES, type SchemaTypes } from './dialect.js';
 export type { MetaSchema, LifecycleSchema } from './schema.js';
@@ -23,6 +24,7 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
     '0004-account-namespaces': accountNamespacesSchema(types),
     '0005-image-push-order': imagePushOrderSchema(types),
     '0007-lifecycle': lifecycleSchema(types),
+    '0008-scanning': scanningSchema(types),
   };
 }
 
