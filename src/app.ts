@@ -28,6 +28,7 @@ import { UploadService } from './core/services/uploads.js';
 import { MasterKeyring } from './crypto/keyring.js';
 import { loadMasterKey } from './crypto/master-key.js';
 import { ecrOperations } from './http/ecr/index.js';
+import type { AwsOperations } from './http/aws/context.js';
 import { iamOperations } from './http/iam/index.js';
 import { stsOperations } from './http/sts/index.js';
 import { Metrics } from './http/metrics.js';
@@ -39,6 +40,17 @@ import { MemoryMetaStore } from './storage/meta/memory/memory-meta-store.js';
 import { openSqliteIdentityStore } from './storage/meta/sqlite/sqlite-identity-store.js';
 import { openSqliteMetaStore } from './storage/meta/sqlite/sqlite-meta-store.js';
 import { writeCredentialsFile } from './config/credentials-file.js';
+import { AnonymousTokens } from './auth/anonymous-tokens.js';
+import { PullRateLimiter } from './auth/pull-rate-limit.js';
+import type { LoginProfileStore } from './core/ports/login-profiles.js';
+import type { PublicRegistryStore } from './core/ports/public-registry.js';
+import { PublicRepositoryService } from './core/services/public/public-repositories.js';
+import { ecrPublicOperations } from './http/ecr-public/index.js';
+import { logoRoutes } from './http/ecr-public/logo-route.js';
+import { bearerChallenge } from './http/token/challenge.js';
+import { tokenPlugin } from './http/token/plugin.js';
+import { openSqliteLoginProfiles } from './storage/meta/sqlite/sqlite-login-profiles.js';
+import { openSqlitePublicRegistry } from './storage/meta/sqlite/sqlite-public-registry.js';
 
 /** A running composition: the server plus what must be closed after it. */
 export interface App {
@@ -75,6 +87,15 @@ export async function openBackends(config: Config): Promise<{ meta: MetaStore; b
   return { meta, blobs, identity };
 }
 
+/**
+ * The public-registry and login-profile stores (issue 7): on the metadata file for SQLite; on a
+ * private in-memory SQLite database for the memory backend (no hand-written twin to keep in step).
+ */
+export async function openPublicStores(config: Config): Promise<{ publicRegistry: PublicRegistryStore & { close(): Promise<void> }; loginProfiles: LoginProfileStore & { close(): Promise<void> } }> {
+  const path = config.storage.meta === 'sqlite' ? join(resolve(config.dataDir), 'meta.db') : ':memory:';
+  return { publicRegistry: await openSqlitePublicRegistry({ path }), loginProfiles: await openSqliteLoginProfiles({ path }) };
+}
+
 /** Writes a just-created root key of the default account to `<data-dir>/credentials` and says where. */
 async function announceRoot(config: Config, root: RootCredentials, logger: Logger): Promise<void> {
   const file = join(resolve(config.dataDir), 'credentials');
@@ -95,17 +116,35 @@ export async function bootstrap(config: Config, logger: Logger, env: NodeJS.Proc
  * Adds an account (beside the default one) with a root access key, for `berth account create`.
  * Safe while a server runs on the same data directory. Resolves with the root key.
  */
-export async function createAccount(config: Config, accountId: string, env: NodeJS.ProcessEnv = process.env): Promise<RootCredentials> {
+export async function createAccount(config: Config, accountId: string, env: NodeJS.ProcessEnv = process.env, opts: { alias?: string } = {}): Promise<RootCredentials & { alias: string }> {
   const { meta, blobs, identity } = await openBackends(config);
+  const { publicRegistry, loginProfiles } = await openPublicStores(config);
   try {
     const keyring = new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
     const iam = new IamService(identity, keyring, new PolicySource(identity, meta));
-    return await ensureRootCredentials(identity, iam, keyring, accountId, accountId === config.accountId ? env : {}, AbortSignal.timeout(30_000));
+    const root = await ensureRootCredentials(identity, iam, keyring, accountId, accountId === config.accountId ? env : {}, AbortSignal.timeout(30_000));
+    const publicRepos = new PublicRepositoryService(meta, publicRegistry, new LocalEventBus(() => {}));
+    const alias = await publicRepos.ensureAlias(accountId, opts.alias ?? (accountId === config.accountId ? config.public.alias : undefined), AbortSignal.timeout(30_000));
+    return { ...root, alias };
   } finally {
+    await publicRegistry.close();
+    await loginProfiles.close();
     await meta.close();
     await identity.close();
     await blobs.close();
   }
+}
+
+/** ECR's CreateRepository, refusing names inside a public registry alias (the namespaces are shared on `/v2`). */
+function guardPrivateCreate(ops: AwsOperations, publicRepos: PublicRepositoryService): AwsOperations {
+  const inner = ops.CreateRepository!;
+  return {
+    ...ops,
+    CreateRepository: { ...inner, handle: async (input, ctx) => {
+      await publicRepos.assertPrivateName(typeof input.repositoryName === 'string' ? input.repositoryName : '', ctx.signal);
+      return inner.handle(input, ctx);
+    } },
+  };
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
@@ -118,6 +157,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }, pino.destination({ dest: 1, sync: false, minLength: 8192 }));
   logger.info({ config: redactConfig(config) }, 'starting berth');
   const { meta, blobs, identity } = await openBackends(config);
+  const { publicRegistry, loginProfiles } = await openPublicStores(config);
   const persistent = config.storage.meta === 'sqlite';
   const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
   const keyring = new MasterKeyring(masterKey);
@@ -131,8 +171,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (root.created && persistent) await announceRoot(config, root, logger);
 
   const sessions = new SessionIssuer(keyring);
+  const publicRepos = new PublicRepositoryService(meta, publicRegistry, events);
+  await publicRepos.ensureAlias(config.accountId, config.public.alias, AbortSignal.timeout(30_000));
+  const anonymousTokens = new AnonymousTokens(keyring);
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
     identity, meta, keyring, tokens, policies, sessions, region: config.region, defaultAccountId: config.accountId,
+    public: {
+      lookup: async (name, signal) => (await publicRepos.lookup(name, signal))?.record,
+      anonymousTokens,
+      rateLimiter: new PullRateLimiter(
+        { perSecond: config.public.anonymousPullsPerSecond, burst: config.public.anonymousPullBurst },
+        { perSecond: config.public.authenticatedPullsPerSecond, burst: config.public.authenticatedPullBurst },
+      ),
+    },
   });
   const repos = new RepositoryService(meta, events, config.accountId);
   const blobService = new BlobService(meta, blobs, repos);
@@ -143,19 +194,31 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     return 'errors' in r ? [...r.errors] : [];
   });
 
+  const ecrImages = new EcrImageService(meta, manifests, events);
+  const ecrLayers = new EcrLayerService(meta, uploads);
+  const ecr = ecrOperations({
+    repos: ecrRepos, images: ecrImages, layers: ecrLayers,
+    blobs: blobService, meta, tokens, urls, onPolicyChange: () => policies.invalidate(),
+  });
   let draining = false;
   const metrics = new Metrics();
   const server = await buildServer({
     logger, metrics, events, trustProxy: config.trustProxy,
-    oci: { repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls },
+    oci: {
+      repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls,
+      ...(access instanceof IamAccessControl ? { challenge: bearerChallenge } : {}),
+    },
     aws: access instanceof IamAccessControl ? {
       access, region: config.region, bodyLimit: 64 * 1024 * 1024,
       json: {
         AmazonEC2ContainerRegistry_V20150921: {
           service: 'ecr', signingName: 'ecr',
-          operations: ecrOperations({
-            repos: ecrRepos, images: new EcrImageService(meta, manifests, events), layers: new EcrLayerService(meta, uploads),
-            blobs: blobService, meta, tokens, urls, onPolicyChange: () => policies.invalidate(),
+          operations: guardPrivateCreate(ecr, publicRepos),
+        },
+        SpencerFrontendService: {
+          service: 'ecr-public', signingName: 'ecr-public',
+          operations: ecrPublicOperations({
+            publicRepos, ecrRepos, images: ecrImages, layers: ecrLayers, tokens, onPolicyChange: () => policies.invalidate(),
           }),
         },
       },
@@ -164,6 +227,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         sts: { service: 'sts', operations: stsOperations({ iam, sessions }) },
       },
     } : undefined,
+    surfaces: [
+      async (app) => {
+        await app.register(logoRoutes, { publicRepos });
+      },
+      ...(access instanceof IamAccessControl ? [async (app: FastifyInstance) => {
+        await app.register(tokenPlugin, {
+          access, anonymousTokens, isPublic: async (name: string, signal: AbortSignal) => (await publicRepos.lookup(name, signal)) !== undefined,
+        });
+      }] : []),
+    ],
     ops: {
       draining: () => draining,
       ready: async () => {
@@ -188,6 +261,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       });
       await Promise.race([server.close(), forced]);
       clearTimeout(timer);
+      await publicRegistry.close();
+      await loginProfiles.close();
       await meta.close();
       await identity.close();
       await blobs.close();

@@ -7,11 +7,11 @@ import { type CommonFlags, configFromFlags } from './flags.js';
  * `berth account create --account-id ID`: adds an account with a root access key and writes that
  * key to `<data-dir>/credentials-<ID>` (mode 0600), the same format as the default account's.
  */
-export async function accountCreateCommand(flags: CommonFlags & { accountId: string }): Promise<void> {
+export async function accountCreateCommand(flags: CommonFlags & { accountId: string; alias?: string }): Promise<void> {
   if (!/^\d{12}$/.test(flags.accountId)) throw new Error('--account-id must be 12 digits');
   const config = await configFromFlags(flags);
-  const root = await createAccount(config, flags.accountId);
+  const root = await createAccount(config, flags.accountId, process.env, flags.alias ? { alias: flags.alias } : {});
   const file = join(resolve(config.dataDir), `credentials-${flags.accountId}`);
   await writeCredentialsFile(file, root, config.region);
-  process.stdout.write(`account ${flags.accountId}: root access key ${root.accessKeyId} ${root.created ? 'created' : 'exists'}; credentials in ${file}\n`);
+  process.stdout.write(`account ${flags.accountId}: root access key ${root.accessKeyId} ${root.created ? 'created' : 'exists'}; credentials in ${file}; public registry alias ${root.alias}\n`);
 }

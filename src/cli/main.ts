@@ -37,6 +37,7 @@ program.command('account')
   .command('create')
   .description('add an account with a root access key (written to <data-dir>/credentials-<id>)')
   .requiredOption('--account-id <id>', '12-digit account id')
+  .option('--alias <alias>', 'alias of its ECR Public registry (default: derived from the account id)')
   .addOption(configOption())
   .addOption(dataDirOption())
   .action(accountCreateCommand);

@@ -20,6 +20,9 @@ const ENV: ReadonlyArray<[string, string[], (v: string) => unknown]> = [
   ['BERTH_ACCOUNT_ID', ['accountId'], String],
   ['BERTH_REGION', ['region'], String],
   ['BERTH_WORKERS', ['workers'], Number],
+  ['BERTH_PUBLIC_ALIAS', ['public', 'alias'], String],
+  ['BERTH_ANONYMOUS_PULLS_PER_SECOND', ['public', 'anonymousPullsPerSecond'], Number],
+  ['BERTH_ANONYMOUS_PULL_BURST', ['public', 'anonymousPullBurst'], Number],
 ];
 
 /**

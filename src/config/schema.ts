@@ -33,6 +33,17 @@ export const configSchema = z.object({
   workers: z.number().int().min(1).max(64).default(1),
   /** Seconds in-flight requests (uploads) get to finish on SIGTERM before connections are cut. */
   shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
+  /** ECR Public: the default account's registry alias and the pull rate limits of public repositories. */
+  public: z.object({
+    /** Alias of the default account's public registry (`<host>/<alias>/<name>`); default: derived from the account id. */
+    alias: z.string().regex(/^[a-z][a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'must match [a-z][a-z0-9]+([._-][a-z0-9]+)*').min(2).max(50).optional(),
+    /** Anonymous pulls (manifest GETs) per second per client address, and the burst allowed. */
+    anonymousPullsPerSecond: z.number().positive().default(1),
+    anonymousPullBurst: z.number().int().min(1).default(20),
+    /** The same for logged-in callers, per principal. */
+    authenticatedPullsPerSecond: z.number().positive().default(10),
+    authenticatedPullBurst: z.number().int().min(1).default(200),
+  }).strict().default({ anonymousPullsPerSecond: 1, anonymousPullBurst: 20, authenticatedPullsPerSecond: 10, authenticatedPullBurst: 200 }),
   /** Trust X-Forwarded-* from a reverse proxy in front. */
   trustProxy: z.boolean().default(false),
 }).strict();

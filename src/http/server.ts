@@ -17,6 +17,8 @@ export interface ServerDeps {
   aws: AwsDeps | undefined;
   ops: Omit<OpsDeps, 'metrics'>;
   trustProxy: boolean;
+  /** Further surfaces (the token server, the console), each registering its own encapsulated plugin. */
+  surfaces?: ((app: FastifyInstance) => Promise<void>)[];
 }
 
 /** Builds the one listener with every surface registered as its own encapsulated plugin. */
@@ -42,5 +44,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(opsRoutes, { ...deps.ops, metrics: deps.metrics });
   await app.register(ociPlugin, deps.oci);
   if (deps.aws) await app.register(awsPlugin, deps.aws);
+  for (const surface of deps.surfaces ?? []) await surface(app);
   return app;
 }

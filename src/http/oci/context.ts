@@ -14,6 +14,8 @@ export interface OciDeps {
   limits: { maxPageSize: number };
   /** Verifies presigned download URLs (ECR GetDownloadUrlForLayer); absent: none are accepted. */
   presignedUrls?: { verify(path: string, query: Record<string, string | undefined>, now: Date): boolean };
+  /** The `WWW-Authenticate` value of 401s (the Docker token flow's Bearer challenge); absent: Basic. */
+  challenge?: (req: FastifyRequest) => string;
 }
 
 /** What a `/v2` handler gets: the matched path parts, the caller, and a signal that fires if the client goes away. */

@@ -52,7 +52,7 @@ export async function ociPlugin(app: FastifyInstance, deps: OciDeps): Promise<vo
   // Bodies are streamed by the handlers themselves (blobs can be gigabytes): no parsing here.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
-  app.setErrorHandler(ociErrorHandler);
+  app.setErrorHandler((err: Error, req, reply) => ociErrorHandler(err, req, reply, deps.challenge));
   app.addHook('onRequest', async (_req, reply) => {
     reply.header('docker-distribution-api-version', 'registry/2.0');
   });
