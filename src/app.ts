@@ -45,10 +45,12 @@ import { PullRateLimiter } from './auth/pull-rate-limit.js';
 import type { LoginProfileStore } from './core/ports/login-profiles.js';
 import type { PublicRegistryStore } from './core/ports/public-registry.js';
 import { PublicRepositoryService } from './core/services/public/public-repositories.js';
+import { LoginProfileService } from './core/services/console/login-profiles.js';
 import { ecrPublicOperations } from './http/ecr-public/index.js';
 import { logoRoutes } from './http/ecr-public/logo-route.js';
 import { bearerChallenge } from './http/token/challenge.js';
 import { tokenPlugin } from './http/token/plugin.js';
+import { webPlugin } from './web/plugin.js';
 import { openSqliteLoginProfiles } from './storage/meta/sqlite/sqlite-login-profiles.js';
 import { openSqlitePublicRegistry } from './storage/meta/sqlite/sqlite-public-registry.js';
 
@@ -147,6 +149,22 @@ function guardPrivateCreate(ops: AwsOperations, publicRepos: PublicRepositorySer
   };
 }
 
+/** Sets the console password of an account's root (`berth account root-password`). Safe while a server runs. */
+export async function setRootPassword(config: Config, accountId: string, password: string): Promise<void> {
+  const { meta, blobs, identity } = await openBackends(config);
+  const { publicRegistry, loginProfiles } = await openPublicStores(config);
+  try {
+    if (!(await identity.getAccount(accountId, AbortSignal.timeout(10_000)))) throw new Error(`account ${accountId} does not exist`);
+    await new LoginProfileService(loginProfiles, identity).setRootPassword(accountId, password, AbortSignal.timeout(30_000));
+  } finally {
+    await publicRegistry.close();
+    await loginProfiles.close();
+    await meta.close();
+    await identity.close();
+    await blobs.close();
+  }
+}
+
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const env = opts.env ?? process.env;
   // Buffered, asynchronous stdout: synchronous writes cost a fifth of the manifest hot path.
@@ -172,6 +190,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const sessions = new SessionIssuer(keyring);
   const publicRepos = new PublicRepositoryService(meta, publicRegistry, events);
+  const loginService = new LoginProfileService(loginProfiles, identity);
   await publicRepos.ensureAlias(config.accountId, config.public.alias, AbortSignal.timeout(30_000));
   const anonymousTokens = new AnonymousTokens(keyring);
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
@@ -223,7 +242,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         },
       },
       query: {
-        iam: { service: 'iam', operations: iamOperations({ iam }) },
+        iam: { service: 'iam', operations: iamOperations({ iam, loginProfiles: loginService }) },
         sts: { service: 'sts', operations: stsOperations({ iam, sessions }) },
       },
     } : undefined,
@@ -234,6 +253,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       ...(access instanceof IamAccessControl ? [async (app: FastifyInstance) => {
         await app.register(tokenPlugin, {
           access, anonymousTokens, isPublic: async (name: string, signal: AbortSignal) => (await publicRepos.lookup(name, signal)) !== undefined,
+        });
+        await app.register(webPlugin, {
+          publicRepos, ecrRepos, images: ecrImages, logins: loginService, access, region: config.region,
+          cookieSecret: Buffer.from(keyring.mac('console-session-cookie', Buffer.from('v1'))), onPolicyChange: () => policies.invalidate(),
         });
       }] : []),
     ],

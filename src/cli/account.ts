@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { createAccount } from '../app.js';
+import { createAccount, setRootPassword } from '../app.js';
 import { writeCredentialsFile } from '../config/credentials-file.js';
 import { type CommonFlags, configFromFlags } from './flags.js';
 
@@ -14,4 +14,19 @@ export async function accountCreateCommand(flags: CommonFlags & { accountId: str
   const file = join(resolve(config.dataDir), `credentials-${flags.accountId}`);
   await writeCredentialsFile(file, root, config.region);
   process.stdout.write(`account ${flags.accountId}: root access key ${root.accessKeyId} ${root.created ? 'created' : 'exists'}; credentials in ${file}; public registry alias ${root.alias}\n`);
+}
+
+/**
+ * `berth account root-password [--account-id ID]`: sets the console password of the account root,
+ * read from standard input (first line), so it never appears in a process list or shell history.
+ */
+export async function rootPasswordCommand(flags: CommonFlags & { accountId?: string }): Promise<void> {
+  const config = await configFromFlags(flags);
+  const accountId = flags.accountId ?? config.accountId;
+  if (!/^\d{12}$/.test(accountId)) throw new Error('--account-id must be 12 digits');
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  await setRootPassword(config, accountId, password);
+  process.stdout.write(`console password of the root of account ${accountId} set\n`);
 }
