@@ -63,6 +63,8 @@ export interface App {
   logger: Logger;
   /** The default account's root access key (for tests and the first-start message). */
   rootCredentials: RootCredentials;
+  /** ECR Public's registries and repositories (for benchmarks and tests that seed many). */
+  publicRepos: PublicRepositoryService;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes backends. */
   close(): Promise<void>;
 }
@@ -294,5 +296,5 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     })();
     return closing;
   };
-  return { server, meta, blobs, identity, logger, rootCredentials: root, close };
+  return { server, meta, blobs, identity, logger, rootCredentials: root, publicRepos, close };
 }

@@ -24,8 +24,8 @@ export class AnonymousTokens {
     return { token: `${PREFIX}${payload}.${this.#mac(payload)}`, expiresIn: ANONYMOUS_TOKEN_TTL_S };
   }
 
-  /** The repositories the token may pull. Throws `Unauthenticated` when forged or expired. */
-  verify(token: string, now: Date): string[] {
+  /** The repositories the token may pull and its expiry. Throws `Unauthenticated` when forged or expired. */
+  verify(token: string, now: Date): { repositories: string[]; expiresAt: Date } {
     const invalid = () => fail('Unauthenticated', 'the anonymous token is invalid or has expired; request a new one from /token');
     const [payload, mac] = token.slice(PREFIX.length).split('.');
     if (!token.startsWith(PREFIX) || !payload || !mac) throw invalid();
@@ -34,7 +34,7 @@ export class AnonymousTokens {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { r?: unknown; e?: unknown };
     if (typeof claims.e !== 'number' || claims.e <= now.getTime() || !Array.isArray(claims.r)) throw invalid();
-    return claims.r.filter((x): x is string => typeof x === 'string');
+    return { repositories: claims.r.filter((x): x is string => typeof x === 'string'), expiresAt: new Date(claims.e) };
   }
 
   #mac(payload: string): string {

@@ -59,6 +59,7 @@ export class IamAccessControl implements AccessControl {
   readonly #now: () => Date;
   readonly #tokens = new TtlCache<Principal & { kind: 'iam' }>(ACCESS_CACHE_MS, 10_000);
   readonly #owners = new TtlCache<Owner>(ACCESS_CACHE_MS, 10_000);
+  readonly #anonymousTokens = new TtlCache<true>(ACCESS_CACHE_MS, 10_000);
 
   constructor(private readonly deps: IamAccessDeps) {
     this.#now = deps.now ?? (() => new Date());
@@ -74,7 +75,11 @@ export class IamAccessControl implements AccessControl {
     // Docker token flow (issue 7): Bearer carries an anonymous pull token or, for logged-in
     // clients, the same registry token their Basic login holds (what `/token` hands back).
     if (credentials.kind === 'bearer' && this.deps.public && AnonymousTokens.looksLike(credentials.token)) {
-      this.deps.public.anonymousTokens.verify(credentials.token, this.#now());
+      const now = this.#now().getTime();
+      if (!this.#anonymousTokens.has(credentials.token, now)) {
+        const { expiresAt } = this.deps.public.anonymousTokens.verify(credentials.token, this.#now());
+        this.#anonymousTokens.set(credentials.token, true, now, expiresAt.getTime());
+      }
       return TOKEN_ANONYMOUS;
     }
     if (credentials.kind === 'basic' && credentials.username !== 'AWS') throw fail('Unauthenticated', 'the username must be AWS; log in with aws ecr get-login-password');
