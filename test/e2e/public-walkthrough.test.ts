@@ -122,6 +122,9 @@ describe('public walk-through: create, log in, push, pull anonymously', { timeou
       const body = await res.text();
       assert.doesNotMatch(body, /secret:v1|"tags"/, path);
     }
+    const ping = await server.fetch('/v2/', { headers: bearer });
+    assert.equal(ping.status, 200, 'the token flow\'s ping with an anonymous token');
+    await ping.arrayBuffer();
     const tags = await server.fetch(`/v2/${ALIAS}/web/tags/list`, { headers: bearer });
     assert.equal(tags.status, 200);
     assert.deepEqual((await tags.json() as { tags: string[] }).tags, ['v1']);
