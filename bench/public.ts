@@ -18,6 +18,7 @@ import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { createApp } from '../src/app.js';
 import { validateConfig } from '../src/config/load.js';
 import type { Digest } from '../src/core/digest.js';
+import { repoKey } from '../src/core/repo-key.js';
 
 const REPOS = Number(process.env.BENCH_PUBLIC_REPOS ?? 10_000);
 const TAGS = Number(process.env.BENCH_PUBLIC_TAGS ?? 1000);
@@ -40,7 +41,7 @@ for (let i = 0; i < REPOS; i++) {
     architectures: [archs[i % archs.length]!], operatingSystems: ['Linux'], aboutText: `# ${w}\n\nAbout ${i}.`,
   }, [], signal);
 }
-const repo = 'bench/web-0';
+const repo = repoKey(config.accountId, 'bench/web-0');
 const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'0'.repeat(64)}`, size: 2 }, layers: [], nonce: randomBytes(8).toString('hex') }));
 const digest = `sha256:${createHash('sha256').update(body).digest('hex')}` as Digest;
 for (let t = 0; t < TAGS; t++) {

@@ -4,6 +4,7 @@ import { rootArn, userArn, type AccessKey } from '../core/identity.js';
 import type { IdentityStore } from '../core/ports/identity-store.js';
 import type { Keyring } from '../core/ports/keyring.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
+import { repoAccount, repoName, type RepoKey } from '../core/repo-key.js';
 import { evaluate } from './policy/index.js';
 import type { PolicySource } from './policy-source.js';
 import type { RegistryTokens } from './registry-tokens.js';
@@ -21,7 +22,7 @@ export interface IamAccessDeps {
   policies: PolicySource;
   sessions: SessionIssuer;
   region: string;
-  /** Owner of repositories that do not exist yet (e.g. the target of CreateRepository). */
+  /** The account judged as resource owner for an anonymous caller's request that names no repository. */
   defaultAccountId: string;
   now?: () => Date;
   /**
@@ -29,7 +30,7 @@ export interface IamAccessDeps {
    * the verifier of anonymous `/token` tokens and the pull rate limiter. Absent: no public registry.
    */
   public?: {
-    lookup(name: string, signal: AbortSignal): Promise<{ accountId: string; shortName: string } | undefined>;
+    lookup(repository: RepoKey, signal: AbortSignal): Promise<{ accountId: string; shortName: string } | undefined>;
     anonymousTokens: AnonymousTokens;
     rateLimiter: PullRateLimiter;
   };
@@ -122,7 +123,10 @@ export class IamAccessControl implements AccessControl {
     const { principal, repository } = request;
     let { action } = request;
     const owner = repository ? await this.#owner(repository, signal) : undefined;
-    const resourceAccount = owner?.accountId ?? (principal.kind === 'iam' ? principal.accountId : this.deps.defaultAccountId);
+    // A repository is always judged in its own account, existing or not: the caller's account
+    // never stands in for it (else a name in another account would be checked as one's own).
+    const resourceAccount = repository ? repoAccount(repository)
+      : principal.kind === 'iam' ? principal.accountId : this.deps.defaultAccountId;
     // ECR Public (issue 7): pulls of a public repository need no permission (rate-limited per
     // client); anything else is the `ecr-public:` action on its `arn:aws:ecr-public::` ARN.
     if (owner?.publicName !== undefined) {
@@ -135,7 +139,7 @@ export class IamAccessControl implements AccessControl {
     const resource = repository
       ? owner?.publicName !== undefined
         ? `arn:aws:ecr-public::${resourceAccount}:repository/${owner.publicName}`
-        : `arn:aws:ecr:${this.deps.region}:${resourceAccount}:repository/${repository}`
+        : `arn:aws:ecr:${this.deps.region}:${resourceAccount}:repository/${repoName(repository)}`
       : request.resource ?? '*';
     const resourcePolicies = await this.deps.policies.repositoryPolicies(owner ? repository : undefined, resourceAccount, signal);
     const identityPolicies = principal.kind === 'iam' && principal.userName
@@ -161,7 +165,7 @@ export class IamAccessControl implements AccessControl {
   }
 
   /** The account owning a repository and its tags, or `undefined` when it does not exist (briefly cached). */
-  async #owner(repository: string, signal: AbortSignal): Promise<Owner | undefined> {
+  async #owner(repository: RepoKey, signal: AbortSignal): Promise<Owner | undefined> {
     const now = Date.now();
     if (this.#owners.has(repository, now)) return this.#owners.get(repository, now);
     const repo = await this.deps.meta.getRepository(repository, signal);

@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessControl, Principal } from '../core/access.js';
 import { isBerthError } from '../core/errors.js';
+import type { RepoKey } from '../core/repo-key.js';
 import type { LoginProfileService } from '../core/services/console/login-profiles.js';
 import type { EcrImageService } from '../core/services/ecr/images.js';
 import type { EcrRepositoryService } from '../core/services/ecr/repositories.js';
@@ -37,9 +38,9 @@ export interface WebRequest {
   principal: (Principal & { kind: 'iam' }) | undefined;
   page: PageContext;
   /** Authorizes an action through the same IAM evaluation as the APIs; throws `AccessDenied`. */
-  authorize(action: `${string}:${string}`, target: { repository?: string; resource?: string }): Promise<void>;
+  authorize(action: `${string}:${string}`, target: { repository?: RepoKey; resource?: string }): Promise<void>;
   /** Resolves `true` when allowed (for enabling buttons). */
-  can(action: `${string}:${string}`, target: { repository?: string; resource?: string }): Promise<boolean>;
+  can(action: `${string}:${string}`, target: { repository?: RepoKey; resource?: string }): Promise<boolean>;
 }
 
 /** Content-Security-Policy of every console page: scripts and styles only from this origin, nothing inline. */
@@ -87,7 +88,7 @@ export async function webPlugin(app: FastifyInstance, deps: WebDeps): Promise<vo
     const claims = readSession(req);
     const principal = claims ? await deps.logins.resume(claims.accountId, claims.userName, signal) : undefined;
     const context = { sourceIp: req.ip, secureTransport: req.protocol === 'https' };
-    const authorize = async (action: `${string}:${string}`, target: { repository?: string; resource?: string }) => {
+    const authorize = async (action: `${string}:${string}`, target: { repository?: RepoKey; resource?: string }) => {
       await deps.access.authorize({ principal: principal ?? { kind: 'anonymous' }, action, ...target, context }, signal);
     };
     (req as FastifyRequest & { web: WebRequest }).web = {

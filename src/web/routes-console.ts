@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fail, isBerthError } from '../core/errors.js';
 import type { RepositorySettings } from '../core/ports/meta-store.js';
+import { repoKey } from '../core/repo-key.js';
 import { logoContentType } from '../core/services/public/catalog.js';
 import { loginPage, newRepositoryPage, repositoryListPage, repositoryPage, type RepoRow } from './pages/console.js';
 import { sendPage, webOf, type WebDeps, type WebRequest } from './plugin.js';
@@ -24,6 +25,11 @@ export async function consoleRoutes(app: FastifyInstance, deps: WebDeps): Promis
   const throttle = new SignInThrottle();
   const csrf = { preHandler: app.csrfProtection };
   const repoArn = (accountId: string, name: string) => `arn:aws:ecr:${deps.region}:${accountId}:repository/${name}`;
+  // The account's repository `name` when it is public (its alias is the account's own).
+  const publicOf = async (accountId: string, name: string, signal: AbortSignal) => {
+    const pub = await deps.publicRepos.lookup(name, signal);
+    return pub?.record.accountId === accountId ? pub : undefined;
+  };
 
   app.get('/ui/login', async (req, reply) => sendPage(reply, loginPage(webOf(req).page, undefined, { accountId: '', userName: '' })));
 
@@ -61,7 +67,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: WebDeps): Promis
     const repos = (await deps.ecrRepos.list(accountId, { limit: 1000 }, signal)).filter((r) => r.name.includes(filter));
     const rows: RepoRow[] = [];
     for (const repository of repos) {
-      const pub = await deps.publicRepos.lookup(repository.name, signal);
+      const pub = await publicOf(accountId, repository.name, signal);
       rows.push({ repository, ...(pub ? { publicName: pub.record.shortName } : {}) });
     }
     const canCreate = await web.can('ecr:CreateRepository', { resource: repoArn(accountId, '*') });
@@ -94,7 +100,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: WebDeps): Promis
           scanOnPush: field(b, 'scanOnPush') === 'true',
           encryption: field(b, 'encryption') === 'KMS' ? { encryptionType: 'KMS', ...(field(b, 'kmsKey') ? { kmsKey: field(b, 'kmsKey', 2048) } : {}) } : { encryptionType: 'AES256' },
         };
-        await deps.ecrRepos.create(accountId, name, settings, signal);
+        await deps.ecrRepos.create(repoKey(accountId, name), settings, signal);
         return reply.redirect(`/ui/console?created=${encodeURIComponent(name)}`, 303);
       }
       await web.authorize('ecr-public:CreateRepository', { resource: `arn:aws:ecr-public::${accountId}:repository/${name}` });
@@ -123,11 +129,12 @@ export async function consoleRoutes(app: FastifyInstance, deps: WebDeps): Promis
     extra: { message?: { kind: 'ok' | 'error'; text: string }; policyError?: string; policy?: string } = {}, status = 200) {
     const { accountId } = web.principal;
     const signal = AbortSignal.timeout(10_000);
-    await web.authorize('ecr:DescribeImages', { repository: name });
-    const repository = await deps.ecrRepos.get(name, accountId, signal);
-    const pub = await deps.publicRepos.lookup(name, signal);
-    const images = await deps.images.describeImages(name, undefined, 'ANY', undefined, 1000, signal);
-    const policy = extra.policy ?? (await deps.ecrRepos.getPolicy(name, accountId, signal).catch(() => ''));
+    const key = repoKey(accountId, name);
+    await web.authorize('ecr:DescribeImages', { repository: key });
+    const repository = await deps.ecrRepos.get(key, signal);
+    const pub = await publicOf(accountId, name, signal);
+    const images = await deps.images.describeImages(key, undefined, 'ANY', undefined, 1000, signal);
+    const policy = extra.policy ?? (await deps.ecrRepos.getPolicy(key, signal).catch(() => ''));
     return sendPage(reply.code(status), repositoryPage(web.page, {
       repository, ...(pub ? { publicName: pub.record.shortName } : {}), alias: await deps.publicRepos.alias(accountId, signal),
       images: [...images.images].sort((a, b) => b.pushedAt.getTime() - a.pushedAt.getTime()), policy, region: deps.region, ...extra,
@@ -141,20 +148,21 @@ export async function consoleRoutes(app: FastifyInstance, deps: WebDeps): Promis
     const signal = AbortSignal.timeout(30_000);
     const b = req.body as Body;
     const name = field(b, 'repository', 256);
+    const key = repoKey(accountId, name);
     switch (field(b, 'action', 40)) {
       case 'delete-image': {
-        await web.authorize('ecr:BatchDeleteImage', { repository: name });
-        await deps.ecrRepos.get(name, accountId, signal);
-        const r = await deps.images.batchDelete(name, [{ imageDigest: field(b, 'digest', 200) }], signal);
+        await web.authorize('ecr:BatchDeleteImage', { repository: key });
+        await deps.ecrRepos.get(key, signal);
+        const r = await deps.images.batchDelete(key, [{ imageDigest: field(b, 'digest', 200) }], signal);
         const failure = r.failures[0];
         return showRepository(req, reply, web, name, { message: failure ? { kind: 'error', text: failure.failureReason ?? 'The image could not be deleted.' } : { kind: 'ok', text: 'Image deleted.' } });
       }
       case 'set-policy': {
         const text = field(b, 'policy', 10_240).trim();
-        await web.authorize(text ? 'ecr:SetRepositoryPolicy' : 'ecr:DeleteRepositoryPolicy', { repository: name });
+        await web.authorize(text ? 'ecr:SetRepositoryPolicy' : 'ecr:DeleteRepositoryPolicy', { repository: key });
         try {
-          if (text) await deps.ecrRepos.setPolicy(name, accountId, text, signal);
-          else await deps.ecrRepos.deletePolicy(name, accountId, signal).catch((e: unknown) => { if (!isBerthError(e) || e.code !== 'RepositoryPolicyNotFound') throw e; });
+          if (text) await deps.ecrRepos.setPolicy(key, text, signal);
+          else await deps.ecrRepos.deletePolicy(key, signal).catch((e: unknown) => { if (!isBerthError(e) || e.code !== 'RepositoryPolicyNotFound') throw e; });
         } catch (err) {
           if (!isBerthError(err) || err.code !== 'InvalidParameter') throw err;
           return showRepository(req, reply, web, name, { policyError: err.message, policy: text }, 400);
@@ -163,10 +171,10 @@ export async function consoleRoutes(app: FastifyInstance, deps: WebDeps): Promis
         return showRepository(req, reply, web, name, { message: { kind: 'ok', text: text ? 'Policy saved.' : 'Policy removed.' } });
       }
       case 'delete-repository': {
-        await web.authorize('ecr:DeleteRepository', { repository: name });
-        const pub = await deps.publicRepos.lookup(name, signal);
+        await web.authorize('ecr:DeleteRepository', { repository: key });
+        const pub = await publicOf(accountId, name, signal);
         if (pub) await deps.publicRepos.delete(accountId, pub.record.shortName, field(b, 'force') === 'true', signal);
-        else await deps.ecrRepos.delete(name, accountId, field(b, 'force') === 'true', signal);
+        else await deps.ecrRepos.delete(key, field(b, 'force') === 'true', signal);
         deps.onPolicyChange();
         return reply.redirect('/ui/console', 303);
       }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { fail } from '../core/errors.js';
+import { PublicRepositoryService } from '../core/services/public/public-repositories.js';
 import type { WebDeps } from './plugin.js';
 import { sendPage, webOf } from './plugin.js';
 import { galleryPage, publicRepositoryPage, type GalleryQuery } from './pages/gallery.js';
@@ -36,7 +37,7 @@ export async function galleryRoutes(app: FastifyInstance, deps: WebDeps): Promis
     const found = await deps.publicRepos.lookup(name, signal);
     if (!found) throw fail('RepositoryNotFound', `There is no public repository ${name.slice(0, 256)}.`);
     const [images, displayName] = await Promise.all([
-      deps.images.describeImages(name, undefined, 'TAGGED', undefined, MAX_TAGS, signal),
+      deps.images.describeImages(PublicRepositoryService.keyOf(found.record), undefined, 'TAGGED', undefined, MAX_TAGS, signal),
       deps.publicRepos.displayName(found.record.accountId, signal),
     ]);
     const sorted = [...images.images].sort((a, b) => b.pushedAt.getTime() - a.pushedAt.getTime());

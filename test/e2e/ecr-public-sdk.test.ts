@@ -73,8 +73,9 @@ describe('ECR Public with @aws-sdk/client-ecr-public', { timeout: 180_000 }, () 
   it('logos are judged by their bytes: JPEG is taken, GIF and more than 512,000 bytes are InvalidParameterException; nothing is stored', async () => {
     const jpeg = await client.send(new PutRepositoryCatalogDataCommand({ repositoryName: 'tools/app', catalogData: { logoImageBlob: JPEG } }));
     assert.equal((await fetch(jpeg.catalogData!.logoUrl!)).headers.get('content-type'), 'image/jpeg');
-    // A GIF fails berth's byte check; an oversized logo already fails the model's length constraint.
-    for (const [blob, name, re] of [[GIF, 'InvalidParameterException', /PNG or JPEG/], [Buffer.concat([PNG, Buffer.alloc(512_001)]), 'ValidationException', /512000/]] as const) {
+    // A GIF fails berth's byte check; an oversized logo already fails the model's length constraint
+    // (answered in ECR's style: ECR Public is the same front end).
+    for (const [blob, name, re] of [[GIF, 'InvalidParameterException', /PNG or JPEG/], [Buffer.concat([PNG, Buffer.alloc(512_001)]), 'InvalidParameterException', /logoImageBlob.*less than or equal to 512000/]] as const) {
       const err = await rejection(client.send(new PutRepositoryCatalogDataCommand({ repositoryName: 'tools/app', catalogData: { description: 'changed', logoImageBlob: blob } })));
       assert.equal(err.name, name);
       assert.match(err.message, re);

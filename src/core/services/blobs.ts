@@ -5,6 +5,7 @@ import { EMPTY_JSON, EMPTY_JSON_DIGEST } from '../media-types.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetaStore } from '../ports/meta-store.js';
 import type { RepositoryService } from './repositories.js';
+import type { RepoKey } from '../repo-key.js';
 
 export interface BlobRange {
   start: number;
@@ -30,7 +31,7 @@ export class BlobService {
   ) {}
 
   /** Size of a blob of the repository. Throws `RepositoryNotFound`, `InvalidDigest`, `BlobNotFound`. */
-  async stat(repository: string, digestText: string, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
+  async stat(repository: RepoKey, digestText: string, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
     const { digest } = parseDigest(digestText);
     await this.repos.require(repository, signal);
     const link = await this.meta.getBlobLink(repository, digest, signal);
@@ -45,7 +46,7 @@ export class BlobService {
    * internal error, not a 404: fsck reports it.
    */
   async open(
-    repository: string,
+    repository: RepoKey,
     digestText: string,
     pickRange: ((size: number) => BlobRange | undefined) | undefined,
     signal: AbortSignal,
@@ -72,7 +73,7 @@ export class BlobService {
   }
 
   /** Removes a blob from a repository (the bytes go with garbage collection). Throws `BlobNotFound`, `BlobReferenced`. */
-  async delete(repository: string, digestText: string, signal: AbortSignal): Promise<Digest> {
+  async delete(repository: RepoKey, digestText: string, signal: AbortSignal): Promise<Digest> {
     const { digest } = parseDigest(digestText);
     await this.repos.require(repository, signal);
     if (!(await this.meta.unlinkBlob(repository, digest, signal))) {

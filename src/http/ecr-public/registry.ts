@@ -1,8 +1,7 @@
 import type { RegistryTokens } from '../../auth/registry-tokens.js';
 import type { PublicRepositoryService } from '../../core/services/public/public-repositories.js';
 import type { AwsOperations } from '../aws/context.js';
-import { registryHost } from '../ecr/shapes.js';
-import { epoch, ownRegistry, publicRegistryArn, str } from './shapes.js';
+import { epoch, ownRegistry, publicHost, publicRegistryArn, str } from './shapes.js';
 
 /** Registry-wide operations of ECR Public: the login token, the registry and its alias, its display name. */
 export function registryOperations(repos: PublicRepositoryService, tokens: RegistryTokens): AwsOperations {
@@ -23,7 +22,7 @@ export function registryOperations(repos: PublicRepositoryService, tokens: Regis
         const { accountId, alias } = await ownRegistry({}, ctx, repos);
         return {
           registries: [{
-            registryId: accountId, registryArn: publicRegistryArn(accountId), registryUri: `${registryHost(ctx)}/${alias}`, verified: false,
+            registryId: accountId, registryArn: publicRegistryArn(accountId), registryUri: `${publicHost(ctx)}/${alias}`, verified: false,
             aliases: [{ name: alias, status: 'ACTIVE', primaryRegistryAlias: true, defaultRegistryAlias: true }],
           }],
         };

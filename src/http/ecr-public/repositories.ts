@@ -1,6 +1,7 @@
 import { fail } from '../../core/errors.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
-import type { PublicRepositoryService } from '../../core/services/public/public-repositories.js';
+import { repoKey } from '../../core/repo-key.js';
+import { PublicRepositoryService } from '../../core/services/public/public-repositories.js';
 import type { AwsOperations } from '../aws/context.js';
 import { token } from '../ecr/shapes.js';
 import {
@@ -15,7 +16,7 @@ export function repositoryOperations(repos: PublicRepositoryService, ecrRepos: E
   const fromArn = async (arn: unknown, ctx: Parameters<AwsOperations[string]['handle']>[1]) => {
     const { accountId, shortName } = parsePublicArn(arn);
     const { alias } = await ownRegistry({ registryId: accountId }, ctx, repos);
-    return { accountId, shortName, name: `${alias}/${shortName}` };
+    return { accountId, shortName, name: repoKey(accountId, `${alias}/${shortName}`) };
   };
   return {
     CreateRepository: {
@@ -38,7 +39,7 @@ export function repositoryOperations(repos: PublicRepositoryService, ecrRepos: E
         if (names) {
           const out = [];
           for (const shortName of names) {
-            await ctx.authorize('ecr-public:DescribeRepositories', { repository: `${alias}/${shortName}` });
+            await ctx.authorize('ecr-public:DescribeRepositories', { repository: repoKey(accountId, `${alias}/${shortName}`) });
             out.push(repositoryShape(await repos.get(accountId, shortName, ctx.signal), ctx));
           }
           return { repositories: out };
@@ -67,16 +68,16 @@ export function repositoryOperations(repos: PublicRepositoryService, ecrRepos: E
       return { catalogData: catalogShape(record, ctx) };
     }),
     SetRepositoryPolicy: onPublicRepository('ecr-public:SetRepositoryPolicy', repos, async (p, input, ctx) => {
-      await ecrRepos.setPolicy(p.record.name, p.record.accountId, str(input.policyText), ctx.signal);
+      await ecrRepos.setPolicy(PublicRepositoryService.keyOf(p.record), str(input.policyText), ctx.signal);
       onPolicyChange();
       return { registryId: p.record.accountId, repositoryName: p.record.shortName, policyText: input.policyText };
     }),
     GetRepositoryPolicy: onPublicRepository('ecr-public:GetRepositoryPolicy', repos, async (p, _input, ctx) => {
-      const policyText = await ecrRepos.getPolicy(p.record.name, p.record.accountId, ctx.signal).catch(renameNotFound(p.record.shortName, p.record.accountId));
+      const policyText = await ecrRepos.getPolicy(PublicRepositoryService.keyOf(p.record), ctx.signal).catch(renameNotFound(p.record.shortName, p.record.accountId));
       return { registryId: p.record.accountId, repositoryName: p.record.shortName, policyText };
     }),
     DeleteRepositoryPolicy: onPublicRepository('ecr-public:DeleteRepositoryPolicy', repos, async (p, _input, ctx) => {
-      const policyText = await ecrRepos.deletePolicy(p.record.name, p.record.accountId, ctx.signal).catch(renameNotFound(p.record.shortName, p.record.accountId));
+      const policyText = await ecrRepos.deletePolicy(PublicRepositoryService.keyOf(p.record), ctx.signal).catch(renameNotFound(p.record.shortName, p.record.accountId));
       onPolicyChange();
       return { registryId: p.record.accountId, repositoryName: p.record.shortName, policyText };
     }),
@@ -86,7 +87,7 @@ export function repositoryOperations(repos: PublicRepositoryService, ecrRepos: E
         const r = await fromArn(input.resourceArn, ctx);
         await ctx.authorize('ecr-public:TagResource', { repository: r.name, requestTags: input.tags as Tag[] });
         await repos.get(r.accountId, r.shortName, ctx.signal);
-        await ecrRepos.tag(r.name, r.accountId, input.tags as Tag[], ctx.signal);
+        await ecrRepos.tag(r.name, input.tags as Tag[], ctx.signal);
         return {};
       },
     },
@@ -96,7 +97,7 @@ export function repositoryOperations(repos: PublicRepositoryService, ecrRepos: E
         const r = await fromArn(input.resourceArn, ctx);
         await ctx.authorize('ecr-public:UntagResource', { repository: r.name });
         await repos.get(r.accountId, r.shortName, ctx.signal);
-        await ecrRepos.untag(r.name, r.accountId, input.tagKeys as string[], ctx.signal);
+        await ecrRepos.untag(r.name, input.tagKeys as string[], ctx.signal);
         return {};
       },
     },

@@ -4,7 +4,8 @@ import type { PublicRepositoryService } from '../../core/services/public/public-
 import type { CatalogInput } from '../../core/services/public/catalog.js';
 import type { PublicRepositoryRecord } from '../../core/ports/public-registry.js';
 import type { AwsCallContext, AwsInput, AwsOperation } from '../aws/context.js';
-import { epoch, registryHost, str } from '../ecr/shapes.js';
+import { repoKey } from '../../core/repo-key.js';
+import { epoch, str } from '../ecr/shapes.js';
 
 export { epoch, str };
 
@@ -16,13 +17,21 @@ export const publicRegistryArn = (accountId: string): string => `arn:aws:ecr-pub
 export const logoPath = (r: Pick<PublicRepositoryRecord, 'name' | 'logo'>): string | undefined =>
   r.logo ? `/ui/logos/${r.name}?v=${r.logo.etag}` : undefined;
 
+/**
+ * `host[:port]` of public repository URIs: the host the caller reached. A public repository's
+ * `<alias>/<name>` path resolves to its account on every host, so no account host is needed.
+ */
+export function publicHost(ctx: Pick<AwsCallContext, 'origin'>): string {
+  return ctx.origin.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+}
+
 export function repositoryShape(p: PublicRepository, ctx: Pick<AwsCallContext, 'origin'>): Record<string, unknown> {
   const { record } = p;
   return {
     repositoryArn: publicRepositoryArn(record.accountId, record.shortName),
     registryId: record.accountId,
     repositoryName: record.shortName,
-    repositoryUri: `${registryHost(ctx)}/${record.name}`,
+    repositoryUri: `${publicHost(ctx)}/${record.name}`,
     createdAt: epoch(record.createdAt),
   };
 }
@@ -80,7 +89,7 @@ export function onPublicRepository(action: `ecr-public:${string}`, repos: Public
     async handle(input, ctx) {
       const { accountId, alias } = await ownRegistry(input, ctx, repos);
       const shortName = str(input.repositoryName);
-      await ctx.authorize(action, { repository: `${alias}/${shortName}` });
+      await ctx.authorize(action, { repository: repoKey(accountId, `${alias}/${shortName}`) });
       return handle(await repos.get(accountId, shortName, ctx.signal), input, ctx);
     },
   };

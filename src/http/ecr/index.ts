@@ -5,6 +5,8 @@ import type { BlobService } from '../../core/services/blobs.js';
 import type { EcrImageService } from '../../core/services/ecr/images.js';
 import type { EcrLayerService } from '../../core/services/ecr/layers.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
+import type { RepoKey } from '../../core/repo-key.js';
+import type { AccountHosts } from '../account-hosts.js';
 import type { AwsOperation, AwsOperations } from '../aws/context.js';
 import { imageOperations } from './images.js';
 import { layerOperations } from './layers.js';
@@ -19,14 +21,16 @@ export interface EcrDeps {
   meta: MetaStore;
   tokens: RegistryTokens;
   urls: UrlSigner;
+  /** Names each account's registry host (repository URIs, download URLs, proxy endpoints). */
+  hosts: AccountHosts;
   /** Called after a repository or registry policy changes, so cached decisions are dropped at once. */
   onPolicyChange: () => void;
 }
 
 /** Every ECR operation berth implements; the rest of the model answers "not implemented yet". */
 export function ecrOperations(deps: EcrDeps): AwsOperations {
-  const requireRepository = (name: string, accountId: string, signal: AbortSignal) => deps.repos.get(name, accountId, signal);
-  const repositories = repositoryOperations(deps.repos);
+  const requireRepository = (repository: RepoKey, signal: AbortSignal) => deps.repos.get(repository, signal);
+  const repositories = repositoryOperations(deps.repos, deps.hosts);
   for (const op of ['SetRepositoryPolicy', 'DeleteRepositoryPolicy', 'DeleteRepository'] as const) {
     const inner = repositories[op]!;
     (repositories as Record<string, AwsOperation>)[op] = { ...inner, handle: async (input, ctx) => {
@@ -38,7 +42,7 @@ export function ecrOperations(deps: EcrDeps): AwsOperations {
   return {
     ...repositories,
     ...imageOperations(deps.images, requireRepository),
-    ...layerOperations(deps.layers, deps.blobs, deps.urls, requireRepository),
+    ...layerOperations(deps.layers, deps.blobs, deps.urls, deps.hosts, requireRepository),
     ...registryOperations(deps),
   };
 }

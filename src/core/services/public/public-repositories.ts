@@ -3,6 +3,7 @@ import { fail } from '../../errors.js';
 import type { EventBus } from '../../events.js';
 import { validateRepositoryName } from '../../names.js';
 import type { MetaStore, Repository } from '../../ports/meta-store.js';
+import { repoKey, type RepoKey } from '../../repo-key.js';
 import type { PublicRegistryStore, PublicRepositoryFilter, PublicRepositoryRecord } from '../../ports/public-registry.js';
 import { EMPTY_CATALOG, mergeCatalog, type CatalogInput } from './catalog.js';
 
@@ -38,6 +39,17 @@ export class PublicRepositoryService {
     return out;
   }
 
+  /** The metadata store's key of a public repository: `<alias>/<name>` in its owner's account. */
+  static keyOf(record: { accountId: string; name: string }): RepoKey {
+    return repoKey(record.accountId, record.name);
+  }
+
+  /** The account whose public registry has the alias `name` starts with (`<alias>/…`), or `undefined`. */
+  async ownerOfName(name: string, signal: AbortSignal): Promise<string | undefined> {
+    const slash = name.indexOf('/');
+    return slash > 0 ? this.store.accountOfAlias(name.slice(0, slash), signal) : undefined;
+  }
+
   /** Checks an alias against ECR Public's grammar; throws `InvalidParameter`. */
   static validateAlias(alias: string): string {
     if (alias.length < 2 || alias.length > 50 || !ALIAS_RE.test(alias)) {
@@ -58,7 +70,9 @@ export class PublicRepositoryService {
     if (current !== undefined && (await this.store.countRepositories({ accountId }, signal)) > 0) {
       throw fail('InvalidParameter', `the public registry of account ${accountId} has repositories under its alias '${current}'; it cannot be renamed to '${alias}'`);
     }
-    const [first] = await this.meta.listRepositories({ last: `${alias}/`, limit: 1 }, signal);
+    // Only the account's own repositories can be checked here (names are per account); private
+    // creates inside any alias are refused by assertPrivateName from then on.
+    const [first] = await this.meta.listRepositories(accountId, { last: `${alias}/`, limit: 1 }, signal);
     if (first?.startsWith(`${alias}/`)) {
       throw fail('InvalidParameter', `the registry alias '${alias}' collides with the private repository '${first}'; choose another alias`);
     }
@@ -91,8 +105,8 @@ export class PublicRepositoryService {
   async lookup(name: string, signal: AbortSignal): Promise<PublicRepository | undefined> {
     const record = await this.store.getRepository(name, signal);
     if (!record) return undefined;
-    const repository = await this.meta.getRepository(name, signal);
-    return repository && repository.accountId === record.accountId ? { repository, record } : undefined;
+    const repository = await this.meta.getRepository(repoKey(record.accountId, name), signal);
+    return repository ? { repository, record } : undefined;
   }
 
   /** Throws `RepositoryNotFound` (ECR Public's wording) unless the account has this public repository. */
@@ -114,17 +128,18 @@ export class PublicRepositoryService {
     const name = validateRepositoryName(`${alias}/${shortName}`);
     const { catalog, logo } = mergeCatalog(EMPTY_CATALOG, input);
     const existingRecord = await this.store.getRepository(name, signal);
-    const { repository, created } = await this.meta.createRepository(name, signal, { accountId, settings: { tags } });
+    const key = repoKey(accountId, name);
+    const { repository, created } = await this.meta.createRepository(key, signal, { settings: { tags } });
     if (!created) {
       if (existingRecord) throw fail('RepositoryAlreadyExists', `The repository with name '${shortName}' already exists in the registry with id '${accountId}'`);
-      if (repository.accountId !== accountId || (await this.meta.listImageIds(name, { limit: 1 }, signal)).ids.length > 0) {
+      if ((await this.meta.listImageIds(key, { limit: 1 }, signal)).ids.length > 0) {
         throw fail('InvalidParameter', `a private repository named '${name}' already exists; a public repository cannot be created over it`);
       }
       // An empty repository under our alias without a public record is a create that crashed half-way: adopt it.
     }
     const record = { accountId, name, shortName, catalog, createdAt: repository.createdAt };
     await this.store.putRepository(record, logo, signal);
-    if (created) this.events.emit({ type: 'repository.created', repository: name, at: repository.createdAt });
+    if (created) this.events.emit({ type: 'repository.created', repository: key, at: repository.createdAt });
     return { repository, record: (await this.store.getRepository(name, signal)) ?? record };
   }
 
@@ -139,14 +154,14 @@ export class PublicRepositoryService {
   /** Deletes a public repository; without `force`, `RepositoryNotEmpty` while it holds images. */
   async delete(accountId: string, shortName: string, force: boolean, signal: AbortSignal): Promise<PublicRepository> {
     const found = await this.get(accountId, shortName, signal);
-    await this.meta.deleteRepository(found.record.name, signal, { onlyIfEmpty: !force }).catch((err: unknown) => {
+    await this.meta.deleteRepository(PublicRepositoryService.keyOf(found.record), signal, { onlyIfEmpty: !force }).catch((err: unknown) => {
       if (err instanceof Error && 'code' in err && err.code === 'RepositoryNotEmpty') {
         throw fail('RepositoryNotEmpty', `The repository with name '${shortName}' in registry with id '${accountId}' cannot be deleted because it still contains images`);
       }
       throw err;
     });
     await this.store.deleteRepository(found.record.name, signal);
-    this.events.emit({ type: 'repository.deleted', repository: found.record.name, at: new Date() });
+    this.events.emit({ type: 'repository.deleted', repository: PublicRepositoryService.keyOf(found.record), at: new Date() });
     return found;
   }
 
@@ -160,7 +175,7 @@ export class PublicRepositoryService {
     for (;;) {
       const batch = await this.store.listRepositories({ ...filter, ...(last !== undefined ? { last } : {}) }, signal);
       for (const record of batch) {
-        const repository = await this.meta.getRepository(record.name, signal);
+        const repository = await this.meta.getRepository(PublicRepositoryService.keyOf(record), signal);
         if (repository) out.push({ repository, record });
       }
       if (out.length >= filter.limit || batch.length < filter.limit) return out.slice(0, filter.limit);
