@@ -13,7 +13,8 @@ import { BerthServer, toolSkipReason } from './harness.js';
 const awsSkip = await toolSkipReason('aws');
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4a40000000049454e44ae426082', 'hex');
 
-describe('aws ecr-public CLI, all 23 operations', { timeout: 240_000, skip: awsSkip ?? false }, () => {
+// Every aws CLI call is a Python start: on the shared, loaded 2-core machine one takes 5-60 s.
+describe('aws ecr-public CLI, all 23 operations', { timeout: 900_000, skip: awsSkip ?? false }, () => {
   let server: BerthServer;
   const seen = new Set<string>();
   const ep = (op: string, args: string[] = []) => {
