@@ -115,8 +115,8 @@ export class IamAccessControl implements AccessControl {
     return verified.sessionCredentials ? { ...principal, session: true } : principal;
   }
 
-  assertAuthenticated(principal: Principal): void {
-    if (principal.kind === 'anonymous' && principal !== TOKEN_ANONYMOUS) throw fail('Unauthenticated', 'authentication required');
+  assertAuthenticated(principal: Principal, opts: { ping?: boolean } = {}): void {
+    if (principal.kind === 'anonymous' && !(opts.ping === true && principal === TOKEN_ANONYMOUS)) throw fail('Unauthenticated', 'authentication required');
   }
 
   async authorize(request: AccessRequest, signal: AbortSignal): Promise<void> {

@@ -92,7 +92,7 @@ export async function ociPlugin(app: FastifyInstance, deps: OciDeps): Promise<vo
     const authorize = (action: Parameters<OciContext['authorize']>[0], repository: RepoKey | undefined) =>
       deps.access.authorize({ principal, action, ...(repository !== undefined ? { repository } : {}), context: requestContext }, signal);
     if (route.action) await authorize(route.action, name ? repo : undefined);
-    else deps.access.assertAuthenticated(principal);
+    else deps.access.assertAuthenticated(principal, { ping: route === baseRoute });
     await route.handle({ req, reply, deps, name, accountId, repo, params, principal, signal, authorize });
   };
 
