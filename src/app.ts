@@ -20,7 +20,7 @@ import { LocalEventBus, type EventBus } from './core/events.js';
 import type { BlobStore } from './core/ports/blob-store.js';
 import type { IdentityStore } from './core/ports/identity-store.js';
 import type { MetaStore } from './core/ports/meta-store.js';
-import { repoKey } from './core/repo-key.js';
+import { repoAccount, repoKey, repoName } from './core/repo-key.js';
 import { BlobService } from './core/services/blobs.js';
 import { EcrImageService } from './core/services/ecr/images.js';
 import { EcrLayerService } from './core/services/ecr/layers.js';
@@ -31,6 +31,7 @@ import { UploadService } from './core/services/uploads.js';
 import { MasterKeyring } from './crypto/keyring.js';
 import { loadMasterKey } from './crypto/master-key.js';
 import { ecrOperations } from './http/ecr/index.js';
+import type { AwsOperations } from './http/aws/context.js';
 import { iamOperations } from './http/iam/index.js';
 import { stsOperations } from './http/sts/index.js';
 import { AccountHosts } from './http/account-hosts.js';
@@ -52,6 +53,19 @@ import { MemoryLifecycleStore } from './storage/meta/memory/memory-lifecycle-sto
 import { openSqliteGcStore } from './storage/meta/sqlite/sqlite-gc-store.js';
 import { openSqliteLifecycleStore } from './storage/meta/sqlite/sqlite-lifecycle-store.js';
 import { startScanning, type ScanComposition } from './app/scan.js';
+import { AnonymousTokens } from './auth/anonymous-tokens.js';
+import { PullRateLimiter } from './auth/pull-rate-limit.js';
+import type { LoginProfileStore } from './core/ports/login-profiles.js';
+import type { PublicRegistryStore } from './core/ports/public-registry.js';
+import { PublicRepositoryService } from './core/services/public/public-repositories.js';
+import { LoginProfileService } from './core/services/console/login-profiles.js';
+import { ecrPublicOperations } from './http/ecr-public/index.js';
+import { logoRoutes } from './http/ecr-public/logo-route.js';
+import { bearerChallenge } from './http/token/challenge.js';
+import { tokenPlugin } from './http/token/plugin.js';
+import { webPlugin } from './web/plugin.js';
+import { openSqliteLoginProfiles } from './storage/meta/sqlite/sqlite-login-profiles.js';
+import { openSqlitePublicRegistry } from './storage/meta/sqlite/sqlite-public-registry.js';
 
 /** A running composition: the server plus what must be closed after it. */
 export interface App {
@@ -69,6 +83,8 @@ export interface App {
   scan: ScanComposition;
   /** Domain events of this process (feature modules and tests subscribe). */
   events: EventBus;
+  /** ECR Public's registries and repositories (for benchmarks and tests that seed many). */
+  publicRepos: PublicRepositoryService;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes backends. */
   close(): Promise<void>;
   /** Re-reads `tls.certFile`/`tls.keyFile` for new connections (SIGHUP); rejects (keeping the old pair) when unreadable. */
@@ -145,6 +161,15 @@ export async function runLifecycle(config: Config, opts: { repository?: string; 
 }
 
 /**
+ * The public-registry and login-profile stores (issue 7): on the metadata file for SQLite; on a
+ * private in-memory SQLite database for the memory backend (no hand-written twin to keep in step).
+ */
+export async function openPublicStores(config: Config): Promise<{ publicRegistry: PublicRegistryStore & { close(): Promise<void> }; loginProfiles: LoginProfileStore & { close(): Promise<void> } }> {
+  const path = config.storage.meta === 'sqlite' ? join(resolve(config.dataDir), 'meta.db') : ':memory:';
+  return { publicRegistry: await openSqlitePublicRegistry({ path }), loginProfiles: await openSqliteLoginProfiles({ path }) };
+}
+
+/**
  * Writes a just-created root key of the default account to `<data-dir>/credentials` and says where. A key
  * preset through `BERTH_ROOT_*` is the operator's: its secret stays in their environment and is written
  * nowhere, so no file is written (and one an earlier release wrote for that key is removed).
@@ -175,13 +200,47 @@ export async function bootstrap(config: Config, logger: Logger, env: NodeJS.Proc
  * Adds an account (beside the default one) with a root access key, for `berth account create`.
  * Safe while a server runs on the same data directory. Resolves with the root key.
  */
-export async function createAccount(config: Config, accountId: string, env: NodeJS.ProcessEnv = process.env): Promise<RootCredentials> {
+export async function createAccount(config: Config, accountId: string, env: NodeJS.ProcessEnv = process.env, opts: { alias?: string } = {}): Promise<RootCredentials & { alias: string }> {
   const { meta, blobs, identity } = await openBackends(config);
+  const { publicRegistry, loginProfiles } = await openPublicStores(config);
   try {
     const keyring = new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
     const iam = new IamService(identity, keyring, new PolicySource(identity, meta));
-    return await ensureRootCredentials(identity, iam, keyring, accountId, accountId === config.accountId ? env : {}, AbortSignal.timeout(30_000));
+    const root = await ensureRootCredentials(identity, iam, keyring, accountId, accountId === config.accountId ? env : {}, AbortSignal.timeout(30_000));
+    const publicRepos = new PublicRepositoryService(meta, publicRegistry, new LocalEventBus(() => {}));
+    const alias = await publicRepos.ensureAlias(accountId, opts.alias ?? (accountId === config.accountId ? config.public.alias : undefined), AbortSignal.timeout(30_000));
+    return { ...root, alias };
   } finally {
+    await publicRegistry.close();
+    await loginProfiles.close();
+    await meta.close();
+    await identity.close();
+    await blobs.close();
+  }
+}
+
+/** ECR's CreateRepository, refusing names inside a public registry alias (the namespaces are shared on `/v2`). */
+function guardPrivateCreate(ops: AwsOperations, publicRepos: PublicRepositoryService): AwsOperations {
+  const inner = ops.CreateRepository!;
+  return {
+    ...ops,
+    CreateRepository: { ...inner, handle: async (input, ctx) => {
+      await publicRepos.assertPrivateName(typeof input.repositoryName === 'string' ? input.repositoryName : '', ctx.signal);
+      return inner.handle(input, ctx);
+    } },
+  };
+}
+
+/** Sets the console password of an account's root (`berth account root-password`). Safe while a server runs. */
+export async function setRootPassword(config: Config, accountId: string, password: string): Promise<void> {
+  const { meta, blobs, identity } = await openBackends(config);
+  const { publicRegistry, loginProfiles } = await openPublicStores(config);
+  try {
+    if (!(await identity.getAccount(accountId, AbortSignal.timeout(10_000)))) throw new Error(`account ${accountId} does not exist`);
+    await new LoginProfileService(loginProfiles, identity).setRootPassword(accountId, password, AbortSignal.timeout(30_000));
+  } finally {
+    await publicRegistry.close();
+    await loginProfiles.close();
     await meta.close();
     await identity.close();
     await blobs.close();
@@ -194,6 +253,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   logger.info({ config: redactConfig(config) }, 'starting berth');
   const { meta, blobs, identity } = await openBackends(config);
   const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
+  const { publicRegistry, loginProfiles } = await openPublicStores(config);
   const persistent = config.storage.meta === 'sqlite';
   const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
   const keyring = new MasterKeyring(masterKey);
@@ -207,8 +267,23 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (persistent) await announceRoot(config, root, logger);
 
   const sessions = new SessionIssuer(keyring);
+  const publicRepos = new PublicRepositoryService(meta, publicRegistry, events);
+  const loginService = new LoginProfileService(loginProfiles, identity);
+  await publicRepos.ensureAlias(config.accountId, config.public.alias, AbortSignal.timeout(30_000));
+  const anonymousTokens = new AnonymousTokens(keyring);
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
     identity, meta, keyring, tokens, policies, sessions, region: config.region, defaultAccountId: config.accountId,
+    public: {
+      lookup: async (key, signal) => {
+        const found = await publicRepos.lookup(repoName(key), signal);
+        return found?.record.accountId === repoAccount(key) ? found.record : undefined;
+      },
+      anonymousTokens,
+      rateLimiter: new PullRateLimiter(
+        { perSecond: config.public.anonymousPullsPerSecond, burst: config.public.anonymousPullBurst },
+        { perSecond: config.public.authenticatedPullsPerSecond, burst: config.public.authenticatedPullBurst },
+      ),
+    },
   });
   const repos = new RepositoryService(meta, events);
   const hosts = new AccountHosts({ ...config.accountHosts, region: config.region, defaultAccountId: config.accountId });
@@ -231,27 +306,53 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }, (err) => logger.error({ err }, 'garbage collection failed')) : undefined;
   const scan = await startScanning(config, meta, blobs, manifests, events, logger);
 
+  const ecrLayers = new EcrLayerService(meta, uploads);
+  const ecr = ecrOperations({
+    repos: ecrRepos, images: ecrImages, lifecycle: lifecycle.api, layers: ecrLayers,
+    blobs: blobService, meta, tokens, urls, hosts, onPolicyChange: () => policies.invalidate(), scanning: scan.service,
+  });
   let draining = false;
   const metrics = new Metrics();
   const server = await buildServer({
     logger, metrics, events, trustProxy: config.trustProxy, timeouts: config.timeouts, tls: await readTls(config),
-    oci: { repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls, accounts: hosts },
+    oci: {
+      repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls, accounts: hosts,
+      publicOwner: (name, signal) => publicRepos.ownerOfName(name, signal),
+      ...(access instanceof IamAccessControl ? { challenge: bearerChallenge } : {}),
+    },
     aws: access instanceof IamAccessControl ? {
       access, region: config.region, bodyLimit: 64 * 1024 * 1024, publicUrl: config.publicUrl,
       json: {
         AmazonEC2ContainerRegistry_V20150921: {
           service: 'ecr', signingName: 'ecr',
-          operations: ecrOperations({
-            repos: ecrRepos, images: ecrImages, lifecycle: lifecycle.api, layers: new EcrLayerService(meta, uploads),
-            blobs: blobService, meta, tokens, urls, hosts, onPolicyChange: () => policies.invalidate(), scanning: scan.service,
+          operations: guardPrivateCreate(ecr, publicRepos),
+        },
+        SpencerFrontendService: {
+          service: 'ecr-public', signingName: 'ecr-public',
+          operations: ecrPublicOperations({
+            publicRepos, ecrRepos, images: ecrImages, layers: ecrLayers, tokens, onPolicyChange: () => policies.invalidate(),
           }),
         },
       },
       query: {
-        iam: { service: 'iam', operations: iamOperations({ iam }) },
+        iam: { service: 'iam', operations: iamOperations({ iam, loginProfiles: loginService }) },
         sts: { service: 'sts', operations: stsOperations({ iam, sessions }) },
       },
     } : undefined,
+    surfaces: [
+      async (app) => {
+        await app.register(logoRoutes, { publicRepos });
+      },
+      ...(access instanceof IamAccessControl ? [async (app: FastifyInstance) => {
+        await app.register(tokenPlugin, {
+          access, anonymousTokens, isPublic: async (name: string, signal: AbortSignal) => (await publicRepos.lookup(name, signal)) !== undefined,
+        });
+        await app.register(webPlugin, {
+          publicRepos, ecrRepos, images: ecrImages, logins: loginService, access, region: config.region,
+          cookieSecret: Buffer.from(keyring.mac('console-session-cookie', Buffer.from('v1'))), onPolicyChange: () => policies.invalidate(),
+        });
+      }] : []),
+    ],
     ops: {
       draining: () => draining,
       ready: async () => {
@@ -281,6 +382,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await gcSchedule?.stop();
       await gcStore?.close();
       await lifecycleStore.close();
+      await publicRegistry.close();
+      await loginProfiles.close();
       await meta.close();
       await identity.close();
       await blobs.close();
@@ -293,7 +396,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const tls = await readTls(config);
     if (tls && 'setSecureContext' in server.server) (server.server as unknown as TlsServer).setSecureContext(tls);
   };
-  return { server, meta, blobs, identity, logger, rootCredentials: root, lifecycle, ...(gc ? { gc } : {}), scan, events, close, reloadTls };
+  return { server, meta, blobs, identity, logger, rootCredentials: root, lifecycle, ...(gc ? { gc } : {}), scan, events, publicRepos, close, reloadTls };
 }
 
 /** The certificate and key files named by `tls`, read now (start and SIGHUP). */

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { serveCommand } from './serve.js';
 import { verifyConfigCommand } from './verify-config.js';
 import { fsckCommand } from './fsck.js';
-import { accountCreateCommand } from './account.js';
+import { accountCreateCommand, rootPasswordCommand } from './account.js';
 import { gcCommand } from './gc.js';
 import { lifecycleRunCommand } from './lifecycle.js';
 import { vulndbImportCommand } from './vulndb.js';
@@ -51,11 +51,21 @@ program.command('fsck')
   .option('--json', 'print the report as JSON')
   .action(fsckCommand);
 
-program.command('account')
-  .description('manage accounts besides the default one')
+const account = program.command('account')
+  .description('manage accounts besides the default one');
+
+account.command('root-password')
+  .description('set the console password of an account root, read from standard input')
+  .option('--account-id <id>', '12-digit account id (default: the default account)')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(rootPasswordCommand);
+
+account
   .command('create')
   .description('add an account with a root access key (written to <data-dir>/credentials-<id>)')
   .requiredOption('--account-id <id>', '12-digit account id')
+  .option('--alias <alias>', 'alias of its ECR Public registry (default: derived from the account id)')
   .addOption(configOption())
   .addOption(dataDirOption())
   .action(accountCreateCommand);

@@ -34,6 +34,11 @@ export const ENV: ReadonlyArray<readonly [string, readonly string[], (v: string)
   ['BERTH_GC_INTERVAL_MINUTES', ['gc', 'intervalMinutes'], Number],
   ['BERTH_GC_GRACE_SECONDS', ['gc', 'graceSeconds'], Number],
   ['BERTH_GC_UPLOAD_MAX_AGE_HOURS', ['gc', 'uploadMaxAgeHours'], Number],
+  ['BERTH_PUBLIC_ALIAS', ['public', 'alias'], String],
+  ['BERTH_ANONYMOUS_PULLS_PER_SECOND', ['public', 'anonymousPullsPerSecond'], Number],
+  ['BERTH_ANONYMOUS_PULL_BURST', ['public', 'anonymousPullBurst'], Number],
+  ['BERTH_AUTHENTICATED_PULLS_PER_SECOND', ['public', 'authenticatedPullsPerSecond'], Number],
+  ['BERTH_AUTHENTICATED_PULL_BURST', ['public', 'authenticatedPullBurst'], Number],
 ];
 
 /**

@@ -56,6 +56,15 @@ export const configSchema = z.object({
       .describe('An account\'s registry host (no port): {account} (required, first), {region}, and {host} (the host clients reach berth on). The bare host is the default account\'s. See docs/accounts.md.'),
     map: z.record(z.string().min(1).max(253), accountId).default({}).describe('Explicit host → account mappings, besides the pattern.'),
   }).strict().default({ pattern: '{account}.{host}', map: {} }),
+  public: z.object({
+    alias: z.string().regex(/^[a-z][a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'must match [a-z][a-z0-9]+([._-][a-z0-9]+)*').min(2).max(50).optional()
+      .describe('Alias of the default account\'s ECR Public registry (`<host>/<alias>/<name>`); default: derived from the account id. Other accounts get theirs from `berth account create --alias`. See docs/public.md.'),
+    anonymousPullsPerSecond: z.number().positive().default(1).describe('Anonymous pulls (manifest GETs) of public repositories per second per client address.'),
+    anonymousPullBurst: z.number().int().min(1).default(20).describe('Anonymous pulls a client address may make at once before the per-second rate applies (then 429 with Retry-After).'),
+    authenticatedPullsPerSecond: z.number().positive().default(10).describe('Logged-in pulls of public repositories per second per principal.'),
+    authenticatedPullBurst: z.number().int().min(1).default(200).describe('Logged-in pulls of public repositories a principal may make at once before the per-second rate applies.'),
+  }).strict().default({ anonymousPullsPerSecond: 1, anonymousPullBurst: 20, authenticatedPullsPerSecond: 10, authenticatedPullBurst: 200 })
+    .describe('ECR Public: the default account\'s registry alias and the pull rate limits of public repositories.'),
   trustProxy: z.boolean().default(false).describe('Trust X-Forwarded-For/-Proto/-Host from a reverse proxy in front.'),
   lifecycle: z.object({
     intervalMinutes: z.number().min(0).max(7 * 24 * 60).default(60)

@@ -7,6 +7,7 @@ import { accountNamespacesSchema } from './0004-account-namespaces.js';
 import { imagePushOrderSchema } from './0005-image-push-order.js';
 import { lifecycleSchema } from './0007-lifecycle.js';
 import { scanningSchema } from './0008-scanning.js';
+import { publicSchema } from './0009-public.js';
 
 export { SQLITE_TYPES, POSTGRES_TYPES, type SchemaTypes } from './dialect.js';
 export type { MetaSchema, LifecycleSchema } from './schema.js';
@@ -25,6 +26,7 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
     '0005-image-push-order': imagePushOrderSchema(types),
     '0007-lifecycle': lifecycleSchema(types),
     '0008-scanning': scanningSchema(types),
+    '0009-public': publicSchema(types),
   };
 }
 
