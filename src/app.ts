@@ -125,13 +125,15 @@ export function gcOptions(config: Config, extra: Partial<GcOptions> = {}): GcOpt
   return { graceMs: config.gc.graceSeconds * 1000, uploadMaxAgeMs: config.gc.uploadMaxAgeHours * 3_600_000, ...extra };
 }
 
-/** One garbage collection over the data directory, for `berth gc`; safe while servers run on it. */
-export async function runGc(config: Config, extra: Partial<GcOptions>, signal: AbortSignal): Promise<GcReport> {
+/**
+ * Opens the backends and the lifecycle/GC stores for a one-off CLI run, hands them to `work`, and
+ * closes everything afterwards whatever `work` does.
+ */
+async function withLifecycleBackends<T>(config: Config, work: (b: { meta: MetaStore; blobs: BlobStore; lifecycleStore: LifecycleStore; gcStore: GcStore | undefined }) => Promise<T>): Promise<T> {
   const { meta, blobs, identity } = await openBackends(config);
   const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
   try {
-    if (!gcStore) throw new Error('garbage collection needs the sqlite metadata backend (storage.meta: sqlite)');
-    return await new GarbageCollector(meta, blobs, gcStore, undefined).run(gcOptions(config, extra), signal);
+    return await work({ meta, blobs, lifecycleStore, gcStore });
   } finally {
     await gcStore?.close();
     await lifecycleStore.close();
@@ -141,23 +143,23 @@ export async function runGc(config: Config, extra: Partial<GcOptions>, signal: A
   }
 }
 
+/** One garbage collection over the data directory, for `berth gc`; safe while servers run on it. */
+export function runGc(config: Config, extra: Partial<GcOptions>, signal: AbortSignal): Promise<GcReport> {
+  return withLifecycleBackends(config, ({ meta, blobs, gcStore }) => {
+    if (!gcStore) throw new Error('garbage collection needs the sqlite metadata backend (storage.meta: sqlite)');
+    return new GarbageCollector(meta, blobs, gcStore, undefined).run(gcOptions(config, extra), signal);
+  });
+}
+
 /** One application of lifecycle policies, for `berth lifecycle run`; safe while servers run on the data directory. */
-export async function runLifecycle(config: Config, opts: { repository?: string; accountId?: string; dryRun?: boolean }, signal: AbortSignal): Promise<RepositoryRun[]> {
-  const { meta, blobs, identity } = await openBackends(config);
-  const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
-  try {
+export function runLifecycle(config: Config, opts: { repository?: string; accountId?: string; dryRun?: boolean }, signal: AbortSignal): Promise<RepositoryRun[]> {
+  return withLifecycleBackends(config, ({ meta, lifecycleStore }) => {
     const events = new LocalEventBus();
     const repos = new RepositoryService(meta, events);
     const images = new EcrImageService(meta, new ManifestService(meta, repos, events), events);
     const feature = registerLifecycle({ meta, store: lifecycleStore, images, events, intervalMinutes: 0, log: { info: () => {}, error: () => {} } });
-    return await feature.executor.run(opts, signal);
-  } finally {
-    await gcStore?.close();
-    await lifecycleStore.close();
-    await meta.close();
-    await identity.close();
-    await blobs.close();
-  }
+    return feature.executor.run(opts, signal);
+  });
 }
 
 /**
