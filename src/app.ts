@@ -103,6 +103,9 @@ export interface AppOptions {
 
 /** The ONLY place that names implementations: config → backends → services → http. */
 export async function openBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; identity: IdentityStore }> {
+  // Issue 11 in progress: refuse rather than silently fall back to the memory backends.
+  if (config.storage.meta === 'postgres') throw new Error('storage.meta: postgres is not available in this build yet');
+  if (config.storage.blob === 's3') throw new Error('storage.blob: s3 is not available in this build yet');
   const dataDir = resolve(config.dataDir);
   if (config.storage.meta === 'sqlite' || config.storage.blob === 'fs') await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const dbPath = join(dataDir, 'meta.db');

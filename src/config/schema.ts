@@ -32,9 +32,30 @@ export const configSchema = z.object({
     keyFile: z.string().min(1).optional().describe('PEM private key of the certificate. Re-read on SIGHUP.'),
   }).strict().default({}).refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), 'set both certFile and keyFile, or neither'),
   storage: z.object({
-    meta: z.enum(['sqlite', 'memory']).default('sqlite').describe('Metadata backend; memory loses everything on exit (tests).'),
-    blob: z.enum(['fs', 'memory']).default('fs').describe('Blob backend; memory loses everything on exit (tests).'),
-  }).strict().default({ meta: 'sqlite', blob: 'fs' }),
+    meta: z.enum(['sqlite', 'postgres', 'memory']).default('sqlite')
+      .describe('Metadata backend: sqlite (embedded, one machine), postgres (scale-out: every node on one database, see docs/scale-out.md), memory (loses everything on exit; tests).'),
+    blob: z.enum(['fs', 's3', 'memory']).default('fs')
+      .describe('Blob backend: fs (the data directory), s3 (S3-compatible object storage shared by every node), memory (loses everything on exit; tests).'),
+    redirect: z.boolean().default(false)
+      .describe('With the s3 blob backend: answer blob GETs with a redirect to a presigned S3 URL (clients fetch the bytes from S3 directly); GetDownloadUrlForLayer returns presigned S3 URLs too.'),
+  }).strict().default({ meta: 'sqlite', blob: 'fs', redirect: false }),
+  postgres: z.object({
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()
+      .describe('Connection URL of the PostgreSQL database (storage.meta: postgres), e.g. postgres://berth:secret@db:5432/berth. Never logged.'),
+    poolSize: z.number().int().min(1).max(1000).default(10).describe('Connections each process keeps in its pool.'),
+  }).strict().default({ poolSize: 10 }),
+  s3: z.object({
+    endpoint: z.string().regex(/^https?:\/\//, 'must be an http(s):// URL').optional()
+      .describe('S3 endpoint URL (storage.blob: s3); unset: AWS S3 for the region.'),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').optional()
+      .describe('Bucket holding blobs and staged uploads; created when missing.'),
+    region: z.string().min(1).default('us-east-1').describe('Region of the bucket (SigV4 scope).'),
+    accessKeyId: z.string().min(1).optional().describe('Access key; unset: the default AWS credential chain.'),
+    secretAccessKey: z.string().min(1).optional().describe('Secret key for accessKeyId. Never logged.'),
+    prefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, 'must be empty or end with /').default('')
+      .describe('Key prefix every object of this registry is stored under (e.g. berth/).'),
+    forcePathStyle: z.boolean().default(true).describe('Path-style addressing (endpoint/bucket/key), which Ceph RGW and MinIO need.'),
+  }).strict().default({ region: 'us-east-1', prefix: '', forcePathStyle: true }),
   limits: z.object({
     maxBlobBytes: z.number().int().positive().default(50 * 1024 ** 3).describe('Largest blob one upload may carry, in bytes.'),
     maxPageSize: z.number().int().min(1).max(100_000).default(1000).describe('Largest page a list endpoint returns (`n` is clamped to it).'),
@@ -78,7 +99,17 @@ export const configSchema = z.object({
     uploadMaxAgeHours: z.number().min(0).max(30 * 24).default(24)
       .describe('Upload sessions idle for longer than this many hours are swept with their staged bytes.'),
   }).strict().default({ intervalMinutes: 60, graceSeconds: 3600, uploadMaxAgeHours: 24 }),
-}).strict();
+}).strict().superRefine((c, ctx) => {
+  if (c.storage.meta === 'postgres' && c.postgres.url === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['postgres', 'url'], message: 'is required when storage.meta is postgres (BERTH_POSTGRES_URL)' });
+  }
+  if (c.storage.blob === 's3' && c.s3.bucket === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['s3', 'bucket'], message: 'is required when storage.blob is s3 (BERTH_S3_BUCKET)' });
+  }
+  if (c.storage.redirect && c.storage.blob !== 's3') {
+    ctx.addIssue({ code: 'custom', path: ['storage', 'redirect'], message: 'needs storage.blob: s3' });
+  }
+});
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 export type ConfigInput = z.input<typeof configSchema>;
