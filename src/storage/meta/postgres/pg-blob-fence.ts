@@ -52,3 +52,24 @@ export async function lockDigestsForFence(trx: Db, digests: readonly Digest[]): 
   if (ids.length === 0) return;
   await sql`select pg_advisory_xact_lock(${FENCE_LOCK_CLASS}::int4, id) from unnest(${ids}::int4[]) with ordinality as t(id, n) order by n`.execute(trx);
 }
+
+/**
+ * The GC store's `fence` step for one batch on PostgreSQL, race-free against `linkBlob` on any
+ * node: in one transaction, takes the exclusive fence locks, reads which of `digests` are linked
+ * (a statement after the locks, so it sees every link committed before them), fences the others
+ * and resolves with them. The PostgreSQL `GcStore.fence` should call this per batch.
+ */
+export async function fenceUnlinked(db: Db, digests: readonly Digest[], at: Date): Promise<Digest[]> {
+  if (digests.length === 0) return [];
+  return db.transaction().execute(async (trx) => {
+    await lockDigestsForFence(trx, digests);
+    const linked = new Set((await trx.selectFrom('repository_blobs').select('digest').distinct()
+      .where('digest', 'in', [...digests]).execute()).map((r) => r.digest));
+    const free = [...new Set(digests)].filter((d) => !linked.has(d));
+    if (free.length > 0) {
+      await trx.insertInto('gc_blob_fence').values(free.map((digest) => ({ digest, fenced_at: at.getTime() })))
+        .onConflict((oc) => oc.column('digest').doNothing()).execute();
+    }
+    return free;
+  });
+}
