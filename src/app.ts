@@ -39,6 +39,7 @@ import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
 import { MemoryBlobStore } from './storage/blob/memory/memory-blob-store.js';
+import { openS3BlobStore } from './app/s3-blobs.js';
 import { MemoryIdentityStore } from './storage/meta/memory/memory-identity-store.js';
 import { MemoryMetaStore } from './storage/meta/memory/memory-meta-store.js';
 import { openSqliteIdentityStore } from './storage/meta/sqlite/sqlite-identity-store.js';
@@ -105,14 +106,13 @@ export interface AppOptions {
 export async function openBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; identity: IdentityStore }> {
   // Issue 11 in progress: refuse rather than silently fall back to the memory backends.
   if (config.storage.meta === 'postgres') throw new Error('storage.meta: postgres is not available in this build yet');
-  if (config.storage.blob === 's3') throw new Error('storage.blob: s3 is not available in this build yet');
   const dataDir = resolve(config.dataDir);
   if (config.storage.meta === 'sqlite' || config.storage.blob === 'fs') await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const dbPath = join(dataDir, 'meta.db');
   // One after the other: both migrate the same file under its write lock.
   const meta = config.storage.meta === 'sqlite' ? await openSqliteMetaStore({ path: dbPath }) : new MemoryMetaStore();
   const identity = config.storage.meta === 'sqlite' ? await openSqliteIdentityStore({ path: dbPath }) : new MemoryIdentityStore();
-  const blobs = config.storage.blob === 'fs' ? await FsBlobStore.open({ root: dataDir }) : new MemoryBlobStore();
+  const blobs = config.storage.blob === 's3' ? await openS3BlobStore(config) : config.storage.blob === 'fs' ? await FsBlobStore.open({ root: dataDir }) : new MemoryBlobStore();
   return { meta, blobs, identity };
 }
 
@@ -292,7 +292,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   const repos = new RepositoryService(meta, events);
   const hosts = new AccountHosts({ ...config.accountHosts, region: config.region, defaultAccountId: config.accountId });
-  const blobService = new BlobService(meta, blobs, repos);
+  const blobService = new BlobService(meta, blobs, repos, { redirect: config.storage.redirect });
   const uploads = new UploadService(meta, blobs, repos, events, { maxBlobBytes: config.limits.maxBlobBytes });
   const manifests = new ManifestService(meta, repos, events);
   const ecrRepos = new EcrRepositoryService(meta, events, (text) => {

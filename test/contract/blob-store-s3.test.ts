@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { DeleteBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { S3BlobStore, type S3BlobStoreOptions } from '../../src/storage/blob/s3/s3-blob-store.js';
 import { makeS3Client } from '../../src/storage/blob/s3/s3-client.js';
 import { S3Io } from '../../src/storage/blob/s3/s3-io.js';
+import { deleteTestBucket, type TestBucket } from '../support/s3-buckets.js';
 import { freshS3, S3_SKIP, skipReason } from '../support/servers.js';
 import { blobStoreContract, blobTest } from './blob-store.contract.js';
 
@@ -13,28 +14,16 @@ const skip = skipReason(S3_SKIP);
 const MiB = 1024 * 1024;
 
 /** Every bucket a test created: emptied (objects and multipart uploads) and deleted at the end. */
-const buckets: S3BlobStoreOptions[] = [];
+const buckets: TestBucket[] = [];
 
-function settings(extra: Partial<S3BlobStoreOptions> = {}): S3BlobStoreOptions {
+function settings(extra: Partial<S3BlobStoreOptions> = {}): S3BlobStoreOptions & TestBucket {
   const s = { ...freshS3(), prefix: 'reg/', forcePathStyle: true, ...extra };
   buckets.push(s);
   return s;
 }
 
 after(async () => {
-  for (const s of buckets) {
-    const client = makeS3Client(s);
-    const io = new S3Io(client, s.bucket);
-    try {
-      for await (const u of io.listMultipart('', never)) await io.abort(u.key, u.id, never);
-      for await (const o of io.list('', never)) await io.delete(o.key, never);
-      await client.send(new DeleteBucketCommand({ Bucket: s.bucket }));
-    } catch (e) {
-      if (!(e instanceof Error && e.name === 'NoSuchBucket')) throw e;
-    } finally {
-      client.destroy();
-    }
-  }
+  for (const s of buckets) await deleteTestBucket(s);
 });
 
 if (!skip) blobStoreContract('s3 (Ceph RGW)', async () => S3BlobStore.open(settings()));
