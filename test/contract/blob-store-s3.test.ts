@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { S3BlobStore, type S3BlobStoreOptions } from '../../src/storage/blob/s3/s3-blob-store.js';
@@ -93,6 +94,39 @@ describe('S3BlobStore specifics', { skip }, () => {
       assert.ok((await readAll(await store.read(digestOf(expected), undefined, never))).equals(expected));
     } finally {
       await store.close();
+    }
+  });
+
+  it('of two nodes appending to one upload at once exactly one wins; the other gets UploadInvalid and changes nothing', async () => {
+    const s = settings();
+    const [a, b] = [await S3BlobStore.open(s), await S3BlobStore.open(s)];
+    try {
+      const id = randomUUID();
+      await a.appendUpload(id, 0, body(Buffer.from('base:')), never);
+      // Both bodies wait until both appends have read the state, then finish.
+      const gate = (bytes: Buffer) => {
+        const stream = new Readable({ read() {} });
+        stream.push(bytes);
+        return stream;
+      };
+      const payloads = [randomBytes(6 * MiB), randomBytes(6 * MiB)];
+      const [ba, bb] = [gate(payloads[0]!), gate(payloads[1]!)];
+      const racing = [a.appendUpload(id, 5, ba, never), b.appendUpload(id, 5, bb, never)];
+      await new Promise((r) => setTimeout(r, 300));
+      ba.push(null);
+      bb.push(null);
+      const results = await Promise.allSettled(racing);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      assert.equal(won.length, 1, JSON.stringify(results.map((r) => r.status)));
+      assert.ok(blobTest.isCode('UploadInvalid')(lost[0]!.reason), String(lost[0]!.reason));
+      assert.equal(await a.uploadSize(id, never), 5 + 6 * MiB);
+      const staged = await readAll(await b.readUpload(id, never));
+      const winner = payloads[results.findIndex((r) => r.status === 'fulfilled')]!;
+      assert.ok(staged.equals(Buffer.concat([Buffer.from('base:'), winner])), 'the staged bytes are exactly the winner\'s');
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 

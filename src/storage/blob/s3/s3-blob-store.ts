@@ -89,7 +89,7 @@ export class S3BlobStore implements BlobStore {
     signal.throwIfAborted();
     const loaded = await this.#uploads.load(uploadId, signal);
     if (!loaded) throw fail('UploadNotFound', 'upload unknown', { uploadId });
-    const key = await this.#exclusive(uploadId, 'cannot read while an append is in progress', () => this.#uploads.seal(uploadId, loaded.state, signal));
+    const { key } = await this.#exclusive(uploadId, 'cannot read while an append is in progress', () => this.#uploads.seal(uploadId, loaded, signal));
     const stream = key === undefined ? undefined : await this.#io.stream(key, undefined, signal);
     if (key !== undefined && !stream) throw fail('UploadNotFound', 'upload unknown', { uploadId });
     return stream ?? Readable.from([]);
@@ -105,7 +105,7 @@ export class S3BlobStore implements BlobStore {
       if (!loaded) throw fail('UploadNotFound', 'upload unknown', { uploadId });
       // Content-addressed and immutable: an existing blob already holds these exact bytes.
       if (!(await this.#io.head(target, signal))) {
-        const source = await this.#uploads.seal(uploadId, loaded.state, signal);
+        const { key: source } = await this.#uploads.seal(uploadId, loaded, signal);
         if (source === undefined) await this.#io.put(target, Buffer.alloc(0), signal);
         else await this.#io.copy(source, target, loaded.state.size, signal);
       }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { fail } from '../../../core/errors.js';
-import { bodyBytes, isNotFound } from './s3-client.js';
+import { bodyBytes, errorName, isNotFound } from './s3-client.js';
 
 /** One part of the upload's S3 multipart upload, in order. */
 export interface PartRef {
@@ -74,21 +74,45 @@ export function partsSize(state: UploadState): number {
   return (state.mpu?.parts ?? []).reduce((sum, p) => sum + p.size, 0);
 }
 
-/** Reads an upload's state with its last write time, or undefined when there is none. */
-export async function loadState(client: S3Client, bucket: string, keys: S3Keys, id: string, signal: AbortSignal): Promise<{ state: UploadState; modifiedAt: Date } | undefined> {
+/** A state as read: `etag` is the version a conditional write must find to replace it. */
+export interface LoadedState {
+  state: UploadState;
+  etag: string;
+  modifiedAt: Date;
+}
+
+/** Reads an upload's state with its version and last write time, or undefined when there is none. */
+export async function loadState(client: S3Client, bucket: string, keys: S3Keys, id: string, signal: AbortSignal): Promise<LoadedState | undefined> {
   try {
     const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: keys.state(id) }), { abortSignal: signal });
     const state = parseState(await bodyBytes(res.Body), id);
-    return { state, modifiedAt: res.LastModified ?? new Date() };
+    return { state, etag: res.ETag ?? '', modifiedAt: res.LastModified ?? new Date() };
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;
   }
 }
 
-export async function saveState(client: S3Client, bucket: string, keys: S3Keys, id: string, state: UploadState, signal: AbortSignal): Promise<void> {
+/**
+ * Replaces the state only if it is still version `expected` (`undefined`: only if there is none),
+ * so two nodes appending to one upload at once cannot both win: the loser gets `UploadInvalid`,
+ * and parts it overwrote are caught by CompleteMultipartUpload's ETag check, never committed.
+ * Resolves with the new version.
+ */
+export async function saveState(client: S3Client, bucket: string, keys: S3Keys, id: string, state: UploadState, expected: string | undefined, signal: AbortSignal): Promise<string> {
   const body = Buffer.from(JSON.stringify(state));
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: keys.state(id), Body: body, ContentLength: body.length, ContentType: 'application/json' }), { abortSignal: signal });
+  const put = (condition: { IfMatch: string } | { IfNoneMatch: string }) =>
+    client.send(new PutObjectCommand({ Bucket: bucket, Key: keys.state(id), Body: body, ContentLength: body.length, ContentType: 'application/json', ...condition }), { abortSignal: signal });
+  try {
+    // Ceph RGW 16 matches If-Match only against the bare ETag; AWS S3 takes it quoted or bare.
+    return (await put(expected === undefined ? { IfNoneMatch: '*' } : { IfMatch: expected.replace(/^"|"$/g, '') })).ETag ?? '';
+  } catch (e) {
+    if (errorName(e) !== 'PreconditionFailed') throw e;
+    // A server that only understands the quoted form: unchanged state means our condition held.
+    const now = expected === undefined ? undefined : await loadState(client, bucket, keys, id, signal);
+    if (now && now.etag === expected) return (await put({ IfMatch: expected! })).ETag ?? '';
+    throw fail('UploadInvalid', 'the upload was changed concurrently: another append to it is in progress (possibly on another node)', { uploadId: id });
+  }
 }
 
 function parseState(bytes: Buffer, id: string): UploadState {

@@ -2,7 +2,7 @@ import { addAbortSignal, type Readable } from 'node:stream';
 import { fail } from '../../../core/errors.js';
 import { isNotFound } from './s3-client.js';
 import type { S3Io } from './s3-io.js';
-import { loadState, partsSize, saveState, type PartRef, type S3Keys, type UploadState } from './s3-upload-state.js';
+import { loadState, partsSize, saveState, type LoadedState, type PartRef, type S3Keys, type UploadState } from './s3-upload-state.js';
 
 /** Where an append starts writing: the parts it keeps and the bytes (below one part) to send first. */
 interface StartPoint {
@@ -10,6 +10,8 @@ interface StartPoint {
   head: Buffer;
   /** Objects the previous state named that the new one will not (removed once it is saved). */
   drop: string[];
+  /** Version of the state the new one replaces (a seal on the way writes one). */
+  etag: string | undefined;
 }
 
 /**
@@ -30,20 +32,21 @@ export class S3Uploads {
     return (await this.load(id, signal))?.state.size;
   }
 
-  load(id: string, signal: AbortSignal): Promise<{ state: UploadState; modifiedAt: Date } | undefined> {
+  load(id: string, signal: AbortSignal): Promise<LoadedState | undefined> {
     return loadState(this.io.client, this.io.bucket, this.keys, id, signal);
   }
 
   /** {@link BlobStore.appendUpload} without the in-process writer check. */
   async append(id: string, offset: number, body: Readable, signal: AbortSignal): Promise<number> {
-    const old = (await this.load(id, signal))?.state;
+    const loaded = await this.load(id, signal);
+    const old = loaded?.state;
     if (!old && offset > 0) throw fail('UploadNotFound', 'upload unknown', { uploadId: id, offset });
     if (old && offset > old.size) throw fail('UploadInvalid', 'offset is beyond the staged size', { uploadId: id, offset, size: old.size });
     let start: StartPoint | undefined;
     let tailKey: string | undefined;
     let created: { key: string; id: string } | undefined;
     try {
-      start = await this.startAt(id, old, offset, signal);
+      start = await this.startAt(id, loaded, offset, signal);
       const streamed = await this.stream(id, start, body, signal, (m) => (created = m));
       let tail: UploadState['tail'];
       if (streamed.rest.length > 0) {
@@ -53,7 +56,7 @@ export class S3Uploads {
       }
       const state: UploadState = { v: 1, size: 0, ...(streamed.mpu ? { mpu: streamed.mpu } : {}), ...(tail ? { tail } : {}) };
       state.size = partsSize(state) + (tail?.size ?? 0);
-      await saveState(this.io.client, this.io.bucket, this.keys, id, state, signal);
+      await saveState(this.io.client, this.io.bucket, this.keys, id, state, start.etag, signal);
       // The new state is in place: what only the previous one named is garbage now (best effort;
       // anything left is removed with the upload).
       const quiet = AbortSignal.timeout(30_000);
@@ -62,7 +65,8 @@ export class S3Uploads {
       return state.size;
     } catch (e) {
       const quiet = AbortSignal.timeout(30_000);
-      if (!old) {
+      // A lost race (UploadInvalid) must not remove what the winner wrote.
+      if (!old && !(e instanceof Error && 'code' in e && e.code === 'UploadInvalid')) {
         await this.discard(id, quiet).catch(() => {});
       } else {
         if (tailKey) await this.io.delete(tailKey, quiet).catch(() => {});
@@ -73,24 +77,26 @@ export class S3Uploads {
   }
 
   /** Where an append at `offset` continues from `old`, cutting unrecorded bytes past `offset`. */
-  private async startAt(id: string, old: UploadState | undefined, offset: number, signal: AbortSignal): Promise<StartPoint> {
+  private async startAt(id: string, loaded: LoadedState | undefined, offset: number, signal: AbortSignal): Promise<StartPoint> {
+    const old = loaded?.state;
+    const etag = loaded?.etag;
     const drop = [old?.tail?.key, old?.sealed?.key].filter((k): k is string => k !== undefined);
-    if (!old || offset === 0) return { head: Buffer.alloc(0), drop };
-    if (old.sealed) return { ...(await this.rebuild(id, old.sealed.key, offset, signal)), drop };
+    if (!old || offset === 0) return { head: Buffer.alloc(0), drop, etag };
+    if (old.sealed) return { ...(await this.rebuild(id, old.sealed.key, offset, signal)), drop, etag };
     const partsEnd = partsSize(old);
     if (offset >= partsEnd) {
       const head = offset > partsEnd && old.tail ? await this.io.readRange(old.tail.key, 0, offset - partsEnd - 1, signal) : Buffer.alloc(0);
-      return { ...(old.mpu ? { mpu: old.mpu } : {}), head, drop };
+      return { ...(old.mpu ? { mpu: old.mpu } : {}), head, drop, etag };
     }
     // The cut falls inside an uploaded part (a crash after the state advanced but before the
     // metadata recorded it): parts cannot be read back, so seal what is there and copy the prefix.
-    const sealed = await this.seal(id, old, signal);
-    if (!sealed) throw fail('Internal', 'staged upload state is inconsistent', { uploadId: id });
-    return { ...(await this.rebuild(id, sealed, offset, signal)), drop: [sealed] };
+    const sealed = await this.seal(id, { state: old, etag: etag ?? '', modifiedAt: new Date() }, signal);
+    if (!sealed.key) throw fail('Internal', 'staged upload state is inconsistent', { uploadId: id });
+    return { ...(await this.rebuild(id, sealed.key, offset, signal)), drop: [sealed.key], etag: sealed.etag };
   }
 
   /** A new multipart upload holding bytes `[0, offset)` of the object `source`, copied server-side. */
-  private async rebuild(id: string, source: string, offset: number, signal: AbortSignal): Promise<Omit<StartPoint, 'drop'>> {
+  private async rebuild(id: string, source: string, offset: number, signal: AbortSignal): Promise<Omit<StartPoint, 'drop' | 'etag'>> {
     const copyEnd = offset - (offset % this.partSize);
     let mpu: StartPoint['mpu'];
     if (copyEnd > 0) {
@@ -150,9 +156,10 @@ export class S3Uploads {
    * tail as its last part (which may be small). Idempotent; a seal a crash interrupted after the
    * completion is recognised by the finished object's size.
    */
-  async seal(id: string, state: UploadState, signal: AbortSignal): Promise<string | undefined> {
-    if (state.sealed) return state.sealed.key;
-    if (!state.mpu) return state.tail?.key;
+  async seal(id: string, loaded: LoadedState, signal: AbortSignal): Promise<{ key: string | undefined; etag: string }> {
+    const { state, etag } = loaded;
+    if (state.sealed) return { key: state.sealed.key, etag };
+    if (!state.mpu) return { key: state.tail?.key, etag };
     const { mpu } = state;
     const parts = [...mpu.parts];
     if (state.tail) {
@@ -165,9 +172,9 @@ export class S3Uploads {
       const done = isNotFound(e) ? await this.io.head(mpu.key, signal) : undefined;
       if (done?.size !== state.size) throw e;
     }
-    await saveState(this.io.client, this.io.bucket, this.keys, id, { v: 1, size: state.size, sealed: { key: mpu.key } }, signal);
+    const next = await saveState(this.io.client, this.io.bucket, this.keys, id, { v: 1, size: state.size, sealed: { key: mpu.key } }, etag, signal);
     if (state.tail) await this.io.delete(state.tail.key, signal).catch(() => {});
-    return mpu.key;
+    return { key: mpu.key, etag: next };
   }
 
   /** Aborts the upload's multipart uploads and deletes its objects (state last, so a crash leaves it listed). */
