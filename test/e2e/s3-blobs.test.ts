@@ -115,6 +115,37 @@ describe('S3 blob storage end to end (skopeo, HTTP chunked uploads, aws ecr, red
     assert.ok(Buffer.from(await ranged.arrayBuffer()).equals(bytes.subarray(8 * MiB - 2, 8 * MiB + 2)));
   });
 
+  it('a node killed (kill -9) mid-PATCH: after a restart the client resumes from the recorded offset and completes', async () => {
+    const bytes = randomBytes(14 * MiB + 3);
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const start = await server.fetch('/v2/s3/app/blobs/uploads/', { method: 'POST' });
+    const path = new URL(start.headers.get('location')!, server.url).pathname;
+    const first = await server.fetch(path, { method: 'PATCH', body: bytes.subarray(0, 6 * MiB), headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(first.status, 202);
+    // The second PATCH sends 5 MiB (a full part with the 6 MiB tail is uploaded to S3) and stalls.
+    const stalled = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes.subarray(6 * MiB, 11 * MiB));
+      },
+    });
+    const inFlight = server.fetch(path, { method: 'PATCH', body: stalled, headers: { 'content-type': 'application/octet-stream' }, duplex: 'half' } as RequestInit).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 3000));
+    await server.kill9();
+    assert.ok((await inFlight) instanceof Error, 'the interrupted PATCH failed');
+    await server.launch({ env: env(false) });
+    const status = await server.fetch(path);
+    assert.equal(status.status, 204);
+    assert.equal(status.headers.get('range'), `0-${6 * MiB - 1}`, 'the recorded offset survived; the unrecorded bytes did not');
+    const rest = await server.fetch(path, { method: 'PATCH', body: bytes.subarray(6 * MiB), headers: { 'content-type': 'application/octet-stream', 'content-range': `${6 * MiB}-${bytes.length - 1}` } });
+    assert.equal(rest.status, 202, await rest.text());
+    const done = await server.fetch(`${path}?digest=${digest}`, { method: 'PUT' });
+    assert.equal(done.status, 201, await done.text());
+    const back = await server.fetch(`/v2/s3/app/blobs/${digest}`);
+    assert.ok(Buffer.from(await back.arrayBuffer()).equals(bytes));
+    const id = path.split('/').pop()!;
+    assert.deepEqual(await keys(`reg/uploads/${id}/`), [], 'the dead request\'s parts and objects are gone');
+  });
+
   describe('with storage.redirect on', () => {
     before(async () => {
       await server.stop();
