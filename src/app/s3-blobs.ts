@@ -32,7 +32,10 @@ export function describe(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const code = 'code' in e && typeof e.code === 'string' ? e.code : undefined;
   const status = '$metadata' in e ? (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode : undefined;
-  const parts = [e.name !== 'Error' ? e.name : undefined, e.message || undefined, code && !e.message.includes(code) ? code : undefined, status ? `HTTP ${status}` : undefined];
+  // The SDK names an error answer without an S3 error body (an HTTP server that is not S3, a HEAD
+  // request) "UnknownError"; the status is then the only clue.
+  const message = e.message === 'UnknownError' ? 'the endpoint answered without an S3 error (is it an S3 API?)' : e.message;
+  const parts = [e.name !== 'Error' ? e.name : undefined, message || undefined, code && !message.includes(code) ? code : undefined, status ? `HTTP ${status}` : undefined];
   const text = parts.filter((p) => p !== undefined).join(': ');
   return text || (e instanceof AggregateError ? e.errors.map(describe).join('; ') : 'unknown error');
 }

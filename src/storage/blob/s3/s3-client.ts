@@ -29,8 +29,9 @@ export function makeS3Client(s: S3Settings): S3Client {
     forcePathStyle: s.forcePathStyle,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    // A dead endpoint must fail within seconds (verify-config, start-up), not after the OS timeout.
-    maxAttempts: 3,
+    // An endpoint that drops packets must fail start-up and verify-config within seconds, not
+    // after the OS's TCP timeout; no request timeout, since blob transfers may take long.
+    requestHandler: { connectionTimeout: 10_000 },
   };
   if (s.endpoint) config.endpoint = s.endpoint;
   if (s.accessKeyId && s.secretAccessKey) config.credentials = { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey };
