@@ -39,6 +39,7 @@ import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
 import { MemoryBlobStore } from './storage/blob/memory/memory-blob-store.js';
+import { openS3BlobStore } from './app/s3-blobs.js';
 import { MemoryIdentityStore } from './storage/meta/memory/memory-identity-store.js';
 import { MemoryMetaStore } from './storage/meta/memory/memory-meta-store.js';
 import { openSqliteIdentityStore } from './storage/meta/sqlite/sqlite-identity-store.js';
@@ -115,11 +116,10 @@ export async function openBackends(config: Config): Promise<{ meta: MetaStore; b
 
 /** The metadata and blob stores only (what `berth fsck` reads). */
 export async function openDataBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore }> {
-  if (config.storage.blob === 's3') throw new Error('storage.blob: s3 is not available in this build yet');
   const dataDir = resolve(config.dataDir);
   if (config.storage.meta === 'sqlite' || config.storage.blob === 'fs') await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const meta = await openMeta(config, join(dataDir, 'meta.db'));
-  const blobs = config.storage.blob === 'fs' ? await FsBlobStore.open({ root: dataDir }) : new MemoryBlobStore();
+  const blobs = config.storage.blob === 's3' ? await openS3BlobStore(config) : config.storage.blob === 'fs' ? await FsBlobStore.open({ root: dataDir }) : new MemoryBlobStore();
   return { meta, blobs };
 }
 
@@ -310,7 +310,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   const repos = new RepositoryService(meta, events);
   const hosts = new AccountHosts({ ...config.accountHosts, region: config.region, defaultAccountId: config.accountId });
-  const blobService = new BlobService(meta, blobs, repos);
+  const blobService = new BlobService(meta, blobs, repos, { redirect: config.storage.redirect });
   const uploads = new UploadService(meta, blobs, repos, events, { maxBlobBytes: config.limits.maxBlobBytes });
   const manifests = new ManifestService(meta, repos, events);
   const ecrRepos = new EcrRepositoryService(meta, events, (text) => {

@@ -65,6 +65,15 @@ export interface BlobStore {
    */
   pipeTo?(digest: Digest, range: { start: number; end: number } | undefined, write: (chunk: Buffer) => Promise<void>, signal: AbortSignal): Promise<void>;
 
+  /**
+   * Optional: a time-limited URL (valid `expiresSeconds`) from which a client can GET the bytes of
+   * blob `digest` without going through berth (S3 presigned URLs, `storage.redirect`). Only stores
+   * whose stored bytes ARE the blob may offer it: a wrapper that transforms bytes (the encrypting
+   * store) must not expose it, and callers then serve the blob themselves. Resolves `undefined`
+   * when the store declines for this blob. Does not check that the blob exists.
+   */
+  presignedUrl?(digest: Digest, expiresSeconds: number): Promise<string | undefined>;
+
   /** Deletes a committed blob; a no-op when absent. Only garbage collection calls this. */
   delete(digest: Digest, signal: AbortSignal): Promise<void>;
 

@@ -22,13 +22,41 @@ export interface OpenedBlob {
   pipeTo?: (write: (chunk: Buffer) => Promise<void>) => Promise<void>;
 }
 
+export interface BlobServiceOptions {
+  /**
+   * `storage.redirect`: blob downloads go to the store's presigned URLs (when the store offers
+   * them — an encrypting wrapper does not, and then blobs are served by berth as usual).
+   */
+  redirect?: boolean;
+}
+
+/** Lifetime of a redirect target: long enough to start the download, short enough not to leak. */
+export const REDIRECT_URL_SECONDS = 300;
+
 /** Reads and deletes blobs as a repository sees them: only blobs linked to it exist there. */
 export class BlobService {
   constructor(
     private readonly meta: MetaStore,
     private readonly blobs: BlobStore,
     private readonly repos: RepositoryService,
+    private readonly options: BlobServiceOptions = {},
   ) {}
+
+  /**
+   * With `storage.redirect` on and a store that presigns: a URL valid for `expiresSeconds` from
+   * which the client downloads blob `digestText` of the repository directly. `undefined` when
+   * blobs are served by berth (redirect off, a store that declines, the built-in empty blob).
+   * Throws like {@link stat}.
+   */
+  async downloadUrl(repository: RepoKey, digestText: string, expiresSeconds: number, signal: AbortSignal): Promise<{ digest: Digest; size: number; url: string } | undefined> {
+    const presign = this.blobs.presignedUrl?.bind(this.blobs);
+    if (!this.options.redirect || !presign) return undefined;
+    const { digest, size } = await this.stat(repository, digestText, signal);
+    // The empty JSON blob may be answered without ever having been stored.
+    if (digest === EMPTY_JSON_DIGEST) return undefined;
+    const url = await presign(digest, expiresSeconds);
+    return url === undefined ? undefined : { digest, size, url };
+  }
 
   /** Size of a blob of the repository. Throws `RepositoryNotFound`, `InvalidDigest`, `BlobNotFound`. */
   async stat(repository: RepoKey, digestText: string, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {

@@ -39,6 +39,9 @@ export function layerOperations(layers: EcrLayerService, blobs: BlobService, url
         }
         throw err;
       });
+      // storage.redirect: a presigned URL of the object store itself, as ECR hands out S3 URLs.
+      const direct = await blobs.downloadUrl(repo, digest, DOWNLOAD_URL_TTL_MS / 1000, ctx.signal);
+      if (direct) return { downloadUrl: direct.url, layerDigest: digest };
       // Served by the account's own host; the signature covers the account and the path.
       const path = `/v2/${repoName(repo)}/blobs/${digest}`;
       const query = urls.sign(repoAccount(repo), path, new Date(Date.now() + DOWNLOAD_URL_TTL_MS));

@@ -1,4 +1,5 @@
 import { isBerthError } from '../../core/errors.js';
+import { REDIRECT_URL_SECONDS } from '../../core/services/blobs.js';
 import type { OciContext, OciRoute } from './context.js';
 import { pickRange } from './http-util.js';
 
@@ -11,6 +12,13 @@ async function getBlob(ctx: OciContext, head: boolean): Promise<void> {
     reply.header('content-length', size).header('docker-content-digest', digest)
       .header('content-type', 'application/octet-stream').header('accept-ranges', 'bytes').header('etag', `"${digest}"`);
     await reply.code(200).send();
+    return;
+  }
+  // storage.redirect: the client fetches the bytes from object storage (HEAD stays local above).
+  const redirect = await deps.blobs.downloadUrl(repo, params.digest!, REDIRECT_URL_SECONDS, signal);
+  if (redirect) {
+    await reply.code(307).header('location', redirect.url).header('docker-content-digest', redirect.digest)
+      .header('content-length', 0).send();
     return;
   }
   let opened;
