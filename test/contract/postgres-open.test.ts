@@ -21,19 +21,4 @@ describe('PostgreSQL metadata database', { skip: skipReason(POSTGRES_SKIP) }, ()
       await pg.drop();
     }
   });
-
-  it('opens and migrates with a pool of one connection (the lock holder is not a pooled connection)', async () => {
-    const pg = await freshPostgres();
-    try {
-      const handle = await openPostgres({ url: pg.url, poolSize: 1 });
-      try {
-        const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(handle.db);
-        assert.ok(rows.some((r) => r.name === '0009-public'), rows.map((r) => r.name).join(','));
-      } finally {
-        await handle.close();
-      }
-    } finally {
-      await pg.drop();
-    }
-  });
 });

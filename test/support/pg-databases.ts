@@ -31,7 +31,7 @@ export function migratedDatabases(): MigratedDatabases {
     async fresh() {
       template ??= (async () => {
         const t = await freshPostgres();
-        const h = await openPostgres({ url: t.url, poolSize: 1 });
+        const h = await openPostgres({ url: t.url, poolSize: 2 });
         await h.close();
         return t;
       })();

@@ -32,10 +32,7 @@ export async function openPostgres(opts: { url: string; poolSize: number }): Pro
   pool.on('error', () => {});
   const db = new Kysely<MetaSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
-    // The lock is held on a connection of its own, outside the pool: the migrations take pool
-    // connections, and with a pool of one a pooled lock holder would wait on itself forever.
-    const client = new pg.Client({ connectionString: opts.url });
-    await client.connect();
+    const client = await pool.connect();
     try {
       await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK.toString()]);
       try {
@@ -44,7 +41,7 @@ export async function openPostgres(opts: { url: string; poolSize: number }): Pro
         await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK.toString()]);
       }
     } finally {
-      await client.end();
+      client.release();
     }
   } catch (e) {
     await db.destroy();
