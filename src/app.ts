@@ -104,16 +104,34 @@ export interface AppOptions {
 /** The ONLY place that names implementations: config → backends → services → http. */
 export async function openBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; identity: IdentityStore }> {
   // Issue 11 in progress: refuse rather than silently fall back to the memory backends.
-  if (config.storage.meta === 'postgres') throw new Error('storage.meta: postgres is not available in this build yet');
+  // pg-stores lane: replace this line when the PostgreSQL identity store exists.
+  if (config.storage.meta === 'postgres') throw new Error('storage.meta: postgres is not available for the identity store in this build yet');
+  const { meta, blobs } = await openDataBackends(config);
+  const dbPath = join(resolve(config.dataDir), 'meta.db');
+  // After the metadata store: both migrate the same file under its write lock.
+  const identity = config.storage.meta === 'sqlite' ? await openSqliteIdentityStore({ path: dbPath }) : new MemoryIdentityStore();
+  return { meta, blobs, identity };
+}
+
+/** The metadata and blob stores only (what `berth fsck` reads). */
+export async function openDataBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore }> {
   if (config.storage.blob === 's3') throw new Error('storage.blob: s3 is not available in this build yet');
   const dataDir = resolve(config.dataDir);
   if (config.storage.meta === 'sqlite' || config.storage.blob === 'fs') await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const dbPath = join(dataDir, 'meta.db');
-  // One after the other: both migrate the same file under its write lock.
-  const meta = config.storage.meta === 'sqlite' ? await openSqliteMetaStore({ path: dbPath }) : new MemoryMetaStore();
-  const identity = config.storage.meta === 'sqlite' ? await openSqliteIdentityStore({ path: dbPath }) : new MemoryIdentityStore();
+  const meta = await openMeta(config, join(dataDir, 'meta.db'));
   const blobs = config.storage.blob === 'fs' ? await FsBlobStore.open({ root: dataDir }) : new MemoryBlobStore();
-  return { meta, blobs, identity };
+  return { meta, blobs };
+}
+
+async function openMeta(config: Config, dbPath: string): Promise<MetaStore> {
+  if (config.storage.meta === 'sqlite') return openSqliteMetaStore({ path: dbPath });
+  if (config.storage.meta === 'memory') return new MemoryMetaStore();
+  // Loaded on demand, so the embedded default never loads `pg` (start-up time, issue 12).
+  const { openPostgresMetaStore } = await import('./storage/meta/postgres/pg-meta-store.js');
+  const { url, poolSize } = config.postgres;
+  // The schema refuses storage.meta: postgres without a URL; this guards a hand-built Config.
+  if (url === undefined) throw new Error('postgres.url is required when storage.meta is postgres');
+  return openPostgresMetaStore({ url, poolSize });
 }
 
 /** The lifecycle and GC stores over the metadata backend (GC needs the SQL backend's fence). */

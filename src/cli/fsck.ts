@@ -1,11 +1,11 @@
-import { openBackends } from '../app.js';
+import { openDataBackends } from '../app.js';
 import { fsck, fsckFailed } from '../core/services/fsck.js';
 import { type CommonFlags, configFromFlags } from './flags.js';
 
 /** `berth fsck`: exit 0 when consistent, 1 when blobs are missing, corrupt or of the wrong size. */
 export async function fsckCommand(flags: CommonFlags & { json?: boolean }): Promise<void> {
   const config = await configFromFlags(flags);
-  const { meta, blobs } = await openBackends(config);
+  const { meta, blobs } = await openDataBackends(config);
   try {
     const report = await fsck(meta, blobs, new AbortController().signal);
     if (flags.json) {

@@ -21,4 +21,19 @@ describe('PostgreSQL metadata database', { skip: skipReason(POSTGRES_SKIP) }, ()
       await pg.drop();
     }
   });
+
+  it('opens with a pool of one connection (the migration lock and the migrations share it)', async () => {
+    const pg = await freshPostgres();
+    try {
+      const handle = await openPostgres({ url: pg.url, poolSize: 1 });
+      try {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from kysely_migration`.execute(handle.db);
+        assert.ok((rows[0]?.n ?? 0) >= 8);
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      await pg.drop();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Pool } from 'pg';
 import { migrateMetaStore, POSTGRES_TYPES, type MetaSchema } from '../migrations/index.js';
 
@@ -32,17 +32,16 @@ export async function openPostgres(opts: { url: string; poolSize: number }): Pro
   pool.on('error', () => {});
   const db = new Kysely<MetaSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
-    const client = await pool.connect();
-    try {
-      await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK.toString()]);
+    // The lock and the migrations on ONE connection: migrating on the pool while a second
+    // connection held the lock deadlocked a pool of size 1 (postgres.poolSize: 1).
+    await db.connection().execute(async (conn) => {
+      await sql`select pg_advisory_lock(${MIGRATION_LOCK.toString()}::bigint)`.execute(conn);
       try {
-        await migrateMetaStore(db as unknown as Kysely<unknown>, POSTGRES_TYPES);
+        await migrateMetaStore(conn as unknown as Kysely<unknown>, POSTGRES_TYPES);
       } finally {
-        await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK.toString()]);
+        await sql`select pg_advisory_unlock(${MIGRATION_LOCK.toString()}::bigint)`.execute(conn);
       }
-    } finally {
-      client.release();
-    }
+    });
   } catch (e) {
     await db.destroy();
     throw e;
