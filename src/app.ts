@@ -184,8 +184,9 @@ export function runLifecycle(config: Config, opts: { repository?: string; accoun
 }
 
 /**
- * The public-registry and login-profile stores (issue 7): on the metadata file for SQLite; on a
- * private in-memory SQLite database for the memory backend (no hand-written twin to keep in step).
+ * The public-registry and login-profile stores (issue 7): on the shared database for PostgreSQL; on
+ * the metadata file for SQLite; on a private in-memory SQLite database for the memory backend (no
+ * hand-written twin to keep in step).
  */
 export async function openPublicStores(config: Config): Promise<{ publicRegistry: PublicRegistryStore & { close(): Promise<void> }; loginProfiles: LoginProfileStore & { close(): Promise<void> } }> {
   if (config.storage.meta === 'postgres') return openPostgresPublic(config);
