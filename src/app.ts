@@ -54,6 +54,7 @@ import { MemoryLifecycleStore } from './storage/meta/memory/memory-lifecycle-sto
 import { openSqliteGcStore } from './storage/meta/sqlite/sqlite-gc-store.js';
 import { openSqliteLifecycleStore } from './storage/meta/sqlite/sqlite-lifecycle-store.js';
 import { startScanning, type ScanComposition } from './app/scan.js';
+import { openPostgresIdentity, openPostgresLifecycle, openPostgresPublic } from './app/postgres.js';
 import { AnonymousTokens } from './auth/anonymous-tokens.js';
 import { PullRateLimiter } from './auth/pull-rate-limit.js';
 import type { LoginProfileStore } from './core/ports/login-profiles.js';
@@ -104,13 +105,11 @@ export interface AppOptions {
 
 /** The ONLY place that names implementations: config → backends → services → http. */
 export async function openBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; identity: IdentityStore }> {
-  // Issue 11 in progress: refuse rather than silently fall back to the memory backends.
-  // pg-stores lane: replace this line when the PostgreSQL identity store exists.
-  if (config.storage.meta === 'postgres') throw new Error('storage.meta: postgres is not available for the identity store in this build yet');
   const { meta, blobs } = await openDataBackends(config);
   const dbPath = join(resolve(config.dataDir), 'meta.db');
-  // After the metadata store: both migrate the same file under its write lock.
-  const identity = config.storage.meta === 'sqlite' ? await openSqliteIdentityStore({ path: dbPath }) : new MemoryIdentityStore();
+  // After the metadata store: both migrate the same file (or database) under its lock.
+  const identity = config.storage.meta === 'sqlite' ? await openSqliteIdentityStore({ path: dbPath })
+    : config.storage.meta === 'postgres' ? await openPostgresIdentity(config) : new MemoryIdentityStore();
   return { meta, blobs, identity };
 }
 
@@ -136,6 +135,7 @@ async function openMeta(config: Config, dbPath: string): Promise<MetaStore> {
 
 /** The lifecycle and GC stores over the metadata backend (GC needs the SQL backend's fence). */
 export async function openLifecycleBackends(config: Config, meta: MetaStore): Promise<{ lifecycleStore: LifecycleStore; gcStore?: GcStore }> {
+  if (config.storage.meta === 'postgres') return openPostgresLifecycle(config);
   if (config.storage.meta !== 'sqlite') return { lifecycleStore: new MemoryLifecycleStore(meta) };
   const path = join(resolve(config.dataDir), 'meta.db');
   return { lifecycleStore: await openSqliteLifecycleStore({ path }), gcStore: await openSqliteGcStore({ path }) };
@@ -167,7 +167,7 @@ async function withLifecycleBackends<T>(config: Config, work: (b: { meta: MetaSt
 /** One garbage collection over the data directory, for `berth gc`; safe while servers run on it. */
 export function runGc(config: Config, extra: Partial<GcOptions>, signal: AbortSignal): Promise<GcReport> {
   return withLifecycleBackends(config, ({ meta, blobs, gcStore }) => {
-    if (!gcStore) throw new Error('garbage collection needs the sqlite metadata backend (storage.meta: sqlite)');
+    if (!gcStore) throw new Error('garbage collection needs an SQL metadata backend (storage.meta: sqlite or postgres)');
     return new GarbageCollector(meta, blobs, gcStore, undefined).run(gcOptions(config, extra), signal);
   });
 }
@@ -184,10 +184,12 @@ export function runLifecycle(config: Config, opts: { repository?: string; accoun
 }
 
 /**
- * The public-registry and login-profile stores (issue 7): on the metadata file for SQLite; on a
- * private in-memory SQLite database for the memory backend (no hand-written twin to keep in step).
+ * The public-registry and login-profile stores (issue 7): on the shared database for PostgreSQL; on
+ * the metadata file for SQLite; on a private in-memory SQLite database for the memory backend (no
+ * hand-written twin to keep in step).
  */
 export async function openPublicStores(config: Config): Promise<{ publicRegistry: PublicRegistryStore & { close(): Promise<void> }; loginProfiles: LoginProfileStore & { close(): Promise<void> } }> {
+  if (config.storage.meta === 'postgres') return openPostgresPublic(config);
   const path = config.storage.meta === 'sqlite' ? join(resolve(config.dataDir), 'meta.db') : ':memory:';
   return { publicRegistry: await openSqlitePublicRegistry({ path }), loginProfiles: await openSqliteLoginProfiles({ path }) };
 }

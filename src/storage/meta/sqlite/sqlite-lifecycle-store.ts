@@ -13,9 +13,9 @@ export async function openSqliteLifecycleStore(opts: { path: string }): Promise<
   return new SqliteLifecycleStore(db, sql);
 }
 
-type PolicyRow = { text: string; updated_at: number; last_evaluated_at: number | null; last_expired: number | null; last_transitioned: number | null };
+export type PolicyRow = { text: string; updated_at: number; last_evaluated_at: number | null; last_expired: number | null; last_transitioned: number | null };
 
-const toPolicy = (r: PolicyRow): StoredPolicy => ({
+export const toPolicy = (r: PolicyRow): StoredPolicy => ({
   text: r.text, updatedAt: new Date(r.updated_at),
   ...(r.last_evaluated_at !== null ? { lastEvaluatedAt: new Date(r.last_evaluated_at) } : {}),
   ...(r.last_expired !== null ? { lastExpired: r.last_expired } : {}),
@@ -23,10 +23,10 @@ const toPolicy = (r: PolicyRow): StoredPolicy => ({
 });
 
 /** Actions are stored as JSON; dates travel as epoch ms. */
-function encodeResults(results: LifecycleAction[]): string {
+export function encodeResults(results: LifecycleAction[]): string {
   return JSON.stringify(results.map((a) => ({ ...a, pushedAt: a.pushedAt.getTime() })));
 }
-function decodeResults(text: string): LifecycleAction[] {
+export function decodeResults(text: string): LifecycleAction[] {
   return (JSON.parse(text) as (Omit<LifecycleAction, 'pushedAt'> & { pushedAt: number })[]).map((a) => ({ ...a, pushedAt: new Date(a.pushedAt) }));
 }
 

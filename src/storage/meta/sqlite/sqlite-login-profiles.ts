@@ -29,13 +29,13 @@ export class SqliteLoginProfiles implements LoginProfileStore {
     this.sql.write(() => {
       const exists = this.sql.get(this.db.selectFrom('login_profiles').select('user_name').where('account_id', '=', profile.accountId).where('user_name', '=', profile.userName));
       if (exists) throw fail('EntityAlreadyExists', `Login Profile for user ${profile.userName} already exists.`);
-      this.sql.run(this.db.insertInto('login_profiles').values(row(profile)));
+      this.sql.run(this.db.insertInto('login_profiles').values(toProfileRow(profile)));
     });
   }
 
   async put(profile: LoginProfile, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    this.sql.run(this.db.insertInto('login_profiles').values(row(profile))
+    this.sql.run(this.db.insertInto('login_profiles').values(toProfileRow(profile))
       .onConflict((oc) => oc.columns(['account_id', 'user_name']).doUpdateSet({ password_hash: profile.passwordHash, reset_required: profile.passwordResetRequired ? 1 : 0 })));
   }
 
@@ -49,7 +49,7 @@ export class SqliteLoginProfiles implements LoginProfileStore {
   }
 }
 
-const row = (p: LoginProfile): PublicSchema['login_profiles'] => ({
+export const toProfileRow = (p: LoginProfile): PublicSchema['login_profiles'] => ({
   account_id: p.accountId, user_name: p.userName, password_hash: p.passwordHash,
   reset_required: p.passwordResetRequired ? 1 : 0, created_at: p.createdAt.getTime(),
 });

@@ -14,10 +14,10 @@ export async function openSqlitePublicRegistry(opts: { path: string }): Promise<
 }
 
 type Row = PublicSchema['public_repositories'];
-const COLUMNS = ['account_id', 'name', 'short_name', 'catalog', 'logo_type', 'logo_etag', 'created_at'] as const;
+export const COLUMNS = ['account_id', 'name', 'short_name', 'catalog', 'logo_type', 'logo_etag', 'created_at'] as const;
 
 /** Badge lists are stored as `|a|b|` so an exact badge is the substring `|a|`. */
-const badges = (list: string[]): string => `|${list.map((x) => x.replace(/\|/g, '')).join('|')}|`;
+export const badges = (list: string[]): string => `|${list.map((x) => x.replace(/\|/g, '')).join('|')}|`;
 
 /** {@link PublicRegistryStore} on SQLite; each method is one synchronous statement or transaction. */
 export class SqlitePublicRegistry implements PublicRegistryStore {
@@ -124,7 +124,7 @@ export class SqlitePublicRegistry implements PublicRegistryStore {
   }
 }
 
-function toRecord(row: Pick<Row, (typeof COLUMNS)[number]>): PublicRepositoryRecord {
+export function toRecord(row: Pick<Row, (typeof COLUMNS)[number]>): PublicRepositoryRecord {
   return {
     accountId: row.account_id, name: row.name, shortName: row.short_name, catalog: JSON.parse(row.catalog) as CatalogData,
     ...(row.logo_type && row.logo_etag ? { logo: { contentType: row.logo_type, etag: row.logo_etag } } : {}),

@@ -6,7 +6,7 @@ import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
 import type { Statements } from './statements.js';
 
 /** JSON keeps `Date`s as ISO strings; these are turned back on read. */
-function reviveFinding(f: Finding & { publishedAt?: Date | string; modifiedAt?: Date | string }): Finding {
+export function reviveFinding(f: Finding & { publishedAt?: Date | string; modifiedAt?: Date | string }): Finding {
   return {
     ...f,
     ...(f.publishedAt !== undefined ? { publishedAt: new Date(f.publishedAt) } : {}),
@@ -14,7 +14,7 @@ function reviveFinding(f: Finding & { publishedAt?: Date | string; modifiedAt?: 
   };
 }
 
-function toRecord(r: Selectable<ImageScansTable>): ScanRecord {
+export function toRecord(r: Selectable<ImageScansTable>): ScanRecord {
   return {
     accountId: r.account_id, repository: r.repository, digest: r.digest as Digest,
     status: r.status as ScanStatus, description: r.description, scanType: r.scan_type as ScanType,
