@@ -19,6 +19,7 @@ import { createLogger } from './config/logger.js';
 import { LocalEventBus, type EventBus } from './core/events.js';
 import type { BlobStore } from './core/ports/blob-store.js';
 import type { IdentityStore } from './core/ports/identity-store.js';
+import type { ChangeFeed } from './core/ports/change-feed.js';
 import type { MetaStore } from './core/ports/meta-store.js';
 import { repoAccount, repoKey, repoName } from './core/repo-key.js';
 import { BlobService } from './core/services/blobs.js';
@@ -53,6 +54,7 @@ import { MemoryLifecycleStore } from './storage/meta/memory/memory-lifecycle-sto
 import { openSqliteGcStore } from './storage/meta/sqlite/sqlite-gc-store.js';
 import { openSqliteLifecycleStore } from './storage/meta/sqlite/sqlite-lifecycle-store.js';
 import { startScanning, type ScanComposition } from './app/scan.js';
+import { openChangeFeed, wireCacheInvalidation } from './app/change-wiring.js';
 import { AnonymousTokens } from './auth/anonymous-tokens.js';
 import { PullRateLimiter } from './auth/pull-rate-limit.js';
 import type { LoginProfileStore } from './core/ports/login-profiles.js';
@@ -99,6 +101,8 @@ export interface AppOptions {
    */
   openRegistry?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The cross-node change feed to use instead of the configured one (tests run two apps on one). */
+  changeFeed?: ChangeFeed;
 }
 
 /** The ONLY place that names implementations: config → backends → services → http. */
@@ -295,6 +299,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const blobService = new BlobService(meta, blobs, repos);
   const uploads = new UploadService(meta, blobs, repos, events, { maxBlobBytes: config.limits.maxBlobBytes });
   const manifests = new ManifestService(meta, repos, events);
+  const feed = opts.changeFeed ?? await openChangeFeed(config, logger);
+  const unwireCaches = wireCacheInvalidation({ feed, events, policies, manifests, ...(access instanceof IamAccessControl ? { access } : {}), log: logger });
   const ecrRepos = new EcrRepositoryService(meta, events, (text) => {
     // ECR accepts repeated statement ids in repository and registry policies (IAM does not).
     const r = parsePolicy(text, 'resource', { uniqueSids: false });
@@ -385,6 +391,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await scan.shutdown();
       await lifecycle.stop();
       await gcSchedule?.stop();
+      unwireCaches();
+      if (!opts.changeFeed) await feed.close();
       await gcStore?.close();
       await lifecycleStore.close();
       await publicRegistry.close();
