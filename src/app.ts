@@ -54,7 +54,8 @@ import { MemoryLifecycleStore } from './storage/meta/memory/memory-lifecycle-sto
 import { openSqliteGcStore } from './storage/meta/sqlite/sqlite-gc-store.js';
 import { openSqliteLifecycleStore } from './storage/meta/sqlite/sqlite-lifecycle-store.js';
 import { startScanning, type ScanComposition } from './app/scan.js';
-import { openChangeFeed, wireCacheInvalidation } from './app/change-wiring.js';
+import { wireCacheInvalidation } from './app/change-wiring.js';
+import { openChangeFeed, openSharedLimits, openSingletonLock } from './app/scale-out.js';
 import { AnonymousTokens } from './auth/anonymous-tokens.js';
 import { PullRateLimiter } from './auth/pull-rate-limit.js';
 import type { LoginProfileStore } from './core/ports/login-profiles.js';
@@ -280,6 +281,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const loginService = new LoginProfileService(loginProfiles, identity);
   await publicRepos.ensureAlias(config.accountId, config.public.alias, AbortSignal.timeout(30_000));
   const anonymousTokens = new AnonymousTokens(keyring);
+  const limits = await openSharedLimits(config);
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
     identity, meta, keyring, tokens, policies, sessions, region: config.region, defaultAccountId: config.accountId,
     public: {
@@ -291,6 +293,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       rateLimiter: new PullRateLimiter(
         { perSecond: config.public.anonymousPullsPerSecond, burst: config.public.anonymousPullBurst },
         { perSecond: config.public.authenticatedPullsPerSecond, burst: config.public.authenticatedPullBurst },
+        Date.now, limits.buckets,
       ),
     },
   });
@@ -308,13 +311,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
 
   const ecrImages = new EcrImageService(meta, manifests, events);
-  const lifecycle = registerLifecycle({ meta, store: lifecycleStore, images: ecrImages, events, intervalMinutes: config.lifecycle.intervalMinutes, log: logger });
+  const singleton = await openSingletonLock(config);
+  const lifecycle = registerLifecycle({ meta, store: lifecycleStore, images: ecrImages, events, intervalMinutes: config.lifecycle.intervalMinutes, log: logger, singleton });
   manifests.pullGate = lifecycle.api.pulls;
   const gc = gcStore ? new GarbageCollector(meta, blobs, gcStore, events) : undefined;
   const gcSchedule = gc ? periodic(config.gc.intervalMinutes * 60_000, async (signal) => {
     const r = await gc.run(gcOptions(config), signal);
     logger.info({ gc: r }, `garbage collection freed ${r.blobsDeleted} blobs (${r.bytesReclaimed} bytes), swept ${r.uploadsSwept} uploads`);
-  }, (err) => logger.error({ err }, 'garbage collection failed')) : undefined;
+  }, (err) => logger.error({ err }, 'garbage collection failed'), { lock: singleton, name: 'gc' }) : undefined;
   const scan = await startScanning(config, meta, blobs, manifests, events, logger);
 
   const ecrLayers = new EcrLayerService(meta, uploads);
@@ -361,15 +365,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await app.register(webPlugin, {
           publicRepos, ecrRepos, images: ecrImages, logins: loginService, access, region: config.region,
           cookieSecret: Buffer.from(keyring.mac('console-session-cookie', Buffer.from('v1'))), onPolicyChange: () => policies.invalidate(),
+          signInFailures: limits.failures,
         });
       }] : []),
     ],
     ops: {
       draining: () => draining,
-      ready: async () => {
-        const probe = AbortSignal.timeout(2000);
-        await meta.getRepository(repoKey(config.accountId, 'readiness-probe'), probe);
-        await blobs.uploadSize('readiness-probe', probe);
+      // One cheap read per store; which one fails is what an operator needs to know.
+      ready: {
+        meta: (signal) => meta.getRepository(repoKey(config.accountId, 'readiness-probe'), signal),
+        identity: (signal) => identity.getAccount(config.accountId, signal),
+        blob: (signal) => blobs.uploadSize('readiness-probe', signal),
       },
     },
   });
@@ -393,6 +399,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await gcSchedule?.stop();
       unwireCaches();
       if (!opts.changeFeed) await feed.close();
+      await limits.close();
+      await singleton.close();
       await gcStore?.close();
       await lifecycleStore.close();
       await publicRegistry.close();

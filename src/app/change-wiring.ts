@@ -5,22 +5,6 @@ import type { EventBus } from '../core/events.js';
 import type { ChangeFeed, ChangeTopic } from '../core/ports/change-feed.js';
 import { parseRepoKey } from '../core/repo-key.js';
 import type { ManifestService } from '../core/services/manifests.js';
-import { LocalChangeFeed } from '../core/local-change-feed.js';
-import type { Config } from '../config/schema.js';
-
-/**
- * The change feed for this configuration: PostgreSQL `LISTEN/NOTIFY` when the nodes share a
- * PostgreSQL database (scale-out), else this process alone.
- */
-export async function openChangeFeed(config: Config, log: Pick<Logger, 'warn'>): Promise<ChangeFeed> {
-  const url = config.postgres.url;
-  if (config.storage.meta !== 'postgres' || url === undefined) return new LocalChangeFeed();
-  const { PgChangeFeed } = await import('../storage/meta/postgres/pg-change-feed.js');
-  return PgChangeFeed.open({
-    url, poolSize: config.postgres.poolSize,
-    onError: (err) => log.warn({ err }, 'change feed connection lost; reconnecting (caches fall back to their TTL meanwhile)'),
-  });
-}
 
 /**
  * Connects this node's caches to the change feed, both ways:

@@ -132,7 +132,7 @@ export class IamAccessControl implements AccessControl {
     // client); anything else is the `ecr-public:` action on its `arn:aws:ecr-public::` ARN.
     if (owner?.publicName !== undefined) {
       if (PUBLIC_PULL_ACTIONS.has(action)) {
-        if (action === 'ecr:BatchGetImage') this.deps.public?.rateLimiter.take(principal.kind === 'iam' ? principal.arn : request.context.sourceIp, principal.kind === 'iam');
+        if (action === 'ecr:BatchGetImage') await this.deps.public?.rateLimiter.take(principal.kind === 'iam' ? principal.arn : request.context.sourceIp, principal.kind === 'iam', signal);
         return;
       }
       if (action.startsWith('ecr:')) action = `ecr-public:${action.slice(4)}`;
