@@ -192,6 +192,8 @@ async function announceRoot(config: Config, root: RootCredentials, logger: Logge
     return;
   }
   if (!root.created) return;
+  // On PostgreSQL + S3 the data directory holds nothing else and may not exist yet.
+  await mkdir(resolve(config.dataDir), { recursive: true, mode: 0o700 });
   await writeCredentialsFile(file, root, config.region);
   logger.info({ file, accessKeyId: root.accessKeyId }, `root credentials of account ${config.accountId} written to ${file}`);
 }
@@ -202,7 +204,7 @@ async function announceRoot(config: Config, root: RootCredentials, logger: Logge
  */
 export async function bootstrap(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<{ created: boolean }> {
   const root = await createAccount(config, config.accountId, env);
-  if (config.storage.meta === 'sqlite') await announceRoot(config, root, logger);
+  if (config.storage.meta !== 'memory') await announceRoot(config, root, logger);
   return { created: root.created };
 }
 
@@ -264,7 +266,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const { meta, blobs, identity } = await openBackends(config);
   const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
   const { publicRegistry, loginProfiles } = await openPublicStores(config);
-  const persistent = config.storage.meta === 'sqlite';
+  const persistent = config.storage.meta !== 'memory';
+  // Nodes on one PostgreSQL database must seal and verify with one key: a master.key file per
+  // node would give each node its own (issue 11), so the shared one must come from the environment.
+  if (config.storage.meta === 'postgres' && !env.BERTH_MASTER_KEY) throw new Error('storage.meta: postgres needs BERTH_MASTER_KEY (the same base64 32-byte key on every node; see docs/scale-out.md)');
   const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
   const keyring = new MasterKeyring(masterKey);
   const events = new LocalEventBus((err) => logger.error({ err }, 'event listener failed'));
