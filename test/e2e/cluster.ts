@@ -28,6 +28,8 @@ export interface ClusterOptions {
   nodes?: number;
   /** Force the embedded backend even when the servers are configured (benchmarks compare both). */
   kind?: ClusterKind;
+  /** Extra environment for every node (e.g. BERTH_LOG_LEVEL=error for benchmarks). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Which backend a cluster gets here: PostgreSQL + S3 when the test servers are configured. */
@@ -85,6 +87,7 @@ export class Cluster {
       BERTH_MASTER_KEY: randomBytes(32).toString('base64'),
       BERTH_ROOT_ACCESS_KEY_ID: rootKey.accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: rootKey.secretAccessKey,
       BERTH_LOG_LEVEL: 'info',
+      ...opts.env,
     };
     let pg: TestPostgres | undefined;
     if (kind === 'postgres+s3') {
