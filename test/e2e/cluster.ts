@@ -117,15 +117,16 @@ export class Cluster {
     this.lbPort = await freePort();
     const cfg = join(this.root, 'haproxy.cfg');
     // Round-robin per request (HAProxy balances each request of a kept-alive client connection);
-    // /readyz health checks take a dead node out within about a second; `retries` + `redispatch`
+    // /readyz health checks take a dead node out within about 1.5 s (a busy node's slow answer
+    // within `timeout check` is not a failure); `retries` + `redispatch`
     // move a request whose connection could not be made to another node.
     await writeFile(cfg, [
       'global', '  maxconn 512',
       'defaults', '  mode http', '  log stdout format raw local0', '  option httplog',
-      '  timeout connect 2s', '  timeout client 300s', '  timeout server 300s', '  retries 3', '  option redispatch 1',
+      '  timeout connect 2s', '  timeout client 300s', '  timeout server 300s', '  timeout check 3s', '  retries 3', '  option redispatch 1',
       `frontend registry`, `  bind 127.0.0.1:${this.lbPort}`, '  log global', '  default_backend berth',
       'backend berth', '  balance roundrobin', '  option httpchk GET /readyz', '  http-check expect status 200',
-      ...this.nodes.map((n, i) => `  server node${i + 1} ${n.host} check inter 300 fall 2 rise 2`),
+      ...this.nodes.map((n, i) => `  server node${i + 1} ${n.host} check inter 500 fall 3 rise 2`),
       '',
     ].join('\n'));
     const fd = openSync(this.haproxyLog, 'a');
