@@ -2,9 +2,10 @@
 # Installs the Debian packages berth's end-to-end tests drive (real third-party clients).
 # curl: the S3 e2e downloads a presigned GetDownloadUrlForLayer URL with it.
 # chromium: the console browser tests drive Debian's build with playwright-core (never a downloaded browser).
+# haproxy: the scale-out test (test/e2e/scale-out.test.ts) balances three berth nodes with it.
 # Idempotent; needs root (CI and the dev machines run as root).
 set -euo pipefail
-packages=(skopeo podman crun zstd zip chromium curl)
+packages=(skopeo podman crun zstd zip chromium curl haproxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -19,6 +19,7 @@ import { createLogger } from './config/logger.js';
 import { LocalEventBus, type EventBus } from './core/events.js';
 import type { BlobStore } from './core/ports/blob-store.js';
 import type { IdentityStore } from './core/ports/identity-store.js';
+import type { ChangeFeed } from './core/ports/change-feed.js';
 import type { MetaStore } from './core/ports/meta-store.js';
 import { repoAccount, repoKey, repoName } from './core/repo-key.js';
 import { BlobService } from './core/services/blobs.js';
@@ -55,6 +56,8 @@ import { openSqliteGcStore } from './storage/meta/sqlite/sqlite-gc-store.js';
 import { openSqliteLifecycleStore } from './storage/meta/sqlite/sqlite-lifecycle-store.js';
 import { startScanning, type ScanComposition } from './app/scan.js';
 import { openPostgresIdentity, openPostgresLifecycle, openPostgresPublic } from './app/postgres.js';
+import { wireCacheInvalidation } from './app/change-wiring.js';
+import { openChangeFeed, openSharedLimits, openSingletonLock } from './app/scale-out.js';
 import { AnonymousTokens } from './auth/anonymous-tokens.js';
 import { PullRateLimiter } from './auth/pull-rate-limit.js';
 import type { LoginProfileStore } from './core/ports/login-profiles.js';
@@ -101,6 +104,8 @@ export interface AppOptions {
    */
   openRegistry?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The cross-node change feed to use instead of the configured one (tests run two apps on one). */
+  changeFeed?: ChangeFeed;
 }
 
 /** The ONLY place that names implementations: config → backends → services → http. */
@@ -207,6 +212,8 @@ async function announceRoot(config: Config, root: RootCredentials, logger: Logge
     return;
   }
   if (!root.created) return;
+  // On PostgreSQL + S3 the data directory holds nothing else and may not exist yet.
+  await mkdir(resolve(config.dataDir), { recursive: true, mode: 0o700 });
   await writeCredentialsFile(file, root, config.region);
   logger.info({ file, accessKeyId: root.accessKeyId }, `root credentials of account ${config.accountId} written to ${file}`);
 }
@@ -217,7 +224,7 @@ async function announceRoot(config: Config, root: RootCredentials, logger: Logge
  */
 export async function bootstrap(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<{ created: boolean }> {
   const root = await createAccount(config, config.accountId, env);
-  if (config.storage.meta === 'sqlite') await announceRoot(config, root, logger);
+  if (config.storage.meta !== 'memory') await announceRoot(config, root, logger);
   return { created: root.created };
 }
 
@@ -279,7 +286,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const { meta, blobs, identity } = await openBackends(config);
   const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
   const { publicRegistry, loginProfiles } = await openPublicStores(config);
-  const persistent = config.storage.meta === 'sqlite';
+  const persistent = config.storage.meta !== 'memory';
+  // Nodes on one PostgreSQL database must seal and verify with one key: a master.key file per
+  // node would give each node its own (issue 11), so the shared one must come from the environment.
+  if (config.storage.meta === 'postgres' && !env.BERTH_MASTER_KEY) throw new Error('storage.meta: postgres needs BERTH_MASTER_KEY (the same base64 32-byte key on every node; see docs/scale-out.md)');
   const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
   const keyring = new MasterKeyring(masterKey);
   const events = new LocalEventBus((err) => logger.error({ err }, 'event listener failed'));
@@ -296,6 +306,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const loginService = new LoginProfileService(loginProfiles, identity);
   await publicRepos.ensureAlias(config.accountId, config.public.alias, AbortSignal.timeout(30_000));
   const anonymousTokens = new AnonymousTokens(keyring);
+  const limits = await openSharedLimits(config);
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
     identity, meta, keyring, tokens, policies, sessions, region: config.region, defaultAccountId: config.accountId,
     public: {
@@ -307,6 +318,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       rateLimiter: new PullRateLimiter(
         { perSecond: config.public.anonymousPullsPerSecond, burst: config.public.anonymousPullBurst },
         { perSecond: config.public.authenticatedPullsPerSecond, burst: config.public.authenticatedPullBurst },
+        Date.now, limits.buckets,
       ),
     },
   });
@@ -315,6 +327,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const blobService = new BlobService(meta, blobs, repos, { redirect: config.storage.redirect });
   const uploads = new UploadService(meta, blobs, repos, events, { maxBlobBytes: config.limits.maxBlobBytes });
   const manifests = new ManifestService(meta, repos, events);
+  const feed = opts.changeFeed ?? await openChangeFeed(config, logger);
+  const unwireCaches = wireCacheInvalidation({ feed, events, policies, manifests, ...(access instanceof IamAccessControl ? { access } : {}), log: logger });
   const ecrRepos = new EcrRepositoryService(meta, events, (text) => {
     // ECR accepts repeated statement ids in repository and registry policies (IAM does not).
     const r = parsePolicy(text, 'resource', { uniqueSids: false });
@@ -322,13 +336,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
 
   const ecrImages = new EcrImageService(meta, manifests, events);
-  const lifecycle = registerLifecycle({ meta, store: lifecycleStore, images: ecrImages, events, intervalMinutes: config.lifecycle.intervalMinutes, log: logger });
+  const singleton = await openSingletonLock(config);
+  const lifecycle = registerLifecycle({ meta, store: lifecycleStore, images: ecrImages, events, intervalMinutes: config.lifecycle.intervalMinutes, log: logger, singleton });
   manifests.pullGate = lifecycle.api.pulls;
   const gc = gcStore ? new GarbageCollector(meta, blobs, gcStore, events) : undefined;
   const gcSchedule = gc ? periodic(config.gc.intervalMinutes * 60_000, async (signal) => {
     const r = await gc.run(gcOptions(config), signal);
     logger.info({ gc: r }, `garbage collection freed ${r.blobsDeleted} blobs (${r.bytesReclaimed} bytes), swept ${r.uploadsSwept} uploads`);
-  }, (err) => logger.error({ err }, 'garbage collection failed')) : undefined;
+  }, (err) => logger.error({ err }, 'garbage collection failed'), { lock: singleton, name: 'gc' }) : undefined;
   const scan = await startScanning(config, meta, blobs, manifests, events, logger);
 
   const ecrLayers = new EcrLayerService(meta, uploads);
@@ -375,15 +390,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await app.register(webPlugin, {
           publicRepos, ecrRepos, images: ecrImages, logins: loginService, access, region: config.region,
           cookieSecret: Buffer.from(keyring.mac('console-session-cookie', Buffer.from('v1'))), onPolicyChange: () => policies.invalidate(),
+          signInFailures: limits.failures,
         });
       }] : []),
     ],
     ops: {
       draining: () => draining,
-      ready: async () => {
-        const probe = AbortSignal.timeout(2000);
-        await meta.getRepository(repoKey(config.accountId, 'readiness-probe'), probe);
-        await blobs.uploadSize('readiness-probe', probe);
+      // One cheap read per store; which one fails is what an operator needs to know.
+      ready: {
+        meta: (signal) => meta.getRepository(repoKey(config.accountId, 'readiness-probe'), signal),
+        identity: (signal) => identity.getAccount(config.accountId, signal),
+        blob: (signal) => blobs.uploadSize('readiness-probe', signal),
       },
     },
   });
@@ -405,6 +422,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await scan.shutdown();
       await lifecycle.stop();
       await gcSchedule?.stop();
+      unwireCaches();
+      if (!opts.changeFeed) await feed.close();
+      await limits.close();
+      await singleton.close();
       await gcStore?.close();
       await lifecycleStore.close();
       await publicRegistry.close();

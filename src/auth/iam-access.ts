@@ -88,11 +88,12 @@ export class IamAccessControl implements AccessControl {
     const now = this.#now();
     const cached = this.#tokens.get(secret, now.getTime());
     if (cached) return cached;
+    const epoch = this.#tokens.epoch;
     const claims = this.deps.tokens.verify(secret, now);
     const key = await this.#activeKey(claims.accessKeyId, signal);
     if (!key) throw fail('Unauthenticated', 'the credentials behind this token were deleted or deactivated');
     const principal = await this.#principalOf(key, signal);
-    this.#tokens.set(secret, principal, now.getTime(), claims.expiresAt.getTime());
+    this.#tokens.set(secret, principal, now.getTime(), claims.expiresAt.getTime(), epoch);
     return principal;
   }
 
@@ -131,7 +132,7 @@ export class IamAccessControl implements AccessControl {
     // client); anything else is the `ecr-public:` action on its `arn:aws:ecr-public::` ARN.
     if (owner?.publicName !== undefined) {
       if (PUBLIC_PULL_ACTIONS.has(action)) {
-        if (action === 'ecr:BatchGetImage') this.deps.public?.rateLimiter.take(principal.kind === 'iam' ? principal.arn : request.context.sourceIp, principal.kind === 'iam');
+        if (action === 'ecr:BatchGetImage') await this.deps.public?.rateLimiter.take(principal.kind === 'iam' ? principal.arn : request.context.sourceIp, principal.kind === 'iam', signal);
         return;
       }
       if (action.startsWith('ecr:')) action = `ecr-public:${action.slice(4)}`;
@@ -164,15 +165,25 @@ export class IamAccessControl implements AccessControl {
     denied(principal, action, resource, result.decision === 'ExplicitDeny' ? 'an explicit deny applies' : undefined);
   }
 
+  /**
+   * Drops what this node remembers about a repository (its owner and tags), or about every
+   * repository when `repository` is undefined: called on a change notification from any node.
+   */
+  forgetRepository(repository: RepoKey | undefined): void {
+    if (repository === undefined) this.#owners.clear();
+    else this.#owners.delete(repository);
+  }
+
   /** The account owning a repository and its tags, or `undefined` when it does not exist (briefly cached). */
   async #owner(repository: RepoKey, signal: AbortSignal): Promise<Owner | undefined> {
     const now = Date.now();
     if (this.#owners.has(repository, now)) return this.#owners.get(repository, now);
+    const epoch = this.#owners.epoch;
     const repo = await this.deps.meta.getRepository(repository, signal);
     const pub = repo && this.deps.public ? await this.deps.public.lookup(repository, signal) : undefined;
     const owner = repo && { accountId: repo.accountId, tags: repo.settings.tags, ...(pub ? { publicName: pub.shortName } : {}) };
     // Only existing repositories are remembered: a repository created a moment later must be seen.
-    if (owner) this.#owners.set(repository, owner, now);
+    if (owner) this.#owners.set(repository, owner, now, undefined, epoch);
     return owner;
   }
 

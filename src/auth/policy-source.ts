@@ -52,11 +52,26 @@ export class PolicySource {
   }
 
   readonly #listeners: (() => void)[] = [];
+  #publish: (() => void) | undefined;
 
-  /** Forgets cached policies now (this node only), e.g. right after a policy or key write. */
+  /**
+   * Forgets cached policies now, right after a policy or key write: on this node at once, and on
+   * the others through the publisher set by {@link publishTo} (issue 11).
+   */
   invalidate(): void {
+    this.forget();
+    this.#publish?.();
+  }
+
+  /** Forgets cached policies and the decisions built on them, on this node only (a change notification). */
+  forget(): void {
     this.#cache.clear();
     for (const l of this.#listeners) l();
+  }
+
+  /** Makes every {@link invalidate} also call `publish` (which tells the other nodes). */
+  publishTo(publish: () => void): void {
+    this.#publish = publish;
   }
 
   /** Runs `listener` on every {@link invalidate}, for caches of decisions built on these policies. */

@@ -4,6 +4,7 @@
  */
 export class TtlCache<V> {
   readonly #entries = new Map<string, { value: V; until: number }>();
+  #epoch = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -22,13 +23,28 @@ export class TtlCache<V> {
     return this.has(key, now) ? this.#entries.get(key)!.value : undefined;
   }
 
-  /** Stores `value` for the TTL, but never past `notAfter`. */
-  set(key: string, value: V, now: number, notAfter = Number.POSITIVE_INFINITY): void {
+  /**
+   * A counter bumped by every {@link delete} and {@link clear}. Read it before loading a value and
+   * pass it to {@link set}: a value loaded while an invalidation arrived may be stale and is not kept.
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** Stores `value` for the TTL, but never past `notAfter`; skipped when invalidated since `epoch`. */
+  set(key: string, value: V, now: number, notAfter = Number.POSITIVE_INFINITY, epoch = this.#epoch): void {
+    if (epoch !== this.#epoch) return;
     if (this.#entries.size >= this.maxEntries) this.#entries.clear();
     this.#entries.set(key, { value, until: Math.min(now + this.ttlMs, notAfter) });
   }
 
+  delete(key: string): void {
+    this.#epoch++;
+    this.#entries.delete(key);
+  }
+
   clear(): void {
+    this.#epoch++;
     this.#entries.clear();
   }
 }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { serveCommand } from './serve.js';
 import { verifyConfigCommand } from './verify-config.js';
+import { migrateCommand } from './migrate.js';
 import { fsckCommand } from './fsck.js';
 import { accountCreateCommand, rootPasswordCommand } from './account.js';
 import { gcCommand } from './gc.js';
@@ -50,6 +51,14 @@ program.command('fsck')
   .addOption(dataDirOption())
   .option('--json', 'print the report as JSON')
   .action(fsckCommand);
+
+program.command('migrate')
+  .description('copy this registry (e.g. a single-node data directory) into the stores another configuration names; resumable, verified by digest')
+  .requiredOption('--to <file>', 'configuration file of the target (e.g. storage.meta: postgres, storage.blob: s3)')
+  .option('--account-id <id...>', 'accounts to copy besides the default one')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(migrateCommand);
 
 const account = program.command('account')
   .description('manage accounts besides the default one');

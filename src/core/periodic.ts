@@ -1,17 +1,22 @@
+import type { SingletonLock } from './ports/singleton-lock.js';
+
 /**
  * Runs `task` every `intervalMs` in this process (the first run after one interval, plus up to 10 %
  * jitter so several nodes started together do not run in step). A run never overlaps the previous
- * one; errors go to `onError`. Timers are unref'd, so they never keep a process alive. Resolves
- * `stop()` once a run in progress has finished.
+ * one; errors go to `onError`. With `singleton`, a run happens only when this node gets the named
+ * registry-wide lock (another node holding it is running the same pass). Timers are unref'd, so
+ * they never keep a process alive. Resolves `stop()` once a run in progress has finished.
  */
-export function periodic(intervalMs: number, task: (signal: AbortSignal) => Promise<unknown>, onError: (err: unknown) => void): { stop(): Promise<void> } {
+export function periodic(intervalMs: number, task: (signal: AbortSignal) => Promise<unknown>, onError: (err: unknown) => void, singleton?: { lock: SingletonLock; name: string }): { stop(): Promise<void> } {
   if (!(intervalMs > 0)) return { stop: async () => {} };
   const abort = new AbortController();
   let current: Promise<unknown> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const schedule = () => {
     timer = setTimeout(() => {
-      current = task(abort.signal).catch(onError).finally(() => {
+      // With several nodes, each schedules the pass but only the holder of the lock runs it.
+      const run = singleton ? singleton.lock.runExclusive(singleton.name, () => task(abort.signal)) : task(abort.signal);
+      current = run.catch(onError).finally(() => {
         current = undefined;
         if (!abort.signal.aborted) schedule();
       });

@@ -7,6 +7,7 @@ import type { EventBus } from '../core/events.js';
 import { periodic } from '../core/periodic.js';
 import type { LifecycleStore } from '../core/ports/lifecycle-store.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
+import type { SingletonLock } from '../core/ports/singleton-lock.js';
 import type { EcrImageService } from '../core/services/ecr/images.js';
 import { LifecycleExecutor } from './executor.js';
 import { LifecycleService } from './service.js';
@@ -21,6 +22,8 @@ export interface LifecycleDeps {
   events: EventBus;
   /** Minutes between scheduled runs; 0 turns the schedule off. */
   intervalMinutes: number;
+  /** Runs the scheduled pass on one node at a time (issue 11); every node runs it when absent. */
+  singleton?: SingletonLock;
   log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
   clock?: () => Date;
 }
@@ -41,7 +44,7 @@ export function register(deps: LifecycleDeps): LifecycleFeature {
     const expired = runs.reduce((n, r) => n + r.expired, 0);
     const transitioned = runs.reduce((n, r) => n + r.transitioned, 0);
     deps.log.info({ repositories: runs.length, expired, transitioned }, 'lifecycle policies applied');
-  }, onError);
+  }, onError, deps.singleton ? { lock: deps.singleton, name: 'lifecycle' } : undefined);
   return {
     api, executor,
     async stop() {

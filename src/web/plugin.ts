@@ -1,3 +1,4 @@
+import type { SignInFailures } from '../core/ports/shared-limits.js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,8 @@ export interface WebDeps {
   /** Key of the session cookie's HMAC (derived from the master key, so every node agrees). */
   cookieSecret: Buffer;
   onPolicyChange(): void;
+  /** Sign-in failure counters shared by the nodes (issue 11); process memory when absent. */
+  signInFailures?: SignInFailures;
 }
 
 /** Per-request view of the web surface: the signed-in principal (if any) and the page context. */

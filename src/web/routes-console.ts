@@ -22,7 +22,7 @@ function requireUser(req: FastifyRequest, reply: FastifyReply): (WebRequest & { 
 }
 
 export async function consoleRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
-  const throttle = new SignInThrottle();
+  const throttle = new SignInThrottle(deps.signInFailures);
   const csrf = { preHandler: app.csrfProtection };
   const repoArn = (accountId: string, name: string) => `arn:aws:ecr:${deps.region}:${accountId}:repository/${name}`;
   // The account's repository `name` when it is public (its alias is the account's own).
@@ -38,16 +38,16 @@ export async function consoleRoutes(app: FastifyInstance, deps: WebDeps): Promis
     const accountId = field(b, 'accountId', 12);
     const userName = field(b, 'userName', 64).trim();
     const keys = [`${req.ip}|${accountId}|${userName}`, `${req.ip}`];
-    const wait = throttle.lockedFor(keys);
+    const wait = await throttle.lockedFor(keys);
     if (wait > 0) return sendPage(reply.code(429), loginPage(webOf(req).page, `Too many failed sign-ins. Try again in ${wait} seconds.`, { accountId, userName }));
     try {
       await deps.logins.signIn(accountId, userName, field(b, 'password', 256), AbortSignal.timeout(10_000));
     } catch (err) {
       if (!isBerthError(err) || err.code !== 'Unauthenticated') throw err;
-      throttle.fail([{ key: keys[0]!, limit: 5 }, { key: keys[1]!, limit: 20 }]);
+      await throttle.fail([{ key: keys[0]!, limit: 5 }, { key: keys[1]!, limit: 20 }]);
       return sendPage(reply.code(401), loginPage(webOf(req).page, err.message, { accountId, userName }));
     }
-    throttle.succeed(keys[0]!);
+    await throttle.succeed(keys[0]!);
     writeSession(req, reply, { accountId, userName, expiresAt: Date.now() + SESSION_TTL_MS });
     return reply.redirect('/ui/console', 303);
   });

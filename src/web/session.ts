@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../core/access.js';
+import { MemorySignInFailures } from '../core/memory-limits.js';
+import type { FailureRule, SignInFailures } from '../core/ports/shared-limits.js';
 
 /** Console sessions live this long; signing in again starts a new one. */
 export const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
@@ -46,33 +48,23 @@ export const displayName = (p: Principal & { kind: 'iam' }): string => (p.userNa
 /**
  * Sign-in throttling: after 5 failures for one (address, account, user) — or 20 from one address —
  * within 15 minutes, further attempts are refused for 5 minutes, before any password is checked.
- * In process memory (per worker), bounded by clearing when it grows past 10,000 keys.
+ * The counters live in a {@link SignInFailures} store: process memory for one node, the shared
+ * PostgreSQL table when several nodes serve one registry.
  */
 export class SignInThrottle {
-  readonly #fails = new Map<string, { count: number; first: number; lockedUntil: number }>();
+  constructor(private readonly failures: SignInFailures = new MemorySignInFailures()) {}
 
   /** Seconds to wait when locked, else 0. */
-  lockedFor(keys: string[], now = Date.now()): number {
-    let wait = 0;
-    for (const k of keys) {
-      const e = this.#fails.get(k);
-      if (e && e.lockedUntil > now) wait = Math.max(wait, Math.ceil((e.lockedUntil - now) / 1000));
-    }
-    return wait;
+  async lockedFor(keys: string[], now = Date.now(), signal = AbortSignal.timeout(5000)): Promise<number> {
+    const until = await this.failures.lockedUntil(keys, signal);
+    return until > now ? Math.ceil((until - now) / 1000) : 0;
   }
 
-  fail(keys: { key: string; limit: number }[], now = Date.now()): void {
-    if (this.#fails.size > 10_000) this.#fails.clear();
-    for (const { key, limit } of keys) {
-      const e = this.#fails.get(key);
-      const fresh = !e || now - e.first > 15 * 60_000;
-      const next = fresh ? { count: 1, first: now, lockedUntil: 0 } : { ...e, count: e.count + 1 };
-      if (next.count >= limit) next.lockedUntil = now + 5 * 60_000;
-      this.#fails.set(key, next);
-    }
+  fail(keys: FailureRule[], now = Date.now(), signal = AbortSignal.timeout(5000)): Promise<void> {
+    return this.failures.fail(keys, now, signal);
   }
 
-  succeed(key: string): void {
-    this.#fails.delete(key);
+  succeed(key: string, signal = AbortSignal.timeout(5000)): Promise<void> {
+    return this.failures.succeed(key, signal);
   }
 }

@@ -11,6 +11,27 @@ describe('operability endpoints', async () => {
     const ready = await server.inject({ method: 'GET', url: '/readyz' });
     assert.equal(ready.statusCode, 200);
     assert.ok(ready.headers['x-amzn-requestid']);
+    assert.deepEqual(ready.json(), { status: 'ready', stores: { meta: 'ok', identity: 'ok', blob: 'ok' } });
+  });
+
+  it('/readyz answers 503 naming the store that fails or does not answer in time', async () => {
+    const app = await memoryApp();
+    const blobs = app.blobs as { uploadSize: (id: string, signal: AbortSignal) => Promise<number | undefined> };
+    blobs.uploadSize = () => Promise.reject(new Error('bucket unreachable'));
+    const failed = await app.server.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(failed.statusCode, 503);
+    assert.deepEqual(failed.json(), {
+      status: 'unavailable', reason: 'store not answering: blob', failed: ['blob'],
+      stores: { meta: 'ok', identity: 'ok', blob: 'bucket unreachable' },
+    });
+    const identity = app.identity as { getAccount: (id: string, signal: AbortSignal) => Promise<unknown> };
+    identity.getAccount = () => new Promise(() => {});
+    const started = Date.now();
+    const hung = await app.server.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(hung.statusCode, 503);
+    assert.deepEqual((hung.json() as { failed: string[] }).failed, ['identity', 'blob']);
+    assert.match((hung.json() as { stores: Record<string, string> }).stores.identity!, /no answer within 2000 ms/);
+    assert.ok(Date.now() - started < 4000, 'the probe is bounded by its timeout');
   });
 
   it('/metrics counts requests by route and status, upload durations and events', async () => {

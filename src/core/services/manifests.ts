@@ -46,6 +46,8 @@ export class ManifestService {
   /** Set by the lifecycle feature: archived images are not pullable; some principals' pulls are not recorded. */
   pullGate: PullGate | undefined;
   private readonly records = new Map<string, { record: ManifestRecord; until: number }>();
+  /** Bumped by every {@link forgetCached}: a read that overlapped one is not cached. */
+  private generation = 0;
 
   constructor(
     private readonly meta: MetaStore,
@@ -53,9 +55,24 @@ export class ManifestService {
     private readonly events: EventBus,
   ) {
     events.subscribe((e) => {
-      if (e.type === 'manifest.deleted') this.records.delete(`${e.repository}@${e.digest}`);
-      else if (e.type === 'repository.deleted') this.records.clear();
+      if (e.type === 'manifest.deleted') this.forgetCached(`${e.repository}@${e.digest}`);
+      else if (e.type === 'repository.deleted') this.forgetCached(e.repository);
     });
+  }
+
+  /**
+   * Drops a cached manifest (`<RepoKey>@<digest>`), every cached manifest of a repository
+   * (`<RepoKey>`), or everything (`undefined`): a change notification from any node (issue 11).
+   */
+  forgetCached(key: string | undefined): void {
+    if (key === undefined) {
+      this.records.clear();
+    } else if (key.includes('@')) {
+      this.records.delete(key);
+    } else {
+      for (const k of this.records.keys()) if (k.startsWith(`${key}@`)) this.records.delete(k);
+    }
+    this.generation++;
   }
 
   /** A manifest by digest, from the short-lived cache or the store. */
@@ -64,8 +81,10 @@ export class ManifestService {
     const now = Date.now();
     const hit = this.records.get(key);
     if (hit && hit.until > now) return hit.record;
+    const generation = this.generation;
     const record = await this.meta.getManifest(repository, digest, signal);
-    if (record) {
+    // A deletion heard while reading may have raced the read: do not keep what was read.
+    if (record && generation === this.generation) {
       if (this.records.size >= MANIFEST_CACHE_ENTRIES) this.records.clear();
       this.records.set(key, { record, until: now + MANIFEST_CACHE_MS });
     }

@@ -51,28 +51,24 @@ describe('logos are judged by their bytes', () => {
 });
 
 describe('pull rate limiter (token bucket)', () => {
-  it('allows the burst, then refuses with a Retry-After, refills at the rate, and keeps callers apart', () => {
+  const refusal = (p: Promise<void>) => p.then(() => undefined, (e: { code?: string; detail?: { retryAfterSeconds?: number } }) => e);
+  it('allows the burst, then refuses with a Retry-After, refills at the rate, and keeps callers apart', async () => {
     let now = 0;
     const rl = new PullRateLimiter({ perSecond: 1, burst: 3 }, { perSecond: 10, burst: 30 }, () => now);
-    for (let i = 0; i < 3; i++) rl.take('1.2.3.4', false);
-    let err: { code?: string; detail?: { retryAfterSeconds?: number } } | undefined;
-    try {
-      rl.take('1.2.3.4', false);
-    } catch (e) {
-      err = e as typeof err;
-    }
+    for (let i = 0; i < 3; i++) await rl.take('1.2.3.4', false);
+    const err = await refusal(rl.take('1.2.3.4', false));
     assert.equal(err?.code, 'TooManyRequests');
     assert.equal(err?.detail?.retryAfterSeconds, 1);
-    rl.take('5.6.7.8', false);
-    rl.take('1.2.3.4', true);
+    await rl.take('5.6.7.8', false);
+    await rl.take('1.2.3.4', true);
     now = 1000;
-    rl.take('1.2.3.4', false);
-    assert.equal(code(() => rl.take('1.2.3.4', false)), 'TooManyRequests');
+    await rl.take('1.2.3.4', false);
+    assert.equal((await refusal(rl.take('1.2.3.4', false)))?.code, 'TooManyRequests');
   });
-  it('authenticated callers get the higher limit', () => {
+  it('authenticated callers get the higher limit', async () => {
     const rl = new PullRateLimiter({ perSecond: 1, burst: 1 }, { perSecond: 10, burst: 20 }, () => 0);
-    for (let i = 0; i < 20; i++) rl.take('arn:aws:iam::1:user/u', true);
-    assert.equal(code(() => rl.take('arn:aws:iam::1:user/u', true)), 'TooManyRequests');
+    for (let i = 0; i < 20; i++) await rl.take('arn:aws:iam::1:user/u', true);
+    assert.equal((await refusal(rl.take('arn:aws:iam::1:user/u', true)))?.code, 'TooManyRequests');
   });
 });
 

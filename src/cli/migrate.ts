@@ -1,0 +1,60 @@
+import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import { openBackends } from '../app.js';
+import { migrateRegistry, type MigrationProgress } from '../app/migrate.js';
+import { loadConfig } from '../config/load.js';
+import { type CommonFlags, configFromFlags } from './flags.js';
+
+/**
+ * `berth migrate --to target.yaml`: copies this configuration's registry into the stores the
+ * target file names (e.g. the embedded data directory into PostgreSQL + S3). The target is read
+ * from the file alone (not the environment, which describes the source). Resumable: run it again.
+ */
+export async function migrateCommand(flags: CommonFlags & { to: string; accountId?: string[] }): Promise<void> {
+  const source = await configFromFlags(flags);
+  const target = await loadConfig({ file: flags.to, env: {} });
+  if (target.storage.meta === 'memory' || target.storage.blob === 'memory') throw new Error('the target configuration must name persistent stores (not memory)');
+  if (source.storage.meta === 'sqlite' && target.storage.meta === 'sqlite' && resolve(source.dataDir) === resolve(target.dataDir)) {
+    throw new Error(`the target's dataDir is the source's (${resolve(source.dataDir)}): name another one in ${flags.to}`);
+  }
+  const accounts = [...new Set([source.accountId, ...(flags.accountId ?? [])])];
+  const from = await openBackends(source);
+  try {
+    const to = await openBackends(target);
+    try {
+      const bar = process.stderr.isTTY
+        ? new cliProgress.SingleBar({ stream: process.stderr, format: '{phase} [{bar}] {value}/{total} {detail}', hideCursor: true }, cliProgress.Presets.shades_classic)
+        : undefined;
+      const progress: MigrationProgress = {
+        phase(name, total) {
+          if (bar) {
+            bar.stop();
+            bar.start(total, 0, { phase: name, detail: '' });
+          } else {
+            process.stderr.write(`${name}: ${total}\n`);
+          }
+        },
+        tick(detail) {
+          bar?.increment(1, { detail: detail ?? '' });
+        },
+      };
+      const report = await migrateRegistry(from, to, accounts, progress, new AbortController().signal);
+      bar?.stop();
+      process.stdout.write([
+        `repositories: ${report.repositories.copied} copied, ${report.repositories.skipped} already there`,
+        `manifests: ${report.manifests.copied} copied, ${report.manifests.skipped} already there; tags set: ${report.tags}`,
+        `blobs: ${report.blobs.copied} copied (${report.blobs.bytes} bytes, verified by digest), ${report.blobs.skipped} already there`,
+        `users: ${report.users} copied; access keys: ${report.accessKeys} copied`,
+        'done: run it again to copy what changed since; start the nodes with the same master key (BERTH_MASTER_KEY)',
+      ].join('\n') + '\n');
+    } finally {
+      await to.meta.close();
+      await to.identity.close();
+      await to.blobs.close();
+    }
+  } finally {
+    await from.meta.close();
+    await from.identity.close();
+    await from.blobs.close();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * `berth migrate --to target.yaml` (issue 11): a single-node data directory with an image (pushed
+ * by skopeo) and an IAM user is copied into the stores another configuration names — a second
+ * data directory here (PostgreSQL + S3 in test/e2e/scale-out's lane once those stores exist) —
+ * verified by digest, idempotent on a second run; a server on the target serves the same image to
+ * skopeo and accepts the migrated user's key; fsck on the target is clean.
+ */
+import assert from 'node:assert/strict';
+import { readFile, writeFile, copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, AttachUserPolicyCommand } from '@aws-sdk/client-iam';
+import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { buildImageLayout, readLayoutBlob, sha256, type BuiltImage } from '../fixtures/oci-image.js';
+import { BerthServer, BERTH_ARGS, describeRun, expectOk, run, toolSkipReason } from './harness.js';
+
+const skip = await toolSkipReason('skopeo');
+
+describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => {
+  let source: BerthServer;
+  let target: BerthServer | undefined;
+  let image: BuiltImage;
+  let userKey: { accessKeyId: string; secretAccessKey: string };
+  const targetDir = () => join(source.root, 'target-data');
+  const migrate = () => run(process.execPath, [...BERTH_ARGS, 'migrate', '--data-dir', source.dataDir, '--to', join(source.root, 'target.yaml')], { timeoutMs: 180_000 });
+
+  before(async () => {
+    source = await BerthServer.start();
+    image = await buildImageLayout(join(source.workDir, 'src'), { layers: 3 });
+    await source.ensureRepository('team/app');
+    expectOk(await run('skopeo', ['copy', '--dest-tls-verify=false', `oci:${image.dir}:${image.refName}`, `docker://${source.host}/team/app:v1`], { timeoutMs: 120_000 }), source);
+    const iam = new IAMClient({ endpoint: source.url, region: 'us-east-1', credentials: { ...source.rootKey }, maxAttempts: 1 });
+    await iam.send(new CreateUserCommand({ UserName: 'ci' }));
+    await iam.send(new AttachUserPolicyCommand({ UserName: 'ci', PolicyArn: 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly' }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'ci' }))).AccessKey!;
+    userKey = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+    iam.destroy();
+    await source.stop();
+    await writeFile(join(source.root, 'target.yaml'), `dataDir: ${targetDir()}\nstorage:\n  meta: sqlite\n  blob: fs\n`);
+  });
+  after(async () => {
+    await target?.dispose();
+    await source?.dispose();
+  });
+
+  it('copies repositories, images, blobs (verified by digest) and identity, and reports it', async () => {
+    const r = await migrate();
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stdout, /repositories: 1 copied/);
+    assert.match(r.stdout, /manifests: 1 copied, 0 already there; tags set: 1/);
+    assert.match(r.stdout, /blobs: 4 copied \(\d+ bytes, verified by digest\), 0 already there/);
+    assert.match(r.stdout, /users: 1 copied; access keys: 2 copied/);
+  });
+
+  it('a second run copies nothing and finds everything already there', async () => {
+    const r = await migrate();
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stdout, /repositories: 0 copied, 1 already there/);
+    assert.match(r.stdout, /manifests: 0 copied, 1 already there; tags set: 0/);
+    assert.match(r.stdout, /blobs: 0 copied \(0 bytes, verified by digest\), 0 already there/);
+    assert.match(r.stdout, /users: 0 copied; access keys: 0 copied/);
+  });
+
+  it('a server on the target serves the image to skopeo and accepts the migrated keys; fsck is clean', async () => {
+    const masterKey = (await readFile(join(source.dataDir, 'master.key'), 'utf8')).trim();
+    await copyFile(join(source.dataDir, 'credentials'), join(targetDir(), 'credentials'));
+    target = await BerthServer.start({ dataDir: targetDir(), env: { BERTH_MASTER_KEY: masterKey } });
+    const pulled = join(target.workDir, 'pulled');
+    expectOk(await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${target.host}/team/app:v1`, `oci:${pulled}:v1`], { timeoutMs: 120_000 }), target);
+    for (const d of [image.manifest.digest, image.config.digest, ...image.layers.map((l) => l.digest)]) assert.equal(sha256(await readLayoutBlob(pulled, d)), d);
+    const ecr = new ECRClient({ endpoint: target.url, region: 'us-east-1', credentials: { ...userKey }, maxAttempts: 1 });
+    const token = await ecr.send(new GetAuthorizationTokenCommand({}));
+    assert.ok(token.authorizationData?.[0]?.authorizationToken, 'the migrated user key signs requests on the target');
+    ecr.destroy();
+    const fsck = await run(process.execPath, [...BERTH_ARGS, 'fsck', '--data-dir', targetDir()], { timeoutMs: 120_000 });
+    assert.equal(fsck.code, 0, describeRun(fsck));
+    assert.match(fsck.stdout, /result: consistent/);
+  });
+});
