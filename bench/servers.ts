@@ -175,7 +175,9 @@ export async function startBerth(launch: BerthLaunch, workDir: string): Promise<
     trustCa(readFileSync(join(certs, 'ca.crt')));
     serveArgs.push('--tls-cert', join(certs, 'server.crt'), '--tls-key', join(certs, 'server.key'));
   }
-  const args = launch.mode === 'dist' ? ['bin/berth.js', ...serveArgs] : ['--import', 'tsx', 'src/cli/main.ts', ...serveArgs];
+  // BENCH_NODE_ARGS: extra node flags for berth (e.g. `--cpu-prof --cpu-prof-dir=DIR`; not allowed in NODE_OPTIONS).
+  const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const args = [...nodeArgs, ...(launch.mode === 'dist' ? ['bin/berth.js', ...serveArgs] : ['--import', 'tsx', 'src/cli/main.ts', ...serveArgs])];
   // Same logging stance as distribution's config (errors only, no access log).
   const env = { ...process.env, NODE_ENV: 'production', BERTH_LOG_LEVEL: process.env['BERTH_LOG_LEVEL'] ?? 'error' };
   const child = spawnLogged(process.execPath, args, logFile, env);

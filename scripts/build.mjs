@@ -18,7 +18,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  minify: true,
+  // BERTH_BUILD_MINIFY=0 keeps names and lines readable in CPU profiles (bench/profile-get.ts).
+  minify: process.env.BERTH_BUILD_MINIFY !== '0',
   keepNames: true,
   sourcemap: 'linked',
   legalComments: 'none',
