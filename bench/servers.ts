@@ -143,7 +143,7 @@ export function prepareBerth(mode: 'auto' | 'dist' | 'tsx'): BerthLaunch {
   if (mode === 'tsx') return { mode: 'tsx', note: 'from source via tsx (BENCH_BERTH=tsx)' };
   process.stderr.write('building berth (npm run build)…\n');
   const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, encoding: 'utf8' });
-  if (build.status === 0 && existsSync(join(repoRoot, 'dist/berth.mjs'))) {
+  if (build.status === 0 && existsSync(join(repoRoot, 'dist/berth.cjs'))) {
     return { mode: 'dist', note: 'compiled (npm run build, bin/berth.js)' };
   }
   const why = `${build.stdout ?? ''}${build.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
