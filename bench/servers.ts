@@ -182,7 +182,7 @@ export async function startBerth(launch: BerthLaunch, workDir: string): Promise<
   const env = { ...process.env, NODE_ENV: 'production', BERTH_LOG_LEVEL: process.env['BERTH_LOG_LEVEL'] ?? 'error' };
   const child = spawnLogged(process.execPath, args, logFile, env);
   const base = new URL(`${tls ? 'https' : 'http'}://127.0.0.1:${port}`);
-  await waitReady(base, child, logFile, launch.mode === 'dist' ? 20_000 : 60_000, '/readyz');
+  await waitReady(base, child, logFile, launch.mode === 'dist' ? 60_000 : 120_000, '/readyz');
   const login = await berthLogin(base, dataDir);
   return { kind: 'berth', description: `berth ${launch.note}, ${workers} worker(s)${tls ? ', HTTPS' : ''}`, base, dataDir, logFile, child, ...login };
 }
