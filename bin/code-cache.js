@@ -21,9 +21,11 @@ export function runCached(file) {
   // but identifies the source only by its length, so a rebuilt bundle must never meet an old cache.
   const { size, mtimeMs } = statSync(file);
   const cacheFile = `${file}.${size}-${Math.trunc(mtimeMs)}-${process.version}.v8cache`;
+  // BERTH_CODE_CACHE=0: neither read nor write one (to compare, or on a read-only install).
+  const enabled = process.env.BERTH_CODE_CACHE !== '0';
   let cachedData;
   try {
-    cachedData = readFileSync(cacheFile);
+    if (enabled) cachedData = readFileSync(cacheFile);
   } catch {
     // none yet: this run writes it
   }
@@ -36,7 +38,7 @@ export function runCached(file) {
   module.filename = file;
   const require = createRequire(file);
   module.paths = require.resolve.paths('x') ?? [];
-  if (!cachedData || script.cachedDataRejected) {
+  if (enabled && (!cachedData || script.cachedDataRejected)) {
     globalThis[HOOK] = () => {
       delete globalThis[HOOK];
       writeCache(script, cacheFile);
