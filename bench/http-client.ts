@@ -29,10 +29,19 @@ export function keepAliveAgent(maxSockets: number): http.Agent {
   return trustedCa ? new https.Agent({ keepAlive: true, maxSockets, ca: trustedCa }) : new http.Agent({ keepAlive: true, maxSockets });
 }
 
+/** With BENCH_BERTH_TLS=1 agents are https ones, but Distribution stays plain HTTP: give it a plain keep-alive twin. */
+const plainTwins = new WeakMap<http.Agent, http.Agent>();
+function agentFor(url: URL, agent: http.Agent | undefined): http.Agent | undefined {
+  if (url.protocol === 'https:' || !(agent instanceof https.Agent)) return agent;
+  let twin = plainTwins.get(agent);
+  if (!twin) plainTwins.set(agent, (twin = new http.Agent({ keepAlive: true, maxSockets: agent.maxSockets })));
+  return twin;
+}
+
 /** Sends the request and resolves with the response head; the caller consumes the body. */
 export function open(url: URL, opts: RequestOptions): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = (url.protocol === 'https:' ? https : http).request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: opts.agent }, resolve);
+    const req = (url.protocol === 'https:' ? https : http).request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: agentFor(url, opts.agent) }, resolve);
     req.once('error', reject);
     const body = opts.body;
     if (body === undefined) req.end();

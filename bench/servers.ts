@@ -143,7 +143,7 @@ export function prepareBerth(mode: 'auto' | 'dist' | 'tsx'): BerthLaunch {
   if (mode === 'tsx') return { mode: 'tsx', note: 'from source via tsx (BENCH_BERTH=tsx)' };
   process.stderr.write('building berth (npm run build)…\n');
   const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, encoding: 'utf8' });
-  if (build.status === 0 && existsSync(join(repoRoot, 'dist/berth.mjs'))) {
+  if (build.status === 0 && existsSync(join(repoRoot, 'dist/berth.cjs'))) {
     return { mode: 'dist', note: 'compiled (npm run build, bin/berth.js)' };
   }
   const why = `${build.stdout ?? ''}${build.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
@@ -175,12 +175,14 @@ export async function startBerth(launch: BerthLaunch, workDir: string): Promise<
     trustCa(readFileSync(join(certs, 'ca.crt')));
     serveArgs.push('--tls-cert', join(certs, 'server.crt'), '--tls-key', join(certs, 'server.key'));
   }
-  const args = launch.mode === 'dist' ? ['bin/berth.js', ...serveArgs] : ['--import', 'tsx', 'src/cli/main.ts', ...serveArgs];
+  // BENCH_NODE_ARGS: extra node flags for berth (e.g. `--cpu-prof --cpu-prof-dir=DIR`; not allowed in NODE_OPTIONS).
+  const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const args = [...nodeArgs, ...(launch.mode === 'dist' ? ['bin/berth.js', ...serveArgs] : ['--import', 'tsx', 'src/cli/main.ts', ...serveArgs])];
   // Same logging stance as distribution's config (errors only, no access log).
   const env = { ...process.env, NODE_ENV: 'production', BERTH_LOG_LEVEL: process.env['BERTH_LOG_LEVEL'] ?? 'error' };
   const child = spawnLogged(process.execPath, args, logFile, env);
   const base = new URL(`${tls ? 'https' : 'http'}://127.0.0.1:${port}`);
-  await waitReady(base, child, logFile, launch.mode === 'dist' ? 20_000 : 60_000, '/readyz');
+  await waitReady(base, child, logFile, launch.mode === 'dist' ? 60_000 : 120_000, '/readyz');
   const login = await berthLogin(base, dataDir);
   return { kind: 'berth', description: `berth ${launch.note}, ${workers} worker(s)${tls ? ', HTTPS' : ''}`, base, dataDir, logFile, child, ...login };
 }

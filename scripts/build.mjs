@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Builds dist/berth.mjs: the whole CLI and server in one minified ES module (esbuild), so a start
-// parses one file instead of resolving and compiling ~400 modules — start-up drops from ~1.1 s to
-// ~0.2 s (bench/scenarios/startup.ts measures it). Type checking is `npm run typecheck` (tsc);
-// this step only transpiles. Rarely used parts (certificate generation) land in their own chunks,
-// loaded on demand; native and optional packages stay in node_modules.
+// Builds dist/berth.cjs: the whole CLI and server in one minified CommonJS file (esbuild), so a start
+// parses one file instead of resolving and compiling ~400 modules (~1.1 s → ~0.2 s at the time), and
+// bin/berth.js can run it with a V8 code cache (bin/code-cache.js) — Node 20 has no compile cache
+// for ES modules. Type checking is `npm run typecheck` (tsc); this step only transpiles. Rarely used
+// parts (certificate generation, the PostgreSQL driver) are reached through import() and so are only
+// initialised when used; native and optional packages stay in node_modules.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
@@ -14,19 +15,19 @@ await build({
   entryPoints: { berth: 'src/cli/main.ts' },
   outdir: 'dist',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  minify: true,
+  // BERTH_BUILD_MINIFY=0 keeps names and lines readable in CPU profiles (bench/profile-get.ts).
+  minify: process.env.BERTH_BUILD_MINIFY !== '0',
   keepNames: true,
   sourcemap: 'linked',
   legalComments: 'none',
-  chunkNames: 'chunks/[name]-[hash]',
-  outExtension: { '.js': '.mjs' },
+  outExtension: { '.js': '.cjs' },
   // better-sqlite3 is a native addon; pino-pretty is loaded only for terminals.
   external: ['better-sqlite3', 'pino-pretty'],
-  // Bundled CommonJS packages call require(); give the ES module one.
-  banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
+  // The sources are ES modules: give them import.meta.url in the CommonJS bundle.
+  define: { 'import.meta.url': '__berthImportMetaUrl' },
+  banner: { js: "const __berthImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });

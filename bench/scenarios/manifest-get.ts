@@ -55,6 +55,8 @@ export function manifestGet(ctx: BenchContext): Scenario {
     `-c${config.wrkConnections}`,
     `-d${seconds}s`,
     '--latency',
+    // BENCH_WRK_TIMEOUT (e.g. 10s): on a crowded machine wrk's 2 s default turns queueing into errors.
+    ...(process.env['BENCH_WRK_TIMEOUT'] ? ['--timeout', process.env['BENCH_WRK_TIMEOUT']] : []),
     '-H',
     `Accept: ${MANIFEST_ACCEPT}`,
     ...(server.authorization ? ['-H', `Authorization: ${server.authorization}`] : []),

@@ -1,12 +1,20 @@
 import { Command, Option } from 'commander';
-import { serveCommand } from './serve.js';
-import { verifyConfigCommand } from './verify-config.js';
-import { migrateCommand } from './migrate.js';
-import { fsckCommand } from './fsck.js';
-import { accountCreateCommand, rootPasswordCommand } from './account.js';
-import { gcCommand } from './gc.js';
-import { lifecycleRunCommand } from './lifecycle.js';
-import { vulndbImportCommand } from './vulndb.js';
+
+/**
+ * Each command's module is loaded when that command runs: the bundle then initialises only what the
+ * command needs (a `serve` supervisor never loads the server, `--help` loads nothing).
+ */
+const lazy = <A extends unknown[]>(load: () => Promise<(...args: A) => Promise<void>>) =>
+  async (...args: A): Promise<void> => (await load())(...args);
+const serveCommand = lazy(async () => (await import('./serve.js')).serveCommand);
+const verifyConfigCommand = lazy(async () => (await import('./verify-config.js')).verifyConfigCommand);
+const migrateCommand = lazy(async () => (await import('./migrate.js')).migrateCommand);
+const fsckCommand = lazy(async () => (await import('./fsck.js')).fsckCommand);
+const accountCreateCommand = lazy(async () => (await import('./account.js')).accountCreateCommand);
+const rootPasswordCommand = lazy(async () => (await import('./account.js')).rootPasswordCommand);
+const gcCommand = lazy(async () => (await import('./gc.js')).gcCommand);
+const lifecycleRunCommand = lazy(async () => (await import('./lifecycle.js')).lifecycleRunCommand);
+const vulndbImportCommand = lazy(async () => (await import('./vulndb.js')).vulndbImportCommand);
 
 const program = new Command()
   .name('berth')

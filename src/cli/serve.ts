@@ -2,11 +2,11 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { bootstrap, createApp } from '../app.js';
 import { workerCount } from '../config/load.js';
 import { createLogger, prettyLogs } from '../config/logger.js';
 import type { Config } from '../config/schema.js';
 import { bannerLines, startInfo } from './banner.js';
+import { codeCacheReady, writeCodeCacheNow } from './code-cache-hook.js';
 import { type CommonFlags, configFromFlags } from './flags.js';
 
 /**
@@ -25,14 +25,18 @@ export async function serveCommand(flags: CommonFlags): Promise<void> {
 }
 
 async function serveOne(config: Config) {
+  // Loaded here, not at the top: a supervisor only forks, so it never initialises the server code.
+  const { createApp } = await import('../app.js');
   const app = await createApp(config);
   const sep = config.listen.lastIndexOf(':');
   const host = config.listen.slice(0, sep).replace(/^\[|\]$/g, '');
   const port = Number(config.listen.slice(sep + 1));
   await app.server.listen({ host, port });
+  codeCacheReady();
   app.logger.info({ dataDir: config.dataDir, tls: config.tls.certFile !== undefined }, `berth listening on ${config.listen}`);
   const stop = (signal: string) => {
     app.logger.info({ signal }, 'shutting down: letting in-flight requests finish');
+    writeCodeCacheNow();
     app.close().then(() => process.exit(0), (err: unknown) => {
       app.logger.error({ err }, 'shutdown failed');
       process.exit(1);
@@ -69,7 +73,7 @@ async function supervise(config: Config, workers: number): Promise<void> {
   const needsBootstrap = config.storage.meta !== 'sqlite' || !existsSync(join(dataDir, 'meta.db'))
     || (!process.env.BERTH_MASTER_KEY && !existsSync(join(dataDir, 'master.key')))
     || process.env.BERTH_ROOT_ACCESS_KEY_ID !== undefined;
-  const firstStart = needsBootstrap ? (await bootstrap(config, logger)).created : false;
+  const firstStart = needsBootstrap ? (await (await import('../app.js')).bootstrap(config, logger)).created : false;
   let stopping = false;
   let announced = false;
   const fork = () => cluster.fork();

@@ -5,9 +5,18 @@ import { keyOf, refOf, type ImageArchiveState, type PullGate, type RepoRef, type
 import type { LifecycleStore } from '../core/ports/lifecycle-store.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
 import { repoAccount, repoName, type RepoKey } from '../core/repo-key.js';
+import { TtlCache } from '../core/ttl-cache.js';
 
 /** How long a node trusts its copy of an account's pull-time exclusions (other nodes' changes show up within it). */
 const EXCLUSIONS_TTL_MS = 10_000;
+
+/**
+ * How long a node trusts its copy of a repository's archived digests. Every manifest GET asks, so
+ * the answer is kept: changes made in this process (API, lifecycle runs, deletions — all emit
+ * events) apply at once; an archive done on another node or by `berth lifecycle run` applies here
+ * within this long — the bound the manifest cache already has for deletions on other nodes.
+ */
+const ARCHIVED_TTL_MS = 5_000;
 
 /**
  * The archive storage class and pull-time exclusions.
@@ -21,18 +30,32 @@ const EXCLUSIONS_TTL_MS = 10_000;
  */
 export class ArchiveAndPullTimes implements PullGate {
   readonly #exclusions = new Map<string, { arns: Set<string>; loadedAt: number }>();
+  /** Per repository: the digests whose status is not ACTIVE (usually none). */
+  readonly #archived = new TtlCache<ReadonlySet<Digest>>(ARCHIVED_TTL_MS, 10_000);
 
   constructor(
     private readonly meta: MetaStore,
     private readonly store: LifecycleStore,
     private readonly events: EventBus | undefined,
     private readonly clock: () => Date,
-  ) {}
+  ) {
+    events?.subscribe((e) => {
+      if (e.type === 'image.archived' || e.type === 'image.restored' || e.type === 'manifest.deleted' || e.type === 'repository.deleted') {
+        this.#archived.delete(e.repository);
+      }
+    });
+  }
 
   async assertPullable(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<void> {
-    if (!(await this.meta.getRepository(repository, signal))) return;
-    const state = (await this.store.archiveStates(refOf(repository), signal)).get(digest);
-    if (state && state.status !== 'ACTIVE') {
+    const now = Date.now();
+    let archived = this.#archived.get(repository, now);
+    if (archived === undefined) {
+      // A missing repository has no archive states (every store answers an empty map).
+      const states = await this.store.archiveStates(refOf(repository), signal);
+      archived = new Set([...states].filter(([, s]) => s.status !== 'ACTIVE').map(([d]) => d));
+      this.#archived.set(repository, archived, now);
+    }
+    if (archived.has(digest)) {
       const name = repoName(repository);
       throw fail('ImageArchived', `The image ${digest} in repository '${name}' is archived and cannot be pulled; restore it first with: aws ecr update-image-storage-class --registry-id ${repoAccount(repository)} --repository-name ${name} --image-id imageDigest=${digest} --target-storage-class STANDARD`);
     }
@@ -62,6 +85,15 @@ export class ArchiveAndPullTimes implements PullGate {
   }
 
   async updateStorageClass(repo: RepoRef, digest: Digest, target: StorageClass, signal: AbortSignal): Promise<ImageArchiveState['status']> {
+    try {
+      return await this.#updateStorageClass(repo, digest, target, signal);
+    } finally {
+      // After the write: a GET that read the old state meanwhile must not keep it.
+      this.#archived.delete(keyOf(repo));
+    }
+  }
+
+  async #updateStorageClass(repo: RepoRef, digest: Digest, target: StorageClass, signal: AbortSignal): Promise<ImageArchiveState['status']> {
     const current = (await this.store.archiveStates(repo, signal)).get(digest);
     const now = this.clock();
     if (target === 'ARCHIVE') {

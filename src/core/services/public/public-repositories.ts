@@ -5,9 +5,18 @@ import { validateRepositoryName } from '../../names.js';
 import type { MetaStore, Repository } from '../../ports/meta-store.js';
 import { repoKey, type RepoKey } from '../../repo-key.js';
 import type { PublicRegistryStore, PublicRepositoryFilter, PublicRepositoryRecord } from '../../ports/public-registry.js';
+import { TtlCache } from '../../ttl-cache.js';
 import { EMPTY_CATALOG, mergeCatalog, type CatalogInput } from './catalog.js';
 
 const ALIAS_RE = /^[a-z][a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/**
+ * How long a node trusts its answer to "whose alias is this?" — asked on every `/v2` request for a
+ * name with a slash. Aliases change only when an account is created or renamed while it has no
+ * public repositories; a change on another node (or `berth account create`) routes here within this
+ * long, one made through this service at once. The same bound as the manifest cache.
+ */
+const ALIAS_OWNER_TTL_MS = 5_000;
 
 /** A public repository: the metadata store's repository and its public record. */
 export interface PublicRepository {
@@ -25,6 +34,9 @@ export interface PublicRepository {
  * repository under the alias that is private (never a leak); creating it again adopts it.
  */
 export class PublicRepositoryService {
+  /** alias → owning account, or null for "no account has it" (misses are the common case). */
+  readonly #aliasOwners = new TtlCache<string | null>(ALIAS_OWNER_TTL_MS, 10_000);
+
   constructor(
     private readonly meta: MetaStore,
     private readonly store: PublicRegistryStore,
@@ -47,7 +59,14 @@ export class PublicRepositoryService {
   /** The account whose public registry has the alias `name` starts with (`<alias>/…`), or `undefined`. */
   async ownerOfName(name: string, signal: AbortSignal): Promise<string | undefined> {
     const slash = name.indexOf('/');
-    return slash > 0 ? this.store.accountOfAlias(name.slice(0, slash), signal) : undefined;
+    if (slash <= 0) return undefined;
+    const alias = name.slice(0, slash);
+    const now = Date.now();
+    const cached = this.#aliasOwners.get(alias, now);
+    if (cached !== undefined) return cached ?? undefined;
+    const owner = await this.store.accountOfAlias(alias, signal);
+    this.#aliasOwners.set(alias, owner ?? null, now);
+    return owner;
   }
 
   /** Checks an alias against ECR Public's grammar; throws `InvalidParameter`. */
@@ -80,6 +99,7 @@ export class PublicRepositoryService {
       if (err instanceof Error && 'code' in err && err.code === 'EntityAlreadyExists') throw fail('InvalidParameter', `the registry alias '${alias}' belongs to another account`);
       throw err;
     });
+    this.#aliasOwners.clear();
     return alias;
   }
 

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { migrateMetaStore, SQLITE_TYPES } from '../migrations/index.js';
+import { metaMigrations, migrateMetaStore, SQLITE_TYPES } from '../migrations/index.js';
 import { Statements } from './statements.js';
 
 /**
@@ -16,6 +16,13 @@ export async function openSqlite<S>(path: string): Promise<{ db: Kysely<S>; sql:
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('busy_timeout = 5000');
+    // Every store of a process opens the file (seven at a server start, in every worker): when all
+    // migrations are applied already, skip the migrator and its write lock — workers starting
+    // together would otherwise queue on that lock with SQLite's sleeping busy handler.
+    if (allMigrationsApplied(sqlite)) {
+      sqlite.pragma('foreign_keys = ON');
+      return { db, sql: new Statements(sqlite) };
+    }
     // Foreign keys are off while migrations run (it can only change outside a transaction): a
     // table rebuild (0004) must not cascade its DROP TABLE. Every reference is checked before the
     // commit instead, so a migration cannot leave a dangling one.
@@ -42,6 +49,13 @@ export async function openSqlite<S>(path: string): Promise<{ db: Kysely<S>; sql:
     await db.destroy();
     throw e;
   }
+}
+
+/** True when the file has applied every migration this build knows (one read, no lock held after it). */
+function allMigrationsApplied(sqlite: Database.Database): boolean {
+  if (!sqlite.prepare("select 1 from sqlite_master where type = 'table' and name = 'kysely_migration'").get()) return false;
+  const applied = new Set((sqlite.prepare('select name from kysely_migration').pluck().all() as string[]));
+  return Object.keys(metaMigrations(SQLITE_TYPES)).every((name) => applied.has(name));
 }
 
 /** How many migrations the file has applied (0 for a fresh file). */

@@ -1,0 +1,59 @@
+// Runs the bundled CommonJS CLI with a V8 code cache next to it, so a start deserialises the
+// functions it needs instead of parsing and compiling ~3 MB of JavaScript each time (every CLI
+// call, every server start, every worker the supervisor forks). Hand-written because Node 20 has
+// no built-in compile cache (module.enableCompileCache is Node 22) and v8-compile-cache keeps only
+// what V8 compiles eagerly at load, in a shared temp directory; this cache is taken after start-up
+// (so it holds the functions start-up compiled) and lives beside the bundle, as trusted as it is.
+// When: a serving process calls the hook (src/cli/code-cache-hook.ts) after it listens; other
+// commands never write it, so a short or partial run (a supervisor, `berth gc`) cannot leave a cache
+// that lacks the server's code.
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import vm from 'node:vm';
+
+const HOOK = Symbol.for('berth.writeCodeCache');
+
+/** Runs `file` (a CommonJS bundle) as the main program, through and refreshing its code cache. */
+export function runCached(file) {
+  const source = readFileSync(file, 'utf8');
+  // Named by the bundle's size and mtime and the Node version: V8 checks its version and flags,
+  // but identifies the source only by its length, so a rebuilt bundle must never meet an old cache.
+  const { size, mtimeMs } = statSync(file);
+  const cacheFile = `${file}.${size}-${Math.trunc(mtimeMs)}-${process.version}.v8cache`;
+  // BERTH_CODE_CACHE=0: neither read nor write one (to compare, or on a read-only install).
+  const enabled = process.env.BERTH_CODE_CACHE !== '0';
+  let cachedData;
+  try {
+    if (enabled) cachedData = readFileSync(cacheFile);
+  } catch {
+    // none yet: this run writes it
+  }
+  const script = new vm.Script(Module.wrap(source), {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const module = new Module(file);
+  module.filename = file;
+  const require = createRequire(file);
+  module.paths = require.resolve.paths('x') ?? [];
+  if (enabled && (!cachedData || script.cachedDataRejected)) {
+    globalThis[HOOK] = () => {
+      delete globalThis[HOOK];
+      writeCache(script, cacheFile);
+    };
+  }
+  script.runInThisContext()(module.exports, require, module, file, dirname(file));
+}
+
+function writeCache(script, cacheFile) {
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, script.createCachedData(), { mode: 0o644 });
+    renameSync(tmp, cacheFile);
+  } catch {
+    // A read-only installation runs without a cache; nothing to report.
+    rmSync(tmp, { force: true });
+  }
+}
