@@ -327,8 +327,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const blobService = new BlobService(meta, blobs, repos, { redirect: config.storage.redirect });
   const uploads = new UploadService(meta, blobs, repos, events, { maxBlobBytes: config.limits.maxBlobBytes });
   const manifests = new ManifestService(meta, repos, events);
-  const feed = opts.changeFeed ?? await openChangeFeed(config, logger);
-  const unwireCaches = wireCacheInvalidation({ feed, events, policies, manifests, ...(access instanceof IamAccessControl ? { access } : {}), log: logger });
   const ecrRepos = new EcrRepositoryService(meta, events, (text) => {
     // ECR accepts repeated statement ids in repository and registry policies (IAM does not).
     const r = parsePolicy(text, 'resource', { uniqueSids: false });
@@ -339,6 +337,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const singleton = await openSingletonLock(config);
   const lifecycle = registerLifecycle({ meta, store: lifecycleStore, images: ecrImages, events, intervalMinutes: config.lifecycle.intervalMinutes, log: logger, singleton });
   manifests.pullGate = lifecycle.api.pulls;
+  const feed = opts.changeFeed ?? await openChangeFeed(config, logger);
+  const unwireCaches = wireCacheInvalidation({
+    feed, events, policies, manifests, ...(access instanceof IamAccessControl ? { access } : {}), log: logger,
+    archive: lifecycle.api.pulls, aliases: publicRepos,
+  });
   const gc = gcStore ? new GarbageCollector(meta, blobs, gcStore, events) : undefined;
   const gcSchedule = gc ? periodic(config.gc.intervalMinutes * 60_000, async (signal) => {
     const r = await gc.run(gcOptions(config), signal);

@@ -46,14 +46,21 @@ export class ArchiveAndPullTimes implements PullGate {
     });
   }
 
+  /** Drops the cached archived digests of `repository` (all when undefined): another node changed them. */
+  forgetArchived(repository: RepoKey | undefined): void {
+    if (repository === undefined) this.#archived.clear();
+    else this.#archived.delete(repository);
+  }
+
   async assertPullable(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<void> {
     const now = Date.now();
     let archived = this.#archived.get(repository, now);
     if (archived === undefined) {
+      const epoch = this.#archived.epoch;
       // A missing repository has no archive states (every store answers an empty map).
       const states = await this.store.archiveStates(refOf(repository), signal);
       archived = new Set([...states].filter(([, s]) => s.status !== 'ACTIVE').map(([d]) => d));
-      this.#archived.set(repository, archived, now);
+      this.#archived.set(repository, archived, now, undefined, epoch);
     }
     if (archived.has(digest)) {
       const name = repoName(repository);

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand, UpdateImageStorageClassCommand } from '@aws-sdk/client-ecr';
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, IAMClient, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -94,7 +94,27 @@ async function deactivateThenUseElsewhere(shareFeed: boolean): Promise<number> {
   return (await b.server.inject({ method: 'GET', url: '/v2/', headers: { authorization: auth } })).statusCode;
 }
 
+async function archiveThenPullElsewhere(shareFeed: boolean): Promise<number> {
+  const { a, b, endpoint } = await twoNodes(shareFeed);
+  const ecr = client(ECRClient, endpoint, a.rootCredentials);
+  await ecr.send(new CreateRepositoryCommand({ repositoryName: 'app' }));
+  const auth = await basicAuth(endpoint, a.rootCredentials);
+  const digest = await pushManifest(a.server, auth);
+  const url = `/v2/app/manifests/${digest}`;
+  assert.equal((await b.server.inject({ method: 'GET', url, headers: { authorization: auth } })).statusCode, 200, 'node B pulled it (and cached that nothing is archived)');
+  await ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'app', imageId: { imageDigest: digest }, targetStorageClass: 'ARCHIVE' }));
+  return (await b.server.inject({ method: 'GET', url, headers: { authorization: auth } })).statusCode;
+}
+
 describe('cross-node cache invalidation through the change feed', () => {
+  it('an image archived through one node is refused by the other at once', async () => {
+    assert.notEqual(await archiveThenPullElsewhere(true), 200);
+  });
+
+  it('control: without a shared feed the other node still serves the archived image until the TTL', async () => {
+    assert.equal(await archiveThenPullElsewhere(false), 200);
+  });
+
   it('a manifest deleted through one node is gone on the other at once', async () => {
     assert.equal(await deleteThenReadElsewhere(true), 404);
   });

@@ -16,7 +16,9 @@ export type ChangeTopic =
   /** A repository was deleted or changed (owner, tags); key: its RepoKey. */
   | 'repository'
   /** A manifest was deleted; key: `<RepoKey>@<digest>`. */
-  | 'manifest';
+  | 'manifest'
+  /** An ECR Public registry alias was set or changed; key `*`. */
+  | 'alias';
 
 /**
  * Called with the changed key, or `undefined` when anything under the topic may have changed

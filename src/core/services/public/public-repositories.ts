@@ -36,6 +36,8 @@ export interface PublicRepository {
 export class PublicRepositoryService {
   /** alias → owning account, or null for "no account has it" (misses are the common case). */
   readonly #aliasOwners = new TtlCache<string | null>(ALIAS_OWNER_TTL_MS, 10_000);
+  /** Told when this process changed an alias (app.ts publishes it to the other nodes). */
+  onAliasChange: () => void = () => {};
 
   constructor(
     private readonly meta: MetaStore,
@@ -56,6 +58,11 @@ export class PublicRepositoryService {
     return repoKey(record.accountId, record.name);
   }
 
+  /** Drops every cached alias owner: an alias changed on another node. */
+  forgetAliases(): void {
+    this.#aliasOwners.clear();
+  }
+
   /** The account whose public registry has the alias `name` starts with (`<alias>/…`), or `undefined`. */
   async ownerOfName(name: string, signal: AbortSignal): Promise<string | undefined> {
     const slash = name.indexOf('/');
@@ -64,8 +71,9 @@ export class PublicRepositoryService {
     const now = Date.now();
     const cached = this.#aliasOwners.get(alias, now);
     if (cached !== undefined) return cached ?? undefined;
+    const epoch = this.#aliasOwners.epoch;
     const owner = await this.store.accountOfAlias(alias, signal);
-    this.#aliasOwners.set(alias, owner ?? null, now);
+    this.#aliasOwners.set(alias, owner ?? null, now, undefined, epoch);
     return owner;
   }
 
@@ -100,6 +108,7 @@ export class PublicRepositoryService {
       throw err;
     });
     this.#aliasOwners.clear();
+    this.onAliasChange();
     return alias;
   }
 
