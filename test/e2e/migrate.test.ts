@@ -1,26 +1,36 @@
 /**
  * `berth migrate --to target.yaml` (issue 11): a single-node data directory with an image (pushed
- * by skopeo) and an IAM user is copied into the stores another configuration names — a second
- * data directory here (PostgreSQL + S3 in test/e2e/scale-out's lane once those stores exist) —
+ * by skopeo) and an IAM user is copied into the stores another configuration names — PostgreSQL +
+ * S3 (a fresh database and bucket) when the test servers are configured (.ci/run), else a second
+ * data directory —
  * verified by digest, idempotent on a second run; a server on the target serves the same image to
  * skopeo and accepts the migrated user's key; fsck on the target is clean.
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile, copyFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, AttachUserPolicyCommand } from '@aws-sdk/client-iam';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { buildImageLayout, readLayoutBlob, sha256, type BuiltImage } from '../fixtures/oci-image.js';
 import { BerthServer, BERTH_ARGS, describeRun, expectOk, run, toolSkipReason } from './harness.js';
+import { freshPostgres, freshS3, POSTGRES_SKIP, S3_SKIP, type TestPostgres } from '../support/servers.js';
+import { deleteTestBucket, type TestBucket } from '../support/s3-buckets.js';
 
 const skip = await toolSkipReason('skopeo');
+/** PostgreSQL + S3 as the target when both test servers are there (CI); a second data directory otherwise. */
+const sharedStores = POSTGRES_SKIP === undefined && S3_SKIP === undefined;
+if (!sharedStores) console.log(`# target: a second data directory (PostgreSQL + S3 target not run: ${POSTGRES_SKIP ?? S3_SKIP})`);
 
 describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => {
   let source: BerthServer;
   let target: BerthServer | undefined;
   let image: BuiltImage;
   let userKey: { accessKeyId: string; secretAccessKey: string };
+  let pg: TestPostgres | undefined;
+  let bucket: TestBucket | undefined;
+  /** The target's stores as environment (what an operator's nodes would run with); empty for a data directory. */
+  let targetEnv: NodeJS.ProcessEnv = {};
   const targetDir = () => join(source.root, 'target-data');
   const migrate = () => run(process.execPath, [...BERTH_ARGS, 'migrate', '--data-dir', source.dataDir, '--to', join(source.root, 'target.yaml')], { timeoutMs: 180_000 });
 
@@ -36,11 +46,27 @@ describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => 
     userKey = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
     iam.destroy();
     await source.stop();
-    await writeFile(join(source.root, 'target.yaml'), `dataDir: ${targetDir()}\nstorage:\n  meta: sqlite\n  blob: fs\n`);
+    if (sharedStores) {
+      pg = await freshPostgres();
+      bucket = freshS3();
+      await writeFile(join(source.root, 'target.yaml'), [
+        `dataDir: ${targetDir()}`, 'storage:', '  meta: postgres', '  blob: s3', 'postgres:', `  url: ${pg.url}`,
+        's3:', `  endpoint: ${bucket.endpoint}`, `  bucket: ${bucket.bucket}`, `  region: ${bucket.region}`,
+        `  accessKeyId: ${bucket.accessKeyId}`, `  secretAccessKey: ${bucket.secretAccessKey}`, '',
+      ].join('\n'));
+      targetEnv = {
+        BERTH_STORAGE_META: 'postgres', BERTH_POSTGRES_URL: pg.url, BERTH_STORAGE_BLOB: 's3', BERTH_S3_ENDPOINT: bucket.endpoint,
+        BERTH_S3_BUCKET: bucket.bucket, BERTH_S3_REGION: bucket.region, BERTH_S3_ACCESS_KEY_ID: bucket.accessKeyId, BERTH_S3_SECRET_ACCESS_KEY: bucket.secretAccessKey,
+      };
+    } else {
+      await writeFile(join(source.root, 'target.yaml'), `dataDir: ${targetDir()}\nstorage:\n  meta: sqlite\n  blob: fs\n`);
+    }
   });
   after(async () => {
     await target?.dispose();
     await source?.dispose();
+    if (bucket) await deleteTestBucket(bucket);
+    await pg?.drop();
   });
 
   it('copies repositories, images, blobs (verified by digest) and identity, and reports it', async () => {
@@ -63,8 +89,9 @@ describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => 
 
   it('a server on the target serves the image to skopeo and accepts the migrated keys; fsck is clean', async () => {
     const masterKey = (await readFile(join(source.dataDir, 'master.key'), 'utf8')).trim();
+    await mkdir(targetDir(), { recursive: true });
     await copyFile(join(source.dataDir, 'credentials'), join(targetDir(), 'credentials'));
-    target = await BerthServer.start({ dataDir: targetDir(), env: { BERTH_MASTER_KEY: masterKey } });
+    target = await BerthServer.start({ dataDir: targetDir(), env: { BERTH_MASTER_KEY: masterKey, ...targetEnv } });
     const pulled = join(target.workDir, 'pulled');
     expectOk(await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${target.host}/team/app:v1`, `oci:${pulled}:v1`], { timeoutMs: 120_000 }), target);
     for (const d of [image.manifest.digest, image.config.digest, ...image.layers.map((l) => l.digest)]) assert.equal(sha256(await readLayoutBlob(pulled, d)), d);
@@ -72,7 +99,7 @@ describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => 
     const token = await ecr.send(new GetAuthorizationTokenCommand({}));
     assert.ok(token.authorizationData?.[0]?.authorizationToken, 'the migrated user key signs requests on the target');
     ecr.destroy();
-    const fsck = await run(process.execPath, [...BERTH_ARGS, 'fsck', '--data-dir', targetDir()], { timeoutMs: 120_000 });
+    const fsck = await run(process.execPath, [...BERTH_ARGS, 'fsck', '--data-dir', targetDir()], { timeoutMs: 120_000, env: { ...process.env, ...targetEnv } });
     assert.equal(fsck.code, 0, describeRun(fsck));
     assert.match(fsck.stdout, /result: consistent/);
   });
