@@ -30,6 +30,13 @@ import { loadMasterKey } from './crypto/master-key.js';
 import { ecrOperations } from './http/ecr/index.js';
 import { iamOperations } from './http/iam/index.js';
 import { stsOperations } from './http/sts/index.js';
+import { kmsOperations } from './http/kms/index.js';
+import { KmsAuthorizer } from './auth/kms-access.js';
+import { KmsKeys } from './core/services/kms/keys.js';
+import { KmsCrypto } from './core/services/kms/kms-crypto.js';
+import type { KeyStore } from './core/ports/key-store.js';
+import { openSqliteKeyStore } from './storage/meta/sqlite/sqlite-key-store.js';
+import { KeyringSealer } from './crypto/kms/sealer.js';
 import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
@@ -64,15 +71,17 @@ export interface AppOptions {
 }
 
 /** The ONLY place that names implementations: config → backends → services → http. */
-export async function openBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; identity: IdentityStore }> {
+export async function openBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; identity: IdentityStore; keys: KeyStore }> {
   const dataDir = resolve(config.dataDir);
   if (config.storage.meta === 'sqlite' || config.storage.blob === 'fs') await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const dbPath = join(dataDir, 'meta.db');
   // One after the other: both migrate the same file under its write lock.
   const meta = config.storage.meta === 'sqlite' ? await openSqliteMetaStore({ path: dbPath }) : new MemoryMetaStore();
   const identity = config.storage.meta === 'sqlite' ? await openSqliteIdentityStore({ path: dbPath }) : new MemoryIdentityStore();
+  // The key store has no hand-written memory twin: SQLite's own :memory: mode serves that case.
+  const keys = await openSqliteKeyStore({ path: config.storage.meta === 'sqlite' ? dbPath : ':memory:' });
   const blobs = config.storage.blob === 'fs' ? await FsBlobStore.open({ root: dataDir }) : new MemoryBlobStore();
-  return { meta, blobs, identity };
+  return { meta, blobs, identity, keys };
 }
 
 /** Writes a just-created root key of the default account to `<data-dir>/credentials` and says where. */
@@ -96,7 +105,7 @@ export async function bootstrap(config: Config, logger: Logger, env: NodeJS.Proc
  * Safe while a server runs on the same data directory. Resolves with the root key.
  */
 export async function createAccount(config: Config, accountId: string, env: NodeJS.ProcessEnv = process.env): Promise<RootCredentials> {
-  const { meta, blobs, identity } = await openBackends(config);
+  const { meta, blobs, identity, keys } = await openBackends(config);
   try {
     const keyring = new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
     const iam = new IamService(identity, keyring, new PolicySource(identity, meta));
@@ -104,6 +113,7 @@ export async function createAccount(config: Config, accountId: string, env: Node
   } finally {
     await meta.close();
     await identity.close();
+    await keys.close();
     await blobs.close();
   }
 }
@@ -117,7 +127,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.secretAccessKey', '*.password'], censor: '[redacted]' },
   }, pino.destination({ dest: 1, sync: false, minLength: 8192 }));
   logger.info({ config: redactConfig(config) }, 'starting berth');
-  const { meta, blobs, identity } = await openBackends(config);
+  const { meta, blobs, identity, keys: keyStore } = await openBackends(config);
   const persistent = config.storage.meta === 'sqlite';
   const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
   const keyring = new MasterKeyring(masterKey);
@@ -131,6 +141,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (root.created && persistent) await announceRoot(config, root, logger);
 
   const sessions = new SessionIssuer(keyring);
+  const kmsKeys = new KmsKeys(keyStore, new KeyringSealer(keyring), config.region);
+  const kmsAuthorizer = new KmsAuthorizer(policies);
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
     identity, meta, keyring, tokens, policies, sessions, region: config.region, defaultAccountId: config.accountId,
   });
@@ -157,6 +169,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
             repos: ecrRepos, images: new EcrImageService(meta, manifests, events), layers: new EcrLayerService(meta, uploads),
             blobs: blobService, meta, tokens, urls, onPolicyChange: () => policies.invalidate(),
           }),
+        },
+        TrentService: {
+          service: 'kms', signingName: 'kms',
+          operations: kmsOperations({ keys: kmsKeys, crypto: new KmsCrypto(kmsKeys), authorizer: kmsAuthorizer }),
         },
       },
       query: {
@@ -190,6 +206,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       clearTimeout(timer);
       await meta.close();
       await identity.close();
+      await keyStore.close();
       await blobs.close();
       logger.info('berth stopped');
       logger.flush();

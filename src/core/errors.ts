@@ -50,6 +50,8 @@ export type ErrorCode =
   | 'DeleteConflict'
   | 'LimitExceeded'
   | 'NotImplemented'
+  /** A repository's KMS key cannot be used (disabled, pending deletion, missing, or not permitted). */
+  | 'KmsError'
   | 'Internal';
 
 export class BerthError extends Error {

@@ -51,6 +51,7 @@ export const JSON_ERRORS: Record<ErrorCode, { type: string; status: number }> = 
   DeleteConflict: { type: 'InvalidParameterException', status: 400 },
   LimitExceeded: { type: 'LimitExceededException', status: 400 },
   NotImplemented: { type: 'UnsupportedOperationException', status: 400 },
+  KmsError: { type: 'KmsException', status: 400 },
   Internal: { type: 'ServerException', status: 500 },
 };
 
@@ -102,5 +103,6 @@ export const QUERY_ERRORS: Record<ErrorCode, { code: string; status: number }> =
   DeleteConflict: { code: 'DeleteConflict', status: 409 },
   LimitExceeded: { code: 'LimitExceeded', status: 409 },
   NotImplemented: { code: 'InvalidAction', status: 400 },
+  KmsError: { code: 'InvalidInput', status: 400 },
   Internal: { code: 'ServiceFailure', status: 500 },
 };

@@ -57,6 +57,8 @@ export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = 
   DeleteConflict: { status: 409, code: 'DENIED' },
   LimitExceeded: { status: 400, code: 'DENIED' },
   NotImplemented: { status: 405, code: 'UNSUPPORTED' },
+  // The repository's key is disabled or pending deletion: refused, with the key named in the message.
+  KmsError: { status: 403, code: 'DENIED' },
   Internal: { status: 500, code: 'UNKNOWN' },
 };
 

@@ -3,6 +3,7 @@ import type { SchemaTypes } from './dialect.js';
 import { initialSchema } from './0001-initial.js';
 import { ecrSchema } from './0002-ecr.js';
 import { identitySchema } from './0003-identity.js';
+import { kmsSchema } from './0006-kms.js';
 
 export { SQLITE_TYPES, POSTGRES_TYPES, type SchemaTypes } from './dialect.js';
 export type { MetaSchema } from './schema.js';
@@ -17,6 +18,7 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
     '0001-initial': initialSchema(types),
     '0002-ecr': ecrSchema(types),
     '0003-identity': identitySchema(types),
+    '0006-kms': kmsSchema(types),
   };
 }
 
