@@ -37,6 +37,10 @@ import { KmsCrypto } from './core/services/kms/kms-crypto.js';
 import type { KeyStore } from './core/ports/key-store.js';
 import { openSqliteKeyStore } from './storage/meta/sqlite/sqlite-key-store.js';
 import { KeyringSealer } from './crypto/kms/sealer.js';
+import { DataKeyWrapping } from './crypto/blob/data-keys.js';
+import { EncryptedBlobStore } from './crypto/blob/encrypted-blob-store.js';
+import { RepositoryKeys } from './core/services/kms/repository-keys.js';
+import type { Keyring } from './core/ports/keyring.js';
 import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
@@ -84,6 +88,20 @@ export async function openBackends(config: Config): Promise<{ meta: MetaStore; b
   return { meta, blobs, identity, keys };
 }
 
+/**
+ * The blob store every service sees: `raw` behind the encrypting wrapper (every blob encrypted
+ * at rest; data keys wrapped by the service key or the repository's KMS key).
+ */
+export function encryptBlobs(raw: BlobStore, keyStore: KeyStore, keyring: Keyring, kms: { keys: KmsKeys; crypto: KmsCrypto }): EncryptedBlobStore {
+  return new EncryptedBlobStore(raw, keyStore, new DataKeyWrapping(keyStore, keyring, kms), keyring);
+}
+
+/** The key service over a key store, its material sealed by the master keyring. */
+export function keyService(keyStore: KeyStore, keyring: Keyring, region: string): { keys: KmsKeys; crypto: KmsCrypto } {
+  const keys = new KmsKeys(keyStore, new KeyringSealer(keyring), region);
+  return { keys, crypto: new KmsCrypto(keys) };
+}
+
 /** Writes a just-created root key of the default account to `<data-dir>/credentials` and says where. */
 async function announceRoot(config: Config, root: RootCredentials, logger: Logger): Promise<void> {
   const file = join(resolve(config.dataDir), 'credentials');
@@ -127,10 +145,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.secretAccessKey', '*.password'], censor: '[redacted]' },
   }, pino.destination({ dest: 1, sync: false, minLength: 8192 }));
   logger.info({ config: redactConfig(config) }, 'starting berth');
-  const { meta, blobs, identity, keys: keyStore } = await openBackends(config);
+  const { meta, blobs: rawBlobs, identity, keys: keyStore } = await openBackends(config);
   const persistent = config.storage.meta === 'sqlite';
   const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
   const keyring = new MasterKeyring(masterKey);
+  const kms = keyService(keyStore, keyring, config.region);
+  const blobs = encryptBlobs(rawBlobs, keyStore, keyring, kms);
   const events = new LocalEventBus((err) => logger.error({ err }, 'event listener failed'));
   const policies = new PolicySource(identity, meta);
   const iam = new IamService(identity, keyring, policies);
@@ -141,10 +161,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (root.created && persistent) await announceRoot(config, root, logger);
 
   const sessions = new SessionIssuer(keyring);
-  const kmsKeys = new KmsKeys(keyStore, new KeyringSealer(keyring), config.region);
-  const kmsAuthorizer = new KmsAuthorizer(policies);
+  const kmsAuthorizer = new KmsAuthorizer(policies, (account, ref, signal) => kms.keys.resolve(account, ref, signal));
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
     identity, meta, keyring, tokens, policies, sessions, region: config.region, defaultAccountId: config.accountId,
+    keyAccess: (request, encryption, signal) => kmsAuthorizer.authorizeRepositoryUse(request, encryption, signal),
   });
   const repos = new RepositoryService(meta, events, config.accountId);
   const blobService = new BlobService(meta, blobs, repos);
@@ -167,12 +187,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           service: 'ecr', signingName: 'ecr',
           operations: ecrOperations({
             repos: ecrRepos, images: new EcrImageService(meta, manifests, events), layers: new EcrLayerService(meta, uploads),
-            blobs: blobService, meta, tokens, urls, onPolicyChange: () => policies.invalidate(),
+            blobs: blobService, meta, tokens, urls, onPolicyChange: () => policies.invalidate(), repositoryKeys: new RepositoryKeys(kms.keys),
           }),
         },
         TrentService: {
           service: 'kms', signingName: 'kms',
-          operations: kmsOperations({ keys: kmsKeys, crypto: new KmsCrypto(kmsKeys), authorizer: kmsAuthorizer }),
+          operations: kmsOperations({ ...kms, authorizer: kmsAuthorizer }),
         },
       },
       query: {

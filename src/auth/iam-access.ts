@@ -3,7 +3,7 @@ import { fail } from '../core/errors.js';
 import { rootArn, userArn, type AccessKey } from '../core/identity.js';
 import type { IdentityStore } from '../core/ports/identity-store.js';
 import type { Keyring } from '../core/ports/keyring.js';
-import type { MetaStore } from '../core/ports/meta-store.js';
+import type { MetaStore, RepositorySettings } from '../core/ports/meta-store.js';
 import { evaluate } from './policy/index.js';
 import type { PolicySource } from './policy-source.js';
 import type { RegistryTokens } from './registry-tokens.js';
@@ -22,6 +22,8 @@ export interface IamAccessDeps {
   /** Owner of repositories that do not exist yet (e.g. the target of CreateRepository). */
   defaultAccountId: string;
   now?: () => Date;
+  /** Extra check for allowed requests on a repository with KMS encryption (the key's own policy). */
+  keyAccess?: (request: AccessRequest, encryption: RepositorySettings['encryption'], signal: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -38,7 +40,7 @@ export class IamAccessControl implements AccessControl {
   readonly createRepositoryOnPush = false;
   readonly #now: () => Date;
   readonly #tokens = new TtlCache<Principal & { kind: 'iam' }>(ACCESS_CACHE_MS, 10_000);
-  readonly #owners = new TtlCache<{ accountId: string; tags: { Key: string; Value: string }[] }>(ACCESS_CACHE_MS, 10_000);
+  readonly #owners = new TtlCache<{ accountId: string; tags: { Key: string; Value: string }[]; encryption: RepositorySettings['encryption'] }>(ACCESS_CACHE_MS, 10_000);
 
   constructor(private readonly deps: IamAccessDeps) {
     this.#now = deps.now ?? (() => new Date());
@@ -111,18 +113,21 @@ export class IamAccessControl implements AccessControl {
         ...tagContext(owner?.tags, request.requestTags),
       },
     });
-    if (result.decision === 'Allow') return;
+    if (result.decision === 'Allow') {
+      if (owner && this.deps.keyAccess) await this.deps.keyAccess(request, owner.encryption, signal);
+      return;
+    }
     // An anonymous caller that is not allowed must be asked to log in, not told "denied".
     if (principal.kind === 'anonymous') throw fail('Unauthenticated', 'authentication required');
     denied(principal, action, resource, result.decision === 'ExplicitDeny' ? 'an explicit deny applies' : undefined);
   }
 
   /** The account owning a repository and its tags, or `undefined` when it does not exist (briefly cached). */
-  async #owner(repository: string, signal: AbortSignal): Promise<{ accountId: string; tags: { Key: string; Value: string }[] } | undefined> {
+  async #owner(repository: string, signal: AbortSignal): Promise<{ accountId: string; tags: { Key: string; Value: string }[]; encryption: RepositorySettings['encryption'] } | undefined> {
     const now = Date.now();
     if (this.#owners.has(repository, now)) return this.#owners.get(repository, now);
     const repo = await this.deps.meta.getRepository(repository, signal);
-    const owner = repo && { accountId: repo.accountId, tags: repo.settings.tags };
+    const owner = repo && { accountId: repo.accountId, tags: repo.settings.tags, encryption: repo.settings.encryption };
     // Only existing repositories are remembered: a repository created a moment later must be seen.
     if (owner) this.#owners.set(repository, owner, now);
     return owner;

@@ -31,8 +31,11 @@ export interface BlobStore {
   /** Size in bytes of a staged upload, or `undefined` when there is none. */
   uploadSize(uploadId: string, signal: AbortSignal): Promise<number | undefined>;
 
-  /** Streams a staged upload from the start (used to recompute a digest). Throws `UploadNotFound`. */
-  readUpload(uploadId: string, signal: AbortSignal): Promise<Readable>;
+  /**
+   * Streams a staged upload from the start (used to recompute a digest), or from byte `from`
+   * (an encrypting wrapper re-reads the trailing segment it re-seals). Throws `UploadNotFound`.
+   */
+  readUpload(uploadId: string, signal: AbortSignal, from?: number): Promise<Readable>;
 
   /**
    * Makes staged upload `uploadId` durable and visible as blob `digest`, atomically: readers see

@@ -115,9 +115,11 @@ export class SegmentSealer extends Transform {
   #filled = 0;
   #index: number;
 
-  constructor(private readonly key: Buffer, private readonly header: Buffer, firstIndex: number, prefix?: Buffer) {
+  /** `prefix`: plaintext already in segment `firstIndex` (re-sealed with what follows); `emitHeader`: write the header first. */
+  constructor(private readonly key: Buffer, private readonly header: Buffer, firstIndex: number, prefix?: Buffer, emitHeader = false) {
     super({ highWaterMark: 1 << 20 });
     this.#index = firstIndex;
+    if (emitHeader) this.push(header);
     if (prefix?.length) {
       this.#pending.push(prefix);
       this.#filled = prefix.length;

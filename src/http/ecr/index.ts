@@ -5,6 +5,7 @@ import type { BlobService } from '../../core/services/blobs.js';
 import type { EcrImageService } from '../../core/services/ecr/images.js';
 import type { EcrLayerService } from '../../core/services/ecr/layers.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
+import type { RepositoryKeys } from '../../core/services/kms/repository-keys.js';
 import type { AwsOperation, AwsOperations } from '../aws/context.js';
 import { imageOperations } from './images.js';
 import { layerOperations } from './layers.js';
@@ -21,12 +22,14 @@ export interface EcrDeps {
   urls: UrlSigner;
   /** Called after a repository or registry policy changes, so cached decisions are dropped at once. */
   onPolicyChange: () => void;
+  /** Validates and resolves `encryptionConfiguration` keys at CreateRepository. */
+  repositoryKeys?: RepositoryKeys;
 }
 
 /** Every ECR operation berth implements; the rest of the model answers "not implemented yet". */
 export function ecrOperations(deps: EcrDeps): AwsOperations {
   const requireRepository = (name: string, accountId: string, signal: AbortSignal) => deps.repos.get(name, accountId, signal);
-  const repositories = repositoryOperations(deps.repos);
+  const repositories = repositoryOperations(deps.repos, deps.repositoryKeys);
   for (const op of ['SetRepositoryPolicy', 'DeleteRepositoryPolicy', 'DeleteRepository'] as const) {
     const inner = repositories[op]!;
     (repositories as Record<string, AwsOperation>)[op] = { ...inner, handle: async (input, ctx) => {

@@ -2,6 +2,7 @@ import { fail } from '../../core/errors.js';
 import { validateRepositoryName } from '../../core/names.js';
 import type { RepositorySettings } from '../../core/ports/meta-store.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
+import type { RepositoryKeys } from '../../core/services/kms/repository-keys.js';
 import type { AwsOperations } from '../aws/context.js';
 import { accountOf, repositoryArn, repositoryShape, str, token, repoAccess } from './shapes.js';
 
@@ -24,7 +25,7 @@ function isValidRepositoryName(name: string): boolean {
 
 type Tag = { Key: string; Value: string };
 
-export function repositoryOperations(repos: EcrRepositoryService): AwsOperations {
+export function repositoryOperations(repos: EcrRepositoryService, keys?: RepositoryKeys): AwsOperations {
   return {
     CreateRepository: {
       access: (input) => ({ action: 'ecr:CreateRepository', repository: str(input.repositoryName), ...(input.tags ? { requestTags: input.tags as Tag[] } : {}) }),
@@ -34,7 +35,10 @@ export function repositoryOperations(repos: EcrRepositoryService): AwsOperations
         if (input.imageTagMutabilityExclusionFilters) settings.imageTagMutabilityExclusionFilters = input.imageTagMutabilityExclusionFilters as RepositorySettings['imageTagMutabilityExclusionFilters'];
         const scanning = input.imageScanningConfiguration as { scanOnPush?: boolean } | undefined;
         if (scanning?.scanOnPush !== undefined) settings.scanOnPush = scanning.scanOnPush;
-        if (input.encryptionConfiguration) settings.encryption = input.encryptionConfiguration as RepositorySettings['encryption'];
+        if (input.encryptionConfiguration) {
+          const config = input.encryptionConfiguration as RepositorySettings['encryption'];
+          settings.encryption = keys ? await keys.validate(accountOf(input, ctx), config, ctx.signal) : config;
+        }
         if (input.tags) settings.tags = input.tags as Tag[];
         const repo = await repos.create(accountOf(input, ctx), str(input.repositoryName), settings, ctx.signal);
         return { repository: repositoryShape(repo, ctx) };

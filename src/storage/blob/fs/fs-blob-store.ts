@@ -110,12 +110,12 @@ export class FsBlobStore implements BlobStore {
   }
 
   /** {@inheritDoc BlobStore.readUpload} */
-  async readUpload(uploadId: string, signal: AbortSignal): Promise<Readable> {
+  async readUpload(uploadId: string, signal: AbortSignal, from?: number): Promise<Readable> {
     const path = this.#uploadPath(uploadId);
     signal.throwIfAborted();
     const handle = await openIfExists(path);
     if (!handle) throw fail('UploadNotFound', 'upload unknown', { uploadId });
-    return addAbortSignal(signal, handle.createReadStream({ highWaterMark: IO_CHUNK }));
+    return addAbortSignal(signal, handle.createReadStream({ highWaterMark: IO_CHUNK, ...(from ? { start: from } : {}) }));
   }
 
   /** {@inheritDoc BlobStore.commitUpload} */

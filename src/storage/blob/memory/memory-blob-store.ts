@@ -76,12 +76,12 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   /** {@inheritDoc BlobStore.readUpload} */
-  async readUpload(uploadId: string, signal: AbortSignal): Promise<Readable> {
+  async readUpload(uploadId: string, signal: AbortSignal, from?: number): Promise<Readable> {
     assertUploadId(uploadId);
     signal.throwIfAborted();
     const upload = this.#uploads.get(uploadId);
     if (!upload) throw fail('UploadNotFound', 'upload unknown', { uploadId });
-    return bytesStream([...upload.chunks]);
+    return bytesStream(from ? [Buffer.concat(upload.chunks).subarray(from)] : [...upload.chunks]);
   }
 
   /** {@inheritDoc BlobStore.commitUpload} */

@@ -1,0 +1,238 @@
+import type { Readable } from 'node:stream';
+import type { Digest } from '../../core/digest.js';
+import { fail } from '../../core/errors.js';
+import { scopeName, type EncryptionScope, type ScopedBlobStore } from '../../core/ports/blob-encryption.js';
+import type { BlobStore } from '../../core/ports/blob-store.js';
+import type { KeyStore } from '../../core/ports/key-store.js';
+import type { Keyring } from '../../core/ports/keyring.js';
+import type { DataKeyWrapping } from './data-keys.js';
+import { HEADER_BYTES, parseHeader, plainSize, SEGMENT_BYTES, SegmentOpener, segmentOffset } from './segments.js';
+import { decrypting, readPrefix, StagedUploads } from './staging.js';
+
+type Head = { kind: 'missing' } | { kind: 'plain' } | { kind: 'encrypted'; keyIdHex: string; header: Buffer; segmentBytes: number };
+
+interface Shared {
+  inner: BlobStore;
+  keys: KeyStore;
+  wrapping: DataKeyWrapping;
+  staged: StagedUploads;
+  /** Headers of encrypted blobs (immutable while the blob exists; dropped on delete). */
+  heads: Map<Digest, Head>;
+}
+
+const AES256: EncryptionScope = { type: 'AES256' };
+const MAX_CACHED_HEADS = 10_000;
+
+/**
+ * Encryption at rest for any {@link BlobStore}: every committed blob is an envelope (see
+ * segments.ts) whose data key is kept only wrapped, per scope, in the key store. Digests and sizes
+ * seen through this store are of the plaintext. Blobs committed before encryption existed (no
+ * envelope header) are served as they are until `berth encrypt-existing` converts them.
+ *
+ * ```
+ *  inner store      blobs/<digest>   [header: magic · segment size · data key id][segments…]
+ *  key store        blob_data_keys   (digest, data key id, scope) → data key wrapped by the scope
+ * ```
+ *
+ * One ciphertext per digest, its data key wrapped once per scope that stores it: identical content
+ * pushed to repositories with different keys is stored once, and each repository reads it only
+ * through its own key (see docs/encryption.md for why this is safe).
+ */
+export class EncryptedBlobStore implements ScopedBlobStore {
+  readonly #s: Shared;
+  readonly #scope: EncryptionScope | undefined;
+
+  constructor(inner: BlobStore, keys: KeyStore, wrapping: DataKeyWrapping, keyring: Keyring);
+  constructor(shared: Shared, scope: EncryptionScope);
+  constructor(a: BlobStore | Shared, b: KeyStore | EncryptionScope, c?: DataKeyWrapping, d?: Keyring) {
+    if (c && d) {
+      const inner = a as BlobStore;
+      this.#s = { inner, keys: b as KeyStore, wrapping: c, staged: new StagedUploads(inner, d), heads: new Map() };
+      this.#scope = undefined;
+    } else {
+      this.#s = a as Shared;
+      this.#scope = b as EncryptionScope;
+    }
+  }
+
+  forScope(scope: EncryptionScope): BlobStore {
+    return new EncryptedBlobStore(this.#s, scope);
+  }
+
+  appendUpload(uploadId: string, offset: number, body: Readable, signal: AbortSignal): Promise<number> {
+    return this.#s.staged.append(uploadId, offset, body, signal);
+  }
+
+  uploadSize(uploadId: string, signal: AbortSignal): Promise<number | undefined> {
+    return this.#s.staged.size(uploadId, signal);
+  }
+
+  readUpload(uploadId: string, signal: AbortSignal, from?: number): Promise<Readable> {
+    return this.#s.staged.read(uploadId, signal, from);
+  }
+
+  /**
+   * Wraps the upload's data key under this view's scope (the service key when unscoped), records
+   * it, then commits. When the digest was already stored (under another data key), the existing
+   * blob is kept and its data key gets a wrapping under this scope instead.
+   */
+  async commitUpload(uploadId: string, digest: Digest, signal: AbortSignal): Promise<void> {
+    const { inner, keys, wrapping, staged } = this.#s;
+    if (!(await staged.encrypted(uploadId, signal))) return inner.commitUpload(uploadId, digest, signal);
+    const { key, keyIdHex } = staged.keyOf(uploadId);
+    const scope = this.#scope ?? AES256;
+    // The wrapping is recorded before the blob appears, so a committed envelope always has one.
+    await wrapping.put(await wrapping.wrap(scope, key, { digest, dataKeyId: keyIdHex }, signal), signal);
+    await inner.commitUpload(uploadId, digest, signal);
+    this.#s.heads.delete(digest);
+    const head = await this.#head(digest, signal);
+    if (head.kind === 'encrypted' && head.keyIdHex === keyIdHex) return;
+    await keys.deleteDataKeys(digest, keyIdHex, signal);
+    if (head.kind === 'encrypted') await this.#dataKey(digest, head.keyIdHex, signal);
+  }
+
+  deleteUpload(uploadId: string, signal: AbortSignal): Promise<void> {
+    return this.#s.inner.deleteUpload(uploadId, signal);
+  }
+
+  async *listUploads(signal: AbortSignal): AsyncIterable<{ uploadId: string; size: number; modifiedAt: Date }> {
+    for await (const u of this.#s.inner.listUploads(signal)) {
+      const size = await this.#s.staged.size(u.uploadId, signal).catch(() => u.size);
+      yield { ...u, size: size ?? u.size };
+    }
+  }
+
+  async stat(digest: Digest, signal: AbortSignal): Promise<{ size: number } | undefined> {
+    const st = await this.#s.inner.stat(digest, signal);
+    if (!st) return undefined;
+    const head = await this.#head(digest, signal);
+    if (head.kind !== 'encrypted') return st;
+    return { size: plainSize(st.size, head.segmentBytes) ?? approximate(st.size, head.segmentBytes) };
+  }
+
+  async read(digest: Digest, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<Readable> {
+    const plan = await this.#plan(digest, range, signal);
+    if (!plan) return this.#s.inner.read(digest, range, signal);
+    return decrypting(await this.#s.inner.read(digest, plan.stored, signal), plan.opener);
+  }
+
+  async pipeTo(digest: Digest, range: { start: number; end: number } | undefined, write: (chunk: Buffer) => Promise<void>, signal: AbortSignal): Promise<void> {
+    const { inner } = this.#s;
+    const plan = await this.#plan(digest, range, signal);
+    if (!plan) {
+      if (inner.pipeTo) return inner.pipeTo(digest, range, write, signal);
+      for await (const chunk of await inner.read(digest, range, signal)) await write(chunk as Buffer);
+      return;
+    }
+    const { opener } = plan;
+    if (inner.pipeTo) {
+      // Decrypted pieces are fresh buffers, so they may all be in flight at once; the inner
+      // store's reused chunk is consumed (copied or decrypted) before this callback returns.
+      await inner.pipeTo(digest, plan.stored, async (chunk) => {
+        await Promise.all(opener.push(chunk).map(write));
+      }, signal);
+    } else {
+      for await (const chunk of await inner.read(digest, plan.stored, signal)) await Promise.all(opener.push(chunk as Buffer).map(write));
+    }
+    opener.end();
+  }
+
+  async delete(digest: Digest, signal: AbortSignal): Promise<void> {
+    await this.#s.inner.delete(digest, signal);
+    this.#s.heads.delete(digest);
+    await this.#s.keys.deleteDataKeys(digest, undefined, signal);
+  }
+
+  async *list(signal: AbortSignal): AsyncIterable<{ digest: Digest; size: number; modifiedAt: Date }> {
+    for await (const b of this.#s.inner.list(signal)) {
+      const head = await this.#head(b.digest, signal);
+      if (head.kind === 'missing') continue;
+      yield head.kind === 'encrypted' ? { ...b, size: plainSize(b.size, head.segmentBytes) ?? approximate(b.size, head.segmentBytes) } : b;
+    }
+  }
+
+  /** Whether a committed blob is stored as an envelope (`undefined` when it does not exist). For fsck and encrypt-existing. */
+  async isEncrypted(digest: Digest, signal: AbortSignal): Promise<boolean | undefined> {
+    const head = await this.#head(digest, signal);
+    return head.kind === 'missing' ? undefined : head.kind === 'encrypted';
+  }
+
+  close(): Promise<void> {
+    return this.#s.inner.close();
+  }
+
+  /** Where to read and how to decrypt `range` of an encrypted blob; `undefined` for a plaintext one. */
+  async #plan(digest: Digest, range: { start: number; end: number } | undefined, signal: AbortSignal) {
+    const { inner } = this.#s;
+    const head = await this.#head(digest, signal);
+    if (head.kind === 'missing') throw fail('BlobNotFound', 'blob unknown to registry', { digest });
+    if (head.kind === 'plain') return undefined;
+    const st = await inner.stat(digest, signal);
+    if (!st) throw fail('BlobNotFound', 'blob unknown to registry', { digest });
+    const seg = head.segmentBytes;
+    const size = plainSize(st.size, seg);
+    if (size === undefined) throw fail('Internal', `encrypted blob ${digest} has an impossible length (truncated); run berth fsck`, { digest });
+    const key = await this.#dataKey(digest, head.keyIdHex, signal);
+    const start = range?.start ?? 0;
+    const end = range?.end ?? size - 1;
+    if (end >= size || start > end + 1) throw fail('Internal', `encrypted blob ${digest} is shorter than the range asked for`, { digest });
+    const lastIndex = Math.floor(size / seg);
+    const first = Math.floor(start / seg);
+    const lastRead = Math.max(first, Math.floor(Math.max(end, 0) / seg));
+    const stored = { start: segmentOffset(first, seg), end: Math.min(segmentOffset(lastRead + 1, seg), st.size) - 1 };
+    const opener = new SegmentOpener(key, head.header, seg, first, lastIndex, start - first * seg, end - start + 1, digest).setLastPlainLength(size % seg);
+    return { stored, opener };
+  }
+
+  async #head(digest: Digest, signal: AbortSignal): Promise<Head> {
+    const cached = this.#s.heads.get(digest);
+    if (cached) return cached;
+    let bytes: Buffer;
+    try {
+      bytes = await readPrefix(await this.#s.inner.read(digest, undefined, signal), HEADER_BYTES);
+    } catch (err) {
+      if (err instanceof Error && 'code' in err && err.code === 'BlobNotFound') return { kind: 'missing' };
+      throw err;
+    }
+    const parsed = parseHeader(bytes);
+    if (!parsed) return { kind: 'plain' };
+    const head: Head = { kind: 'encrypted', keyIdHex: parsed.keyId.toString('hex'), header: parsed.header, segmentBytes: parsed.segmentBytes };
+    if (this.#s.heads.size >= MAX_CACHED_HEADS) this.#s.heads.clear();
+    this.#s.heads.set(digest, head);
+    return head;
+  }
+
+  /**
+   * The blob's data key through this view's scope. A scope without its own wrapping yet (the
+   * blob was first stored under another scope) gets one, which needs its key usable: that is
+   * what makes a disabled key stop its repositories even for shared content. Unscoped callers
+   * (scanning, fsck) use whichever wrapping opens, the service key's first.
+   */
+  async #dataKey(digest: Digest, keyIdHex: string, signal: AbortSignal): Promise<Buffer> {
+    const { keys, wrapping } = this.#s;
+    const entries = await keys.getDataKeys(digest, keyIdHex, signal);
+    if (entries.length === 0) throw fail('Internal', `encrypted blob ${digest} has no recorded data key; run berth fsck`, { digest });
+    if (this.#scope) {
+      const own = entries.find((e) => e.scope === scopeName(this.#scope!));
+      if (own) return wrapping.unwrap(own, signal);
+    }
+    const ordered = [...entries].sort((a, b) => Number(b.scope === 'aes256') - Number(a.scope === 'aes256'));
+    let lastError: unknown;
+    for (const entry of ordered) {
+      try {
+        const key = await wrapping.unwrap(entry, signal);
+        if (this.#scope) await wrapping.put(await wrapping.wrap(this.#scope, key, { digest, dataKeyId: keyIdHex }, signal), signal);
+        return key;
+      } catch (err) {
+        if (this.#scope && entry === ordered[ordered.length - 1]) throw err;
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
+}
+
+/** Best-effort plaintext size of a damaged envelope (listing must not fail; reads do). */
+function approximate(stored: number, seg = SEGMENT_BYTES): number {
+  return Math.max(0, Math.floor((stored - HEADER_BYTES) / (seg + 28)) * seg);
+}
