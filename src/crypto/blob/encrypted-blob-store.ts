@@ -41,6 +41,8 @@ const MAX_CACHED_HEADS = 10_000;
 export class EncryptedBlobStore implements ScopedBlobStore {
   readonly #s: Shared;
   readonly #scope: EncryptionScope | undefined;
+  /** Data keys a scoped view already opened (a view lives for one request). */
+  readonly #opened = new Map<string, Buffer>();
 
   constructor(inner: BlobStore, keys: KeyStore, wrapping: DataKeyWrapping, keyring: Keyring);
   constructor(shared: Shared, scope: EncryptionScope);
@@ -107,6 +109,9 @@ export class EncryptedBlobStore implements ScopedBlobStore {
     if (!st) return undefined;
     const head = await this.#head(digest, signal);
     if (head.kind !== 'encrypted') return st;
+    // A repository's view opens the data key here, so an unusable key fails the request before
+    // any response header is sent (the body is then streamed with the key already in hand).
+    if (this.#scope) await this.#dataKey(digest, head.keyIdHex, signal);
     return { size: plainSize(st.size, head.segmentBytes) ?? approximate(st.size, head.segmentBytes) };
   }
 
@@ -209,6 +214,14 @@ export class EncryptedBlobStore implements ScopedBlobStore {
    * (scanning, fsck) use whichever wrapping opens, the service key's first.
    */
   async #dataKey(digest: Digest, keyIdHex: string, signal: AbortSignal): Promise<Buffer> {
+    const memo = this.#opened.get(`${digest}/${keyIdHex}`);
+    if (memo) return memo;
+    const key = await this.#openDataKey(digest, keyIdHex, signal);
+    if (this.#scope) this.#opened.set(`${digest}/${keyIdHex}`, key);
+    return key;
+  }
+
+  async #openDataKey(digest: Digest, keyIdHex: string, signal: AbortSignal): Promise<Buffer> {
     const { keys, wrapping } = this.#s;
     const entries = await keys.getDataKeys(digest, keyIdHex, signal);
     if (entries.length === 0) throw fail('Internal', `encrypted blob ${digest} has no recorded data key; run berth fsck`, { digest });
