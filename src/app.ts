@@ -96,6 +96,25 @@ export function encryptBlobs(raw: BlobStore, keyStore: KeyStore, keyring: Keyrin
   return new EncryptedBlobStore(raw, keyStore, new DataKeyWrapping(keyStore, keyring, kms), keyring);
 }
 
+/**
+ * The backends as the services see them (blobs behind the encrypting wrapper), for offline
+ * commands (`berth fsck`, `berth encrypt-existing`) that run beside a server on the same data.
+ */
+export async function openEncryptedBackends(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<{ meta: MetaStore; blobs: EncryptedBlobStore; close(): Promise<void> }> {
+  const { meta, blobs: raw, identity, keys } = await openBackends(config);
+  const keyring = new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
+  const blobs = encryptBlobs(raw, keys, keyring, keyService(keys, keyring, config.region));
+  return {
+    meta, blobs,
+    async close() {
+      await meta.close();
+      await identity.close();
+      await keys.close();
+      await blobs.close();
+    },
+  };
+}
+
 /** The key service over a key store, its material sealed by the master keyring. */
 export function keyService(keyStore: KeyStore, keyring: Keyring, region: string): { keys: KmsKeys; crypto: KmsCrypto } {
   const keys = new KmsKeys(keyStore, new KeyringSealer(keyring), region);

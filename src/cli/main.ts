@@ -3,6 +3,7 @@ import { serveCommand } from './serve.js';
 import { verifyConfigCommand } from './verify-config.js';
 import { fsckCommand } from './fsck.js';
 import { accountCreateCommand } from './account.js';
+import { encryptExistingCommand } from './encrypt-existing.js';
 
 const program = new Command()
   .name('berth')
@@ -31,6 +32,12 @@ program.command('fsck')
   .addOption(dataDirOption())
   .option('--json', 'print the report as JSON')
   .action(fsckCommand);
+
+program.command('encrypt-existing')
+  .description('encrypt blobs stored before encryption at rest (safe while serving; resumable)')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(encryptExistingCommand);
 
 program.command('account')
   .description('manage accounts besides the default one')

@@ -40,9 +40,11 @@ export interface BlobStore {
   /**
    * Makes staged upload `uploadId` durable and visible as blob `digest`, atomically: readers see
    * either no blob or all of it. Idempotent when the blob already exists (the staged copy is
-   * removed). Throws `UploadNotFound` when nothing is staged.
+   * removed). With `replace`, an existing blob is atomically replaced instead (readers see the
+   * old bytes or the new, never neither): for re-encoding the same content, e.g. encrypting a
+   * plaintext blob in place. Throws `UploadNotFound` when nothing is staged.
    */
-  commitUpload(uploadId: string, digest: Digest, signal: AbortSignal): Promise<void>;
+  commitUpload(uploadId: string, digest: Digest, signal: AbortSignal, replace?: boolean): Promise<void>;
 
   /** Removes a staged upload; a no-op when it does not exist. */
   deleteUpload(uploadId: string, signal: AbortSignal): Promise<void>;

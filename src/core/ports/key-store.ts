@@ -118,6 +118,9 @@ export interface KeyStore {
   /** Every wrapping of one data key of a blob (all scopes), oldest first. */
   getDataKeys(digest: string, dataKeyId: string, signal: AbortSignal): Promise<BlobDataKey[]>;
 
+  /** Whether any wrapping is recorded for a blob (an envelope was stored under this digest). */
+  hasDataKeys(digest: string, signal: AbortSignal): Promise<boolean>;
+
   /** Deletes the wrappings of a blob: of one data key when `dataKeyId` is given, else all. */
   deleteDataKeys(digest: string, dataKeyId: string | undefined, signal: AbortSignal): Promise<void>;
 

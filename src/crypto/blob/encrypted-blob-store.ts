@@ -1,5 +1,6 @@
-import type { Readable } from 'node:stream';
-import type { Digest } from '../../core/digest.js';
+import { createHash, randomUUID } from 'node:crypto';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import { parseDigest, type Digest } from '../../core/digest.js';
 import { fail } from '../../core/errors.js';
 import { scopeName, type EncryptionScope, type ScopedBlobStore } from '../../core/ports/blob-encryption.js';
 import type { BlobStore } from '../../core/ports/blob-store.js';
@@ -78,14 +79,14 @@ export class EncryptedBlobStore implements ScopedBlobStore {
    * it, then commits. When the digest was already stored (under another data key), the existing
    * blob is kept and its data key gets a wrapping under this scope instead.
    */
-  async commitUpload(uploadId: string, digest: Digest, signal: AbortSignal): Promise<void> {
+  async commitUpload(uploadId: string, digest: Digest, signal: AbortSignal, replace = false): Promise<void> {
     const { inner, keys, wrapping, staged } = this.#s;
-    if (!(await staged.encrypted(uploadId, signal))) return inner.commitUpload(uploadId, digest, signal);
+    if (!(await staged.encrypted(uploadId, signal))) return inner.commitUpload(uploadId, digest, signal, replace);
     const { key, keyIdHex } = staged.keyOf(uploadId);
     const scope = this.#scope ?? AES256;
     // The wrapping is recorded before the blob appears, so a committed envelope always has one.
     await wrapping.put(await wrapping.wrap(scope, key, { digest, dataKeyId: keyIdHex }, signal), signal);
-    await inner.commitUpload(uploadId, digest, signal);
+    await inner.commitUpload(uploadId, digest, signal, replace);
     this.#s.heads.delete(digest);
     const head = await this.#head(digest, signal);
     if (head.kind === 'encrypted' && head.keyIdHex === keyIdHex) return;
@@ -189,7 +190,7 @@ export class EncryptedBlobStore implements ScopedBlobStore {
     return { stored, opener };
   }
 
-  async #head(digest: Digest, signal: AbortSignal): Promise<Head> {
+  async #head(digest: Digest, signal: AbortSignal, retry = true): Promise<Head> {
     const cached = this.#s.heads.get(digest);
     if (cached) return cached;
     let bytes: Buffer;
@@ -200,11 +201,62 @@ export class EncryptedBlobStore implements ScopedBlobStore {
       throw err;
     }
     const parsed = parseHeader(bytes);
-    if (!parsed) return { kind: 'plain' };
+    if (!parsed) return this.#plainOrDamaged(digest, retry, signal);
     const head: Head = { kind: 'encrypted', keyIdHex: parsed.keyId.toString('hex'), header: parsed.header, segmentBytes: parsed.segmentBytes };
     if (this.#s.heads.size >= MAX_CACHED_HEADS) this.#s.heads.clear();
     this.#s.heads.set(digest, head);
     return head;
+  }
+
+  /**
+   * A blob without an envelope header. If data keys are recorded for its digest it was stored as
+   * an envelope and its header is damaged — unless an in-place encryption is in flight (it
+   * records the key just before the atomic replace: look again shortly) or was killed between
+   * those steps (the stored bytes then still hash to the digest: the stale keys are dropped).
+   * Ciphertext never passes for plaintext.
+   */
+  async #plainOrDamaged(digest: Digest, retry: boolean, signal: AbortSignal): Promise<Head> {
+    const { keys, inner } = this.#s;
+    if (!(await keys.hasDataKeys(digest, signal))) return { kind: 'plain' };
+    if (retry) {
+      await new Promise((done) => setTimeout(done, 100));
+      return this.#head(digest, signal, false);
+    }
+    const { algorithm } = parseDigest(digest);
+    const hash = createHash(algorithm);
+    for await (const chunk of await inner.read(digest, undefined, signal)) hash.update(chunk as Buffer);
+    if (`${algorithm}:${hash.digest('hex')}` !== digest) throw fail('Internal', `encrypted blob ${digest} has a damaged header; run berth fsck`, { digest });
+    await keys.deleteDataKeys(digest, undefined, signal);
+    return { kind: 'plain' };
+  }
+
+  /**
+   * Encrypts a plaintext blob in place (`berth encrypt-existing`): streams it into an envelope
+   * while checking its digest, records the data key under the service key, then atomically
+   * replaces the plaintext. Readers see the old bytes or the new; safe while serving. Repositories
+   * with a KMS key add their own wrapping on first read. Resolves with what it found.
+   */
+  async encryptInPlace(digest: Digest, signal: AbortSignal): Promise<'encrypted' | 'already' | 'missing'> {
+    const { inner, staged, wrapping } = this.#s;
+    const head = await this.#head(digest, signal);
+    if (head.kind !== 'plain') return head.kind === 'missing' ? 'missing' : 'already';
+    const id = `enc-${randomUUID()}`;
+    const { algorithm } = parseDigest(digest);
+    const hash = createHash(algorithm);
+    const hashing = new Transform({ transform(chunk: Buffer, _e, done) { hash.update(chunk); done(null, chunk); } });
+    try {
+      await staged.append(id, 0, pipeline(await inner.read(digest, undefined, signal), hashing, () => {}), signal);
+      const actual = `${algorithm}:${hash.digest('hex')}`;
+      if (actual !== digest) throw fail('Internal', `blob ${digest} hashes to ${actual}; not encrypting it (run berth fsck)`, { digest });
+      const { key, keyIdHex } = staged.keyOf(id);
+      await wrapping.put(await wrapping.wrap(AES256, key, { digest, dataKeyId: keyIdHex }, signal), signal);
+      await inner.commitUpload(id, digest, signal, true);
+      this.#s.heads.delete(digest);
+      return 'encrypted';
+    } catch (err) {
+      await inner.deleteUpload(id, AbortSignal.timeout(10_000)).catch(() => {});
+      throw err;
+    }
   }
 
   /**

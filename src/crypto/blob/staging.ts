@@ -48,15 +48,23 @@ export class StagedUploads {
     const index = Math.floor(offset / SEGMENT_BYTES);
     const keep = offset - index * SEGMENT_BYTES;
     const start = segmentOffset(index);
-    const length = Math.min(SEGMENT_BYTES + OVERHEAD, stored - start);
-    if (length < OVERHEAD + keep) throw fail('UploadInvalid', 'offset is beyond the staged size', { uploadId, offset });
-    const old = await readPrefix(await this.inner.readUpload(uploadId, signal, start), length);
-    const last = start + length === stored;
-    const plain = openSegment(key, header, index, last, old, `upload ${uploadId}`);
-    if (plain.length < keep) throw fail('UploadInvalid', 'offset is beyond the staged size', { uploadId, offset });
-    const prefix = plain.subarray(0, keep);
+    let prefix: Buffer = Buffer.alloc(0);
     // What the upload must look like if this append fails: exactly `offset` bytes.
-    const restore = last && plain.length === keep ? old : sealSegment(key, header, index, true, prefix);
+    let restore: Buffer;
+    if (keep === 0) {
+      // Nothing of segment `index` is kept (whatever an interrupted write left there is cut).
+      if (stored < start) throw fail('UploadInvalid', 'offset is beyond the staged size', { uploadId, offset });
+      restore = sealSegment(key, header, index, true, prefix);
+    } else {
+      const length = Math.min(SEGMENT_BYTES + OVERHEAD, stored - start);
+      if (length < OVERHEAD + keep) throw fail('UploadInvalid', 'offset is beyond the staged size', { uploadId, offset });
+      const old = await readPrefix(await this.inner.readUpload(uploadId, signal, start), length);
+      const last = start + length === stored;
+      const plain = openSegment(key, header, index, last, old, `upload ${uploadId}`);
+      if (plain.length < keep) throw fail('UploadInvalid', 'offset is beyond the staged size', { uploadId, offset });
+      prefix = plain.subarray(0, keep);
+      restore = last && plain.length === keep ? old : sealSegment(key, header, index, true, prefix);
+    }
     const sealed = pipeline(body, new SegmentSealer(key, header, index, prefix), () => {});
     try {
       return this.#plain(await this.inner.appendUpload(uploadId, start, sealed, signal));

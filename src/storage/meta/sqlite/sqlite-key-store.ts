@@ -171,6 +171,11 @@ export class SqliteKeyStore implements KeyStore {
       .map((r) => ({ digest: r.digest, dataKeyId: r.data_key_id, scope: r.scope, wrapped: r.wrapped, createdAt: new Date(r.created_at) }));
   }
 
+  async hasDataKeys(digest: string, signal: AbortSignal): Promise<boolean> {
+    signal.throwIfAborted();
+    return this.sql.get(this.db.selectFrom('blob_data_keys').select('digest').where('digest', '=', digest).limit(1)) !== undefined;
+  }
+
   async deleteDataKeys(digest: string, dataKeyId: string | undefined, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     let q = this.db.deleteFrom('blob_data_keys').where('digest', '=', digest);
