@@ -71,6 +71,12 @@ export interface AppOptions {
    * foundation did. Not reachable from config or flags, so no deployment can switch IAM off.
    */
   openRegistry?: boolean;
+  /**
+   * Benchmark seam: serve blobs without the encrypting wrapper, so `bench/encryption.ts` can put
+   * a figure on its cost. Not reachable from config, flags or environment: no deployment stores
+   * plaintext.
+   */
+  plaintextBlobs?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -169,7 +175,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
   const keyring = new MasterKeyring(masterKey);
   const kms = keyService(keyStore, keyring, config.region);
-  const blobs = encryptBlobs(rawBlobs, keyStore, keyring, kms);
+  const blobs = opts.plaintextBlobs ? rawBlobs : encryptBlobs(rawBlobs, keyStore, keyring, kms);
   const events = new LocalEventBus((err) => logger.error({ err }, 'event listener failed'));
   const policies = new PolicySource(identity, meta);
   const iam = new IamService(identity, keyring, policies);
