@@ -37,6 +37,7 @@ import { KmsCrypto } from './core/services/kms/kms-crypto.js';
 import type { KeyStore } from './core/ports/key-store.js';
 import { openSqliteKeyStore } from './storage/meta/sqlite/sqlite-key-store.js';
 import { KeyringSealer } from './crypto/kms/sealer.js';
+import { AwsKmsSealer } from './crypto/kms/external-sealer.js';
 import { DataKeyWrapping } from './crypto/blob/data-keys.js';
 import { EncryptedBlobStore } from './crypto/blob/encrypted-blob-store.js';
 import { RepositoryKeys } from './core/services/kms/repository-keys.js';
@@ -109,7 +110,7 @@ export function encryptBlobs(raw: BlobStore, keyStore: KeyStore, keyring: Keyrin
 export async function openEncryptedBackends(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<{ meta: MetaStore; blobs: EncryptedBlobStore; close(): Promise<void> }> {
   const { meta, blobs: raw, identity, keys } = await openBackends(config);
   const keyring = new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
-  const blobs = encryptBlobs(raw, keys, keyring, keyService(keys, keyring, config.region));
+  const blobs = encryptBlobs(raw, keys, keyring, keyService(keys, keyring, config));
   return {
     meta, blobs,
     async close() {
@@ -122,8 +123,12 @@ export async function openEncryptedBackends(config: Config, env: NodeJS.ProcessE
 }
 
 /** The key service over a key store, its material sealed by the master keyring. */
-export function keyService(keyStore: KeyStore, keyring: Keyring, region: string): { keys: KmsKeys; crypto: KmsCrypto } {
-  const keys = new KmsKeys(keyStore, new KeyringSealer(keyring), region);
+export function keyService(keyStore: KeyStore, keyring: Keyring, config: Config): { keys: KmsKeys; crypto: KmsCrypto } {
+  const external = config.kms.externalKeyArn;
+  const sealer = external
+    ? new AwsKmsSealer({ keyId: external, region: config.kms.externalRegion ?? config.region, ...(config.kms.externalEndpoint ? { endpoint: config.kms.externalEndpoint } : {}) })
+    : new KeyringSealer(keyring);
+  const keys = new KmsKeys(keyStore, sealer, config.region);
   return { keys, crypto: new KmsCrypto(keys) };
 }
 
@@ -174,7 +179,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const persistent = config.storage.meta === 'sqlite';
   const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
   const keyring = new MasterKeyring(masterKey);
-  const kms = keyService(keyStore, keyring, config.region);
+  const kms = keyService(keyStore, keyring, config);
   const blobs = opts.plaintextBlobs ? rawBlobs : encryptBlobs(rawBlobs, keyStore, keyring, kms);
   const events = new LocalEventBus((err) => logger.error({ err }, 'event listener failed'));
   const policies = new PolicySource(identity, meta);

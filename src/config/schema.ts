@@ -33,6 +33,16 @@ export const configSchema = z.object({
   workers: z.number().int().min(1).max(64).default(1),
   /** Seconds in-flight requests (uploads) get to finish on SIGTERM before connections are cut. */
   shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
+  /**
+   * Seal the built-in key service's key material with a key in an external AWS KMS instead of the
+   * master key (credentials from the AWS SDK's default chain).
+   */
+  kms: z.object({
+    externalKeyArn: z.string().min(1).optional(),
+    externalRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like us-east-1').optional(),
+    /** Endpoint of a KMS-compatible service (for tests: another berth). */
+    externalEndpoint: z.string().url().optional(),
+  }).strict().default({}),
   /** Trust X-Forwarded-* from a reverse proxy in front. */
   trustProxy: z.boolean().default(false),
 }).strict();
