@@ -1,6 +1,7 @@
 // Minimal node:http client with keep-alive agents: the same code drives both servers, so any
 // client-side cost is paid equally. Bodies may be buffers or streams (for 512 MiB uploads).
 import http from 'node:http';
+import https from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 
 export interface HttpResponse {
@@ -16,14 +17,22 @@ export interface RequestOptions {
   readonly agent: http.Agent;
 }
 
+let trustedCa: Buffer | undefined;
+
+/** Trust this CA (PEM) for https:// URLs from now on (berth started with BENCH_BERTH_TLS=1). */
+export function trustCa(ca: Buffer): void {
+  trustedCa = ca;
+}
+
+/** A keep-alive agent; an https one trusting {@link trustCa}'s CA when one was given. */
 export function keepAliveAgent(maxSockets: number): http.Agent {
-  return new http.Agent({ keepAlive: true, maxSockets });
+  return trustedCa ? new https.Agent({ keepAlive: true, maxSockets, ca: trustedCa }) : new http.Agent({ keepAlive: true, maxSockets });
 }
 
 /** Sends the request and resolves with the response head; the caller consumes the body. */
 export function open(url: URL, opts: RequestOptions): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: opts.agent }, resolve);
+    const req = (url.protocol === 'https:' ? https : http).request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: opts.agent }, resolve);
     req.once('error', reject);
     const body = opts.body;
     if (body === undefined) req.end();

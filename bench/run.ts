@@ -13,6 +13,7 @@ import { blobPush } from './scenarios/blob-push.js';
 import { concurrentPush } from './scenarios/concurrent-push.js';
 import { manifestGet } from './scenarios/manifest-get.js';
 import { tagList } from './scenarios/tag-list.js';
+import { startupBench } from './startup.js';
 import type { BenchContext, Measurement, Scenario } from './scenarios/types.js';
 import { findExecutable, postMortem, prepareBerth, startBerth, startDistribution, type Server } from './servers.js';
 
@@ -100,6 +101,11 @@ async function main(): Promise<void> {
   const results: Results = new Map();
   for (const s of chosen) await runScenario(s, servers, results);
   console.log(`\n${render(chosen, results, config.servers)}`);
+  if (config.only.length === 0 || config.only.includes('startup')) {
+    await stopAll();
+    log('\n== start-up (servers above stopped first)');
+    console.log(`\n${await startupBench({ workDir, rounds: config.rounds, distributionBin: distBin })}`);
+  }
   const jsonOut = process.env['BENCH_JSON'];
   if (jsonOut) {
     const plain = Object.fromEntries([...results].map(([id, m]) => [id, Object.fromEntries(m)]));

@@ -7,6 +7,8 @@ import { availableParallelism } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerKind } from './config.js';
+import type { Agent } from 'node:http';
+import { keepAliveAgent, request, trustCa } from './http-client.js';
 import { track } from './procs.js';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -78,14 +80,14 @@ export function spawnLogged(cmd: string, args: string[], logFile: string, env?: 
 
 export async function waitReady(base: URL, child: ChildProcess, logFile: string, timeoutMs: number, path = '/v2/'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const agent = keepAliveAgent(1);
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`exited (${child.exitCode ?? child.signalCode}) before becoming ready; log tail:\n${logTail(logFile)}`);
     }
     try {
-      const res = await fetch(new URL(path, base), { signal: AbortSignal.timeout(1_000) });
-      await res.arrayBuffer();
+      const res = await request(new URL(path, base), { agent });
       if (res.status === 200) return;
       last = `GET ${path} -> ${res.status}`;
     } catch (err) {
@@ -141,7 +143,7 @@ export function prepareBerth(mode: 'auto' | 'dist' | 'tsx'): BerthLaunch {
   if (mode === 'tsx') return { mode: 'tsx', note: 'from source via tsx (BENCH_BERTH=tsx)' };
   process.stderr.write('building berth (npm run build)…\n');
   const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, encoding: 'utf8' });
-  if (build.status === 0 && existsSync(join(repoRoot, 'dist/cli/main.js'))) {
+  if (build.status === 0 && existsSync(join(repoRoot, 'dist/berth.mjs'))) {
     return { mode: 'dist', note: 'compiled (npm run build, bin/berth.js)' };
   }
   const why = `${build.stdout ?? ''}${build.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
@@ -159,16 +161,28 @@ export async function startBerth(launch: BerthLaunch, workDir: string): Promise<
   const port = await freePort();
   const logFile = join(workDir, 'berth.log');
   // Distribution (Go) uses every core; berth does so through its workers.
-  const workers = Number(process.env['BENCH_BERTH_WORKERS'] ?? availableParallelism());
-  const serveArgs = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--workers', String(workers)];
+  // Unset: berth's own default (auto = one worker per CPU), which is what the issue measures.
+  const workersFlag = process.env['BENCH_BERTH_WORKERS'];
+  const workers = workersFlag ? Number(workersFlag) : availableParallelism();
+  const serveArgs = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...(workersFlag ? ['--workers', workersFlag] : [])];
+  // BENCH_BERTH_TLS=1: serve HTTPS with a certificate from `berth cert create` (the bench trusts its CA).
+  const tls = process.env['BENCH_BERTH_TLS'] === '1';
+  if (tls) {
+    const certs = join(workDir, 'berth-certs');
+    const entry = launch.mode === 'dist' ? ['bin/berth.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+    const made = spawnSync(process.execPath, [...entry, 'cert', 'create', '--host', '127.0.0.1', '--out', certs], { cwd: repoRoot, encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`berth cert create failed: ${made.stderr}`);
+    trustCa(readFileSync(join(certs, 'ca.crt')));
+    serveArgs.push('--tls-cert', join(certs, 'server.crt'), '--tls-key', join(certs, 'server.key'));
+  }
   const args = launch.mode === 'dist' ? ['bin/berth.js', ...serveArgs] : ['--import', 'tsx', 'src/cli/main.ts', ...serveArgs];
   // Same logging stance as distribution's config (errors only, no access log).
   const env = { ...process.env, NODE_ENV: 'production', BERTH_LOG_LEVEL: process.env['BERTH_LOG_LEVEL'] ?? 'error' };
   const child = spawnLogged(process.execPath, args, logFile, env);
-  const base = new URL(`http://127.0.0.1:${port}`);
+  const base = new URL(`${tls ? 'https' : 'http'}://127.0.0.1:${port}`);
   await waitReady(base, child, logFile, launch.mode === 'dist' ? 20_000 : 60_000, '/readyz');
   const login = await berthLogin(base, dataDir);
-  return { kind: 'berth', description: `berth ${launch.note}, ${workers} worker(s)`, base, dataDir, logFile, child, ...login };
+  return { kind: 'berth', description: `berth ${launch.note}, ${workers} worker(s)${tls ? ', HTTPS' : ''}`, base, dataDir, logFile, child, ...login };
 }
 
 /** Logs in the way ECR users do: root credentials → GetAuthorizationToken → Basic AWS:<token>. */
@@ -177,7 +191,7 @@ export async function berthLogin(base: URL, dataDir: string): Promise<Pick<Serve
   const text = readFileSync(join(dataDir, 'credentials'), 'utf8');
   const field = (k: string) => new RegExp(`^${k}\\s*=\\s*(\\S+)`, 'm').exec(text)?.[1] ?? '';
   const ecr = new ECRClient({
-    endpoint: base.href, region: 'us-east-1',
+    endpoint: base.href, region: 'us-east-1', requestHandler: { httpsAgent: keepAliveAgent(4) as Agent },
     credentials: { accessKeyId: field('aws_access_key_id'), secretAccessKey: field('aws_secret_access_key') },
   });
   const token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0]?.authorizationToken;

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The published entry point: runs the compiled CLI (built by `npm ci` through the `prepare` script).
-import '../dist/cli/main.js';
+// The published entry point: runs the bundled CLI (built by `npm ci` through the `prepare` script; scripts/build.mjs).
+import '../dist/berth.mjs';

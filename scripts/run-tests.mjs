@@ -21,8 +21,12 @@ if (selected.length === 0) {
   console.error('no test files matched', filters);
   process.exit(1);
 }
+// Hermetic: the BERTH_* and AWS_* variables of the person running the tests never reach them
+// (BERTH_E2E_* are the harness's own switches).
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BERTH_(?!E2E_)|AWS_)/.test(k)));
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...selected], {
   cwd: root,
   stdio: 'inherit',
+  env,
 });
 process.exit(r.status ?? 1);

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import type { Server as TlsServer } from 'node:tls';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { AllowAllAccess } from './auth/allow-all.js';
 import { IamAccessControl } from './auth/iam-access.js';
 import { IamService } from './auth/iam-service.js';
@@ -14,10 +15,12 @@ import { UrlSigner } from './auth/url-signer.js';
 import { ensureRootCredentials, type RootCredentials } from './auth/bootstrap.js';
 import type { Config } from './config/schema.js';
 import { redactConfig } from './config/redact.js';
+import { createLogger } from './config/logger.js';
 import { LocalEventBus } from './core/events.js';
 import type { BlobStore } from './core/ports/blob-store.js';
 import type { IdentityStore } from './core/ports/identity-store.js';
 import type { MetaStore } from './core/ports/meta-store.js';
+import { repoKey } from './core/repo-key.js';
 import { BlobService } from './core/services/blobs.js';
 import { EcrImageService } from './core/services/ecr/images.js';
 import { EcrLayerService } from './core/services/ecr/layers.js';
@@ -42,6 +45,7 @@ import { DataKeyWrapping } from './crypto/blob/data-keys.js';
 import { EncryptedBlobStore } from './crypto/blob/encrypted-blob-store.js';
 import { RepositoryKeys } from './core/services/kms/repository-keys.js';
 import type { Keyring } from './core/ports/keyring.js';
+import { AccountHosts } from './http/account-hosts.js';
 import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
@@ -50,7 +54,7 @@ import { MemoryIdentityStore } from './storage/meta/memory/memory-identity-store
 import { MemoryMetaStore } from './storage/meta/memory/memory-meta-store.js';
 import { openSqliteIdentityStore } from './storage/meta/sqlite/sqlite-identity-store.js';
 import { openSqliteMetaStore } from './storage/meta/sqlite/sqlite-meta-store.js';
-import { writeCredentialsFile } from './config/credentials-file.js';
+import { removeCredentialsFileOf, writeCredentialsFile } from './config/credentials-file.js';
 
 /** A running composition: the server plus what must be closed after it. */
 export interface App {
@@ -63,6 +67,8 @@ export interface App {
   rootCredentials: RootCredentials;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes backends. */
   close(): Promise<void>;
+  /** Re-reads `tls.certFile`/`tls.keyFile` for new connections (SIGHUP); rejects (keeping the old pair) when unreadable. */
+  reloadTls(): Promise<void>;
 }
 
 export interface AppOptions {
@@ -132,9 +138,19 @@ export function keyService(keyStore: KeyStore, keyring: Keyring, config: Config)
   return { keys, crypto: new KmsCrypto(keys) };
 }
 
-/** Writes a just-created root key of the default account to `<data-dir>/credentials` and says where. */
+/**
+ * Writes a just-created root key of the default account to `<data-dir>/credentials` and says where. A key
+ * preset through `BERTH_ROOT_*` is the operator's: its secret stays in their environment and is written
+ * nowhere, so no file is written (and one an earlier release wrote for that key is removed).
+ */
 async function announceRoot(config: Config, root: RootCredentials, logger: Logger): Promise<void> {
   const file = join(resolve(config.dataDir), 'credentials');
+  if (root.preset) {
+    if (await removeCredentialsFileOf(file, root.accessKeyId)) logger.info({ file }, `removed ${file}: it held the preset root key's secret`);
+    if (root.created) logger.info({ accessKeyId: root.accessKeyId }, `root key of account ${config.accountId} preset by BERTH_ROOT_ACCESS_KEY_ID; its secret is not written to disk`);
+    return;
+  }
+  if (!root.created) return;
   await writeCredentialsFile(file, root, config.region);
   logger.info({ file, accessKeyId: root.accessKeyId }, `root credentials of account ${config.accountId} written to ${file}`);
 }
@@ -143,9 +159,10 @@ async function announceRoot(config: Config, root: RootCredentials, logger: Logge
  * First-start work that must happen once before several workers open the data directory: the
  * master key and the default account's root key (and its credentials file).
  */
-export async function bootstrap(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function bootstrap(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<{ created: boolean }> {
   const root = await createAccount(config, config.accountId, env);
-  if (root.created && config.storage.meta === 'sqlite') await announceRoot(config, root, logger);
+  if (config.storage.meta === 'sqlite') await announceRoot(config, root, logger);
+  return { created: root.created };
 }
 
 /**
@@ -168,12 +185,7 @@ export async function createAccount(config: Config, accountId: string, env: Node
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const env = opts.env ?? process.env;
-  // Buffered, asynchronous stdout: synchronous writes cost a fifth of the manifest hot path.
-  // The buffer is flushed on close; a kill -9 may lose its last few lines, never data.
-  const logger = opts.logger ?? pino({
-    level: config.log.level,
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.secretAccessKey', '*.password'], censor: '[redacted]' },
-  }, pino.destination({ dest: 1, sync: false, minLength: 8192 }));
+  const logger = opts.logger ?? createLogger(config);
   logger.info({ config: redactConfig(config) }, 'starting berth');
   const { meta, blobs: rawBlobs, identity, keys: keyStore } = await openBackends(config);
   const persistent = config.storage.meta === 'sqlite';
@@ -188,7 +200,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const urls = new UrlSigner(keyring);
 
   const root = await ensureRootCredentials(identity, iam, keyring, config.accountId, env, AbortSignal.timeout(30_000));
-  if (root.created && persistent) await announceRoot(config, root, logger);
+  if (persistent) await announceRoot(config, root, logger);
 
   const sessions = new SessionIssuer(keyring);
   const kmsAuthorizer = new KmsAuthorizer(policies, (account, ref, signal) => kms.keys.resolve(account, ref, signal));
@@ -196,28 +208,30 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     identity, meta, keyring, tokens, policies, sessions, region: config.region, defaultAccountId: config.accountId,
     keyAccess: (request, encryption, signal) => kmsAuthorizer.authorizeRepositoryUse(request, encryption, signal),
   });
-  const repos = new RepositoryService(meta, events, config.accountId);
+  const repos = new RepositoryService(meta, events);
+  const hosts = new AccountHosts({ ...config.accountHosts, region: config.region, defaultAccountId: config.accountId });
   const blobService = new BlobService(meta, blobs, repos);
   const uploads = new UploadService(meta, blobs, repos, events, { maxBlobBytes: config.limits.maxBlobBytes });
   const manifests = new ManifestService(meta, repos, events);
   const ecrRepos = new EcrRepositoryService(meta, events, (text) => {
-    const r = parsePolicy(text, 'resource');
+    // ECR accepts repeated statement ids in repository and registry policies (IAM does not).
+    const r = parsePolicy(text, 'resource', { uniqueSids: false });
     return 'errors' in r ? [...r.errors] : [];
   });
 
   let draining = false;
   const metrics = new Metrics();
   const server = await buildServer({
-    logger, metrics, events, trustProxy: config.trustProxy,
-    oci: { repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls },
+    logger, metrics, events, trustProxy: config.trustProxy, timeouts: config.timeouts, tls: await readTls(config),
+    oci: { repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls, accounts: hosts },
     aws: access instanceof IamAccessControl ? {
-      access, region: config.region, bodyLimit: 64 * 1024 * 1024,
+      access, region: config.region, bodyLimit: 64 * 1024 * 1024, publicUrl: config.publicUrl,
       json: {
         AmazonEC2ContainerRegistry_V20150921: {
           service: 'ecr', signingName: 'ecr',
           operations: ecrOperations({
             repos: ecrRepos, images: new EcrImageService(meta, manifests, events), layers: new EcrLayerService(meta, uploads),
-            blobs: blobService, meta, tokens, urls, onPolicyChange: () => policies.invalidate(), repositoryKeys: new RepositoryKeys(kms.keys),
+            blobs: blobService, meta, tokens, urls, hosts, onPolicyChange: () => policies.invalidate(), repositoryKeys: new RepositoryKeys(kms.keys),
           }),
         },
         TrentService: {
@@ -234,7 +248,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       draining: () => draining,
       ready: async () => {
         const probe = AbortSignal.timeout(2000);
-        await meta.getRepository('readiness-probe', probe);
+        await meta.getRepository(repoKey(config.accountId, 'readiness-probe'), probe);
         await blobs.uploadSize('readiness-probe', probe);
       },
     },
@@ -263,5 +277,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     })();
     return closing;
   };
-  return { server, meta, blobs, identity, logger, rootCredentials: root, close };
+  const reloadTls = async (): Promise<void> => {
+    const tls = await readTls(config);
+    if (tls && 'setSecureContext' in server.server) (server.server as unknown as TlsServer).setSecureContext(tls);
+  };
+  return { server, meta, blobs, identity, logger, rootCredentials: root, close, reloadTls };
+}
+
+/** The certificate and key files named by `tls`, read now (start and SIGHUP). */
+async function readTls(config: Config): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  const { certFile, keyFile } = config.tls;
+  if (!certFile || !keyFile) return undefined;
+  const [cert, key] = await Promise.all([readFile(certFile), readFile(keyFile)]);
+  return { cert, key };
 }

@@ -5,8 +5,13 @@ import type { IamService } from './iam-service.js';
 export interface RootCredentials {
   accessKeyId: string;
   secretAccessKey: string;
-  /** True when this start created the key (the credentials file is then written). */
+  /** True when this start created the key (the credentials file is then written, unless `preset`). */
   created: boolean;
+  /**
+   * True when the key came from `BERTH_ROOT_ACCESS_KEY_ID`/`BERTH_ROOT_SECRET_ACCESS_KEY`: its secret is the
+   * operator's and already lives in their environment, so berth writes it nowhere.
+   */
+  preset: boolean;
 }
 
 /**
@@ -28,16 +33,16 @@ export async function ensureRootCredentials(identity: IdentityStore, iam: IamSer
       if (stored !== presetSecret || existing.userName !== null || existing.accountId !== accountId) {
         throw new Error('BERTH_ROOT_ACCESS_KEY_ID names an existing key with another secret or owner');
       }
-      return { accessKeyId: presetId, secretAccessKey: presetSecret, created: false };
+      return { accessKeyId: presetId, secretAccessKey: presetSecret, created: false, preset: true };
     }
     await iam.createAccessKey(accountId, null, signal, { accessKeyId: presetId, secretAccessKey: presetSecret });
-    return { accessKeyId: presetId, secretAccessKey: presetSecret, created: true };
+    return { accessKeyId: presetId, secretAccessKey: presetSecret, created: true, preset: true };
   }
   const keys = await identity.listAccessKeys(accountId, null, signal);
   const active = keys.find((k) => k.status === 'Active');
   if (active) {
-    return { accessKeyId: active.accessKeyId, secretAccessKey: Buffer.from(keyring.open(active.secretCiphertext, active.accessKeyId)).toString('utf8'), created: false };
+    return { accessKeyId: active.accessKeyId, secretAccessKey: Buffer.from(keyring.open(active.secretCiphertext, active.accessKeyId)).toString('utf8'), created: false, preset: false };
   }
   const made = await iam.createAccessKey(accountId, null, signal);
-  return { accessKeyId: made.key.accessKeyId, secretAccessKey: made.secretAccessKey, created: true };
+  return { accessKeyId: made.key.accessKeyId, secretAccessKey: made.secretAccessKey, created: true, preset: false };
 }

@@ -4,6 +4,7 @@ import { rootArn, userArn, type AccessKey } from '../core/identity.js';
 import type { IdentityStore } from '../core/ports/identity-store.js';
 import type { Keyring } from '../core/ports/keyring.js';
 import type { MetaStore, RepositorySettings } from '../core/ports/meta-store.js';
+import { repoAccount, repoName, type RepoKey } from '../core/repo-key.js';
 import { evaluate } from './policy/index.js';
 import type { PolicySource } from './policy-source.js';
 import type { RegistryTokens } from './registry-tokens.js';
@@ -19,7 +20,7 @@ export interface IamAccessDeps {
   policies: PolicySource;
   sessions: SessionIssuer;
   region: string;
-  /** Owner of repositories that do not exist yet (e.g. the target of CreateRepository). */
+  /** The account judged as resource owner for an anonymous caller's request that names no repository. */
   defaultAccountId: string;
   now?: () => Date;
   /** Extra check for allowed requests on a repository with KMS encryption (the key's own policy). */
@@ -92,9 +93,12 @@ export class IamAccessControl implements AccessControl {
   async authorize(request: AccessRequest, signal: AbortSignal): Promise<void> {
     const { principal, action, repository } = request;
     const owner = repository ? await this.#owner(repository, signal) : undefined;
-    const resourceAccount = owner?.accountId ?? (principal.kind === 'iam' ? principal.accountId : this.deps.defaultAccountId);
+    // A repository is always judged in its own account, existing or not: the caller's account
+    // never stands in for it (else a name in another account would be checked as one's own).
+    const resourceAccount = repository ? repoAccount(repository)
+      : principal.kind === 'iam' ? principal.accountId : this.deps.defaultAccountId;
     const resource = repository
-      ? `arn:aws:ecr:${this.deps.region}:${resourceAccount}:repository/${repository}`
+      ? `arn:aws:ecr:${this.deps.region}:${resourceAccount}:repository/${repoName(repository)}`
       : request.resource ?? '*';
     const resourcePolicies = await this.deps.policies.repositoryPolicies(owner ? repository : undefined, resourceAccount, signal);
     const identityPolicies = principal.kind === 'iam' && principal.userName
@@ -123,7 +127,7 @@ export class IamAccessControl implements AccessControl {
   }
 
   /** The account owning a repository and its tags, or `undefined` when it does not exist (briefly cached). */
-  async #owner(repository: string, signal: AbortSignal): Promise<{ accountId: string; tags: { Key: string; Value: string }[]; encryption: RepositorySettings['encryption'] } | undefined> {
+  async #owner(repository: RepoKey, signal: AbortSignal): Promise<{ accountId: string; tags: { Key: string; Value: string }[]; encryption: RepositorySettings['encryption'] } | undefined> {
     const now = Date.now();
     if (this.#owners.has(repository, now)) return this.#owners.get(repository, now);
     const repo = await this.deps.meta.getRepository(repository, signal);

@@ -1,5 +1,6 @@
 import type { IdentityStore } from '../core/ports/identity-store.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
+import type { RepoKey } from '../core/repo-key.js';
 import { MANAGED_POLICIES, parsePolicy, type Policy } from './policy/index.js';
 
 /** How long parsed policies are reused. Policy changes reach every node within this time. */
@@ -37,7 +38,7 @@ export class PolicySource {
   }
 
   /** Resource policies of a repository (its repository policy) plus its account's registry policy. */
-  repositoryPolicies(repository: string | undefined, accountId: string, signal: AbortSignal): Promise<Policy[]> {
+  repositoryPolicies(repository: RepoKey | undefined, accountId: string, signal: AbortSignal): Promise<Policy[]> {
     return this.#cached(`r\u0000${accountId}\u0000${repository ?? ''}`, async () => {
       const docs: string[] = [];
       if (repository) {
@@ -75,11 +76,14 @@ export class PolicySource {
   }
 }
 
-/** Stored documents were validated when written; one that no longer parses is skipped, not fatal. */
+/**
+ * Stored documents were validated when written; one that no longer parses is skipped, not fatal. Repeated
+ * statement ids are read as written: ECR stores them (its policies may repeat a Sid), IAM refused them at write.
+ */
 function parseAll(docs: string[], kind: 'identity' | 'resource'): Policy[] {
   const out: Policy[] = [];
   for (const doc of docs) {
-    const r = parsePolicy(doc, kind);
+    const r = parsePolicy(doc, kind, { uniqueSids: false });
     if ('policy' in r) out.push(r.policy);
   }
   return out;

@@ -11,6 +11,11 @@ export async function accountCreateCommand(flags: CommonFlags & { accountId: str
   if (!/^\d{12}$/.test(flags.accountId)) throw new Error('--account-id must be 12 digits');
   const config = await configFromFlags(flags);
   const root = await createAccount(config, flags.accountId);
+  if (root.preset) {
+    // The default account's key preset through BERTH_ROOT_*: its secret is the operator's, never written here.
+    process.stdout.write(`account ${flags.accountId}: root access key ${root.accessKeyId} preset by BERTH_ROOT_ACCESS_KEY_ID; no credentials file written\n`);
+    return;
+  }
   const file = join(resolve(config.dataDir), `credentials-${flags.accountId}`);
   await writeCredentialsFile(file, root, config.region);
   process.stdout.write(`account ${flags.accountId}: root access key ${root.accessKeyId} ${root.created ? 'created' : 'exists'}; credentials in ${file}\n`);

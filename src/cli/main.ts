@@ -18,8 +18,24 @@ program.command('serve')
   .addOption(configOption())
   .addOption(dataDirOption())
   .option('-l, --listen <host:port>', 'address to listen on (env BERTH_LISTEN; default 127.0.0.1:5000)')
-  .option('-w, --workers <n>', 'processes serving the listener (env BERTH_WORKERS; default 1)')
+  .option('-w, --workers <n>', 'processes serving the listener, or auto = one per CPU (env BERTH_WORKERS; default auto)')
+  .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate chain (env BERTH_TLS_CERT); SIGHUP reloads it')
+  .option('--tls-key <file>', 'PEM private key of --tls-cert (env BERTH_TLS_KEY)')
+  .option('--public-url <url>', 'scheme://host[:port] clients reach berth at (env BERTH_PUBLIC_URL)')
+  .option('--log-format <format>', 'auto | json | pretty (env BERTH_LOG_FORMAT; default auto: pretty on a terminal)')
   .action(serveCommand);
+
+program.command('cert')
+  .description('TLS certificates for a quick private set-up')
+  .command('create')
+  .description('write DIR/ca.crt, DIR/server.crt and DIR/server.key: a new CA and a server certificate for the given names')
+  .requiredOption('--host <name...>', 'DNS names or IP addresses the server certificate is for (repeatable)')
+  .requiredOption('--out <dir>', 'directory to write the files to (created; existing files are not overwritten)')
+  .option('--days <n>', 'validity of both certificates in days', '825')
+  .action(async (opts: { host: string[]; out: string; days: string }) => {
+    const { certCreateCommand } = await import('./cert.js');
+    await certCreateCommand(opts);
+  });
 
 program.command('verify-config')
   .description('validate a configuration file and name every bad field')

@@ -1,4 +1,4 @@
-import { open, rename } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 
 /**
  * Writes the root key as an AWS shared-credentials file (mode 0600, atomically), so
@@ -15,4 +15,22 @@ export async function writeCredentialsFile(file: string, creds: { accessKeyId: s
     await handle.close();
   }
   await rename(tmp, file);
+}
+
+/**
+ * Removes `file` if it is a credentials file berth wrote for `accessKeyId` (an earlier release wrote a preset
+ * root key's secret there). A file for another key, or none, is left alone. Resolves with whether it removed it.
+ */
+export async function removeCredentialsFileOf(file: string, accessKeyId: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  const id = /^aws_access_key_id\s*=\s*(\S+)\s*$/m.exec(text)?.[1];
+  if (id !== accessKeyId) return false;
+  await rm(file, { force: true });
+  return true;
 }

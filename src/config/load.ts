@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
@@ -12,14 +13,26 @@ export class ConfigError extends Error {
 
 type Layer = Record<string, unknown>;
 
-/** Environment variables berth reads, mapped to config paths. */
-const ENV: ReadonlyArray<[string, string[], (v: string) => unknown]> = [
+const countOrAuto = (v: string): unknown => (v === 'auto' ? v : Number(v));
+const bool = (v: string): unknown => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v);
+
+/** Environment variables berth reads, mapped to config paths (docs/configuration.md lists them). */
+export const ENV: ReadonlyArray<readonly [string, readonly string[], (v: string) => unknown]> = [
   ['BERTH_LISTEN', ['listen'], String],
   ['BERTH_DATA_DIR', ['dataDir'], String],
   ['BERTH_LOG_LEVEL', ['log', 'level'], String],
+  ['BERTH_LOG_FORMAT', ['log', 'format'], String],
   ['BERTH_ACCOUNT_ID', ['accountId'], String],
   ['BERTH_REGION', ['region'], String],
-  ['BERTH_WORKERS', ['workers'], Number],
+  ['BERTH_PUBLIC_URL', ['publicUrl'], String],
+  ['BERTH_TLS_CERT', ['tls', 'certFile'], String],
+  ['BERTH_TLS_KEY', ['tls', 'keyFile'], String],
+  ['BERTH_WORKERS', ['workers'], countOrAuto],
+  ['BERTH_TRUST_PROXY', ['trustProxy'], bool],
+  ['BERTH_ACCOUNT_HOST_PATTERN', ['accountHosts', 'pattern'], String],
+  ['BERTH_KMS_EXTERNAL_KEY_ARN', ['kms', 'externalKeyArn'], String],
+  ['BERTH_KMS_EXTERNAL_REGION', ['kms', 'externalRegion'], String],
+  ['BERTH_KMS_EXTERNAL_ENDPOINT', ['kms', 'externalEndpoint'], String],
 ];
 
 /**
@@ -40,6 +53,11 @@ export function validateConfig(input: unknown): Config {
   const r = configSchema.safeParse(input);
   if (!r.success) throw new ConfigError(describe(r.error));
   return deepFreeze(r.data);
+}
+
+/** The number of worker processes `workers` asks for (`auto`: one per CPU the process may use). */
+export function workerCount(config: Pick<Config, 'workers'>): number {
+  return config.workers === 'auto' ? Math.max(1, Math.min(64, availableParallelism())) : config.workers;
 }
 
 async function readConfigFile(file: string): Promise<Layer> {
@@ -68,7 +86,7 @@ function describe(error: z.ZodError): string[] {
   });
 }
 
-function setPath(target: Layer, path: string[], value: unknown): void {
+function setPath(target: Layer, path: readonly string[], value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
     const next = node[key];

@@ -3,48 +3,68 @@ import { z } from 'zod';
 const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/, { message: 'must be HOST:PORT', abort: true })
   .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
 
+const publicUrl = z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be http(s)://HOST[:PORT] with no path');
+
+/*
+ * Every field carries a `.describe()` text: docs/configuration.md is generated from this schema
+ * (`npm run docs`), and a test fails when that file is not current. The `env` and `flag` names live
+ * in ENV (load.ts) and the CLI; the generator reads them from there too.
+ */
+const accountId = z.string().regex(/^\d{12}$/, 'must be 12 digits');
+
 /** The whole configuration. Every field has a default, so an empty file is valid. */
 export const configSchema = z.object({
-  /** Address the one listener binds, HOST:PORT. */
-  listen: listen.default('127.0.0.1:5000'),
-  /** The default account (ECR registry id) that owns repositories and the root credentials. */
-  accountId: z.string().regex(/^\d{12}$/, 'must be 12 digits').default('000000000000'),
-  /** The region berth answers as (SigV4 credential scope, ARNs). */
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like us-east-1').default('us-east-1'),
-  /** Where the embedded backends keep their files. */
-  dataDir: z.string().min(1).default('./data'),
+  listen: listen.default('127.0.0.1:5000').describe('Address the one listener binds, HOST:PORT.'),
+  accountId: z.string().regex(/^\d{12}$/, 'must be 12 digits').default('000000000000')
+    .describe('The default account (ECR registry id) that owns repositories and the root credentials.'),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like us-east-1').default('us-east-1')
+    .describe('The region berth answers as (SigV4 credential scope, ARNs).'),
+  dataDir: z.string().min(1).default('./data').describe('Where the embedded backends keep their files (SQLite database, blobs, keys).'),
+  publicUrl: publicUrl.optional()
+    .describe('Scheme and host clients reach berth at (e.g. https://registry.example.com). Used for repositoryUri, proxyEndpoint and presigned URLs. Unset: taken from each request (Host, or X-Forwarded-Proto/Host when trustProxy is on).'),
   log: z.object({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  }).strict().default({ level: 'info' }),
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Lowest level written.'),
+    format: z.enum(['auto', 'json', 'pretty']).default('auto')
+      .describe('auto: human-readable lines when stdout is a terminal, JSON lines otherwise. JSON lines are flushed at least every 250 ms.'),
+  }).strict().default({ level: 'info', format: 'auto' }),
+  tls: z.object({
+    certFile: z.string().min(1).optional().describe('PEM certificate chain (server certificate first). With keyFile, berth serves HTTPS only. Re-read on SIGHUP.'),
+    keyFile: z.string().min(1).optional().describe('PEM private key of the certificate. Re-read on SIGHUP.'),
+  }).strict().default({}).refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), 'set both certFile and keyFile, or neither'),
   storage: z.object({
-    meta: z.enum(['sqlite', 'memory']).default('sqlite'),
-    blob: z.enum(['fs', 'memory']).default('fs'),
+    meta: z.enum(['sqlite', 'memory']).default('sqlite').describe('Metadata backend; memory loses everything on exit (tests).'),
+    blob: z.enum(['fs', 'memory']).default('fs').describe('Blob backend; memory loses everything on exit (tests).'),
   }).strict().default({ meta: 'sqlite', blob: 'fs' }),
   limits: z.object({
-    /** Largest blob one upload may carry. */
-    maxBlobBytes: z.number().int().positive().default(50 * 1024 ** 3),
-    /** Largest page a list endpoint returns (`n` is clamped to it). */
-    maxPageSize: z.number().int().min(1).max(100_000).default(1000),
+    maxBlobBytes: z.number().int().positive().default(50 * 1024 ** 3).describe('Largest blob one upload may carry, in bytes.'),
+    maxPageSize: z.number().int().min(1).max(100_000).default(1000).describe('Largest page a list endpoint returns (`n` is clamped to it).'),
   }).strict().default({ maxBlobBytes: 50 * 1024 ** 3, maxPageSize: 1000 }),
-  /**
-   * Processes serving the listener (node:cluster). Each is a full node of the scale-out design on
-   * the shared metadata and blob stores; more than one uses more cores.
-   */
-  workers: z.number().int().min(1).max(64).default(1),
-  /** Seconds in-flight requests (uploads) get to finish on SIGTERM before connections are cut. */
-  shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
-  /**
-   * Seal the built-in key service's key material with a key in an external AWS KMS instead of the
-   * master key (credentials from the AWS SDK's default chain).
-   */
+  timeouts: z.object({
+    headersSeconds: z.number().int().min(1).max(3600).default(30).describe('A request\'s headers must arrive within this many seconds of the connection sending its first byte.'),
+    idleSeconds: z.number().int().min(1).max(3600).default(60)
+      .describe('A connection with a request in progress (e.g. an upload body) that sends or receives nothing for this long is closed. Bounds slow-body clients without capping large uploads.'),
+    keepAliveSeconds: z.number().int().min(1).max(3600).default(75).describe('An idle keep-alive connection is closed after this long.'),
+  }).strict().default({ headersSeconds: 30, idleSeconds: 60, keepAliveSeconds: 75 }),
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto')
+    .describe('Processes serving the listener (node:cluster); auto = one per CPU. Each is a full node of the scale-out design on the shared stores.'),
+  shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30)
+    .describe('On SIGTERM, seconds in-flight requests (uploads) get to finish before their connections are cut. Idle connections close at once.'),
+  accountHosts: z.object({
+    pattern: z.string().min(1).max(253)
+      .refine((p) => p.includes('{account}') && (!p.includes('{host}') || p.indexOf('{account}') < p.indexOf('{host}')), 'must contain {account} (before {host})')
+      .default('{account}.{host}')
+      .describe('An account\'s registry host (no port): {account} (required, first), {region}, and {host} (the host clients reach berth on). The bare host is the default account\'s. See docs/accounts.md.'),
+    map: z.record(z.string().min(1).max(253), accountId).default({}).describe('Explicit host → account mappings, besides the pattern.'),
+  }).strict().default({ pattern: '{account}.{host}', map: {} }),
   kms: z.object({
-    externalKeyArn: z.string().min(1).optional(),
-    externalRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like us-east-1').optional(),
-    /** Endpoint of a KMS-compatible service (for tests: another berth). */
-    externalEndpoint: z.string().url().optional(),
-  }).strict().default({}),
-  /** Trust X-Forwarded-* from a reverse proxy in front. */
-  trustProxy: z.boolean().default(false),
+    externalKeyArn: z.string().min(1).optional()
+      .describe('ARN of a key in an external AWS KMS that seals the built-in key service\'s key material instead of the master key (credentials from the AWS SDK\'s default chain). See docs/encryption.md.'),
+    externalRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like us-east-1').optional()
+      .describe('Region of the external KMS; unset: berth\'s own region.'),
+    externalEndpoint: z.string().url().optional()
+      .describe('Endpoint of a KMS-compatible service to use instead of AWS\'s (e.g. a private endpoint, or another berth in tests).'),
+  }).strict().default({}).describe('The built-in key service (KMS API) and blob encryption at rest.'),
+  trustProxy: z.boolean().default(false).describe('Trust X-Forwarded-For/-Proto/-Host from a reverse proxy in front.'),
 }).strict();
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

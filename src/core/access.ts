@@ -1,4 +1,5 @@
 import { fail } from './errors.js';
+import type { RepoKey } from './repo-key.js';
 
 /** ECR IAM action names, exactly as AWS spells them; every `/v2` route declares the one it needs. */
 export type EcrAction =
@@ -41,8 +42,8 @@ export interface AccessRequest {
   principal: Principal;
   /** `service:Action`, e.g. `ecr:BatchGetImage` or `iam:CreateUser`. */
   action: EcrAction | `${string}:${string}`;
-  /** The repository acted on; its ARN is the resource. */
-  repository?: string;
+  /** The repository acted on (in its account, existing or not); its ARN is the resource. */
+  repository?: RepoKey;
   /** The resource ARN when it is not a repository (e.g. an IAM user); `*` when neither is given. */
   resource?: string;
   /** Tags the request sets (CreateRepository, TagResource): `aws:RequestTag/<key>` and `aws:TagKeys`. */

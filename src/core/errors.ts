@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'ImageAlreadyExists'
   | 'ImageDigestMismatch'
   | 'LayersNotFound'
+  | 'ReferencedImagesNotFound'
   | 'LayerAlreadyExists'
   | 'LayerPartTooSmall'
   | 'InvalidLayerPart'

@@ -1,13 +1,17 @@
 import type { Digest } from './digest.js';
+import type { RepoKey } from './repo-key.js';
 
-/** Domain events, emitted after the metadata transaction that caused them has committed. */
+/**
+ * Domain events, emitted after the metadata transaction that caused them has committed. `repository`
+ * is the repository's key (account and name); show `repoName(repository)` to people.
+ */
 export type DomainEvent =
-  | { type: 'blob.pushed'; repository: string; digest: Digest; size: number; at: Date }
-  | { type: 'manifest.pushed'; repository: string; digest: Digest; mediaType: string; tag?: string; at: Date }
-  | { type: 'manifest.deleted'; repository: string; digest: Digest; tags: string[]; at: Date }
-  | { type: 'tag.deleted'; repository: string; tag: string; at: Date }
-  | { type: 'repository.created'; repository: string; at: Date }
-  | { type: 'repository.deleted'; repository: string; at: Date };
+  | { type: 'blob.pushed'; repository: RepoKey; digest: Digest; size: number; at: Date }
+  | { type: 'manifest.pushed'; repository: RepoKey; digest: Digest; mediaType: string; tag?: string; at: Date }
+  | { type: 'manifest.deleted'; repository: RepoKey; digest: Digest; tags: string[]; at: Date }
+  | { type: 'tag.deleted'; repository: RepoKey; tag: string; at: Date }
+  | { type: 'repository.created'; repository: RepoKey; at: Date }
+  | { type: 'repository.deleted'; repository: RepoKey; at: Date };
 
 /** Feature modules (events, replication, scanning, metrics) subscribe here instead of importing each other. */
 export interface EventBus {

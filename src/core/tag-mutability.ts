@@ -1,5 +1,6 @@
 import { fail } from './errors.js';
 import type { RepositorySettings } from './ports/meta-store.js';
+import { repoName, type RepoKey } from './repo-key.js';
 
 /** ECR exclusion filters are wildcards: `*` matches any run of characters, everything else itself. */
 function wildcard(filter: string): RegExp {
@@ -19,7 +20,7 @@ export function isTagMutable(settings: Pick<RepositorySettings, 'imageTagMutabil
 }
 
 /** Throws `ImageTagAlreadyExists` (ECR's wording) when `tag` may not move. */
-export function assertTagMutable(repository: string, settings: RepositorySettings, tag: string): void {
+export function assertTagMutable(repository: RepoKey, settings: RepositorySettings, tag: string): void {
   if (isTagMutable(settings, tag)) return;
-  throw fail('ImageTagAlreadyExists', `The image tag '${tag}' already exists in the '${repository}' repository and cannot be overwritten because the tag is immutable.`, { tag, repository });
+  throw fail('ImageTagAlreadyExists', `The image tag '${tag}' already exists in the '${repoName(repository)}' repository and cannot be overwritten because the tag is immutable.`, { tag, repository: repoName(repository) });
 }

@@ -1,20 +1,33 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 /**
  * One structured line per request, written when the response is finished (fastify's own pair of
  * "incoming"/"completed" lines doubles the logging cost on the manifest hot path). Every line a
  * request logs carries its `reqId`, which is also the `x-amzn-RequestId` response header.
  * The query string is left out: later surfaces carry signatures and tokens there.
+ * A request the client gives up on gets its line too (`aborted: true`, no status), at info level:
+ * a client hanging up is not a server error.
  */
 export function installAccessLog(app: FastifyInstance): void {
   app.addHook('onResponse', async (req, reply) => {
-    const q = req.url.indexOf('?');
-    req.log.info({
-      method: req.method,
-      path: q === -1 ? req.url : req.url.slice(0, q),
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 100) / 100,
-      remote: req.ip,
-    }, 'request');
+    req.log.info({ ...line(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
   });
+  app.addHook('onRequestAbort', async (req) => {
+    req.log.info({ ...line(req), aborted: true }, 'request aborted by the client');
+  });
+}
+
+function line(req: FastifyRequest): Record<string, unknown> {
+  const q = req.url.indexOf('?');
+  return { method: req.method, path: q === -1 ? req.url : req.url.slice(0, q), remote: req.ip };
+}
+
+/**
+ * True when `err` only says the client went away (reset, closed mid-body, aborted): such errors are
+ * logged at info level without a stack trace, and no response is attempted.
+ */
+export function isClientAbort(err: unknown, req: FastifyRequest): boolean {
+  if (req.raw.aborted || req.raw.socket?.destroyed === true) return true;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
 }

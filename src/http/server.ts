@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { EventBus } from '../core/events.js';
 import { installAccessLog } from './access-log.js';
+import { installConnectionDrain } from './connections.js';
 import type { Metrics } from './metrics.js';
 import type { OciDeps } from './oci/context.js';
 import { ociPlugin } from './oci/plugin.js';
@@ -17,12 +18,22 @@ export interface ServerDeps {
   aws: AwsDeps | undefined;
   ops: Omit<OpsDeps, 'metrics'>;
   trustProxy: boolean;
+  /** Serve HTTPS with this certificate and key (PEM); plain HTTP when absent. */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
+  timeouts: { headersSeconds: number; idleSeconds: number; keepAliveSeconds: number };
 }
 
 /** Builds the one listener with every surface registered as its own encapsulated plugin. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
     loggerInstance: deps.logger,
+    // Timeouts (docs/configuration.md): a socket that moves no bytes for idleSeconds is closed (bounds
+    // slow-body uploads without capping how long a large upload may take, so no whole-request
+    // timeout); idle keep-alive connections close after keepAliveSeconds.
+    connectionTimeout: deps.timeouts.idleSeconds * 1000,
+    keepAliveTimeout: deps.timeouts.keepAliveSeconds * 1000,
+    requestTimeout: 0,
     genReqId: () => randomUUID(),
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     trustProxy: deps.trustProxy,
@@ -34,10 +45,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: 4 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1024 },
   });
+  app.server.headersTimeout = deps.timeouts.headersSeconds * 1000;
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-amzn-requestid', req.id);
   });
+  // A response sent before the request body was read (an early 413 or 401 on a streamed upload):
+  // close the connection rather than let Node read and discard an unbounded rest of the body.
+  app.addHook('onSend', async (req, reply) => {
+    if (!req.raw.complete) reply.header('connection', 'close');
+  });
   installAccessLog(app);
+  installConnectionDrain(app, deps.tls !== undefined);
   deps.metrics.install(app, deps.events);
   await app.register(opsRoutes, { ...deps.ops, metrics: deps.metrics });
   await app.register(ociPlugin, deps.oci);

@@ -7,6 +7,8 @@ import { openSqliteIdentityStore } from '../../src/storage/meta/sqlite/sqlite-id
 import { openSqliteMetaStore } from '../../src/storage/meta/sqlite/sqlite-meta-store.js';
 import { identityStoreContract } from './identity-store.contract.js';
 import { ACCOUNT, arnOf, doc, group, key, policy, signal, user, userOwner } from './identity-store-helpers.js';
+import { DEFAULT_ACCOUNT_ID } from '../../src/core/ports/meta-store.js';
+import { repoKey } from '../../src/core/repo-key.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-identity-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,10 +79,10 @@ describe('SqliteIdentityStore on a file', () => {
         opened.push(meta);
         const identity = await openSqliteIdentityStore({ path });
         opened.push(identity);
-        await meta.createRepository('library/alpine', signal);
+        await meta.createRepository(repoKey(DEFAULT_ACCOUNT_ID, 'library/alpine'), signal);
         await identity.ensureAccount(ACCOUNT, signal);
         await identity.createUser(user('u'), signal);
-        assert.deepEqual(await meta.listRepositories({ limit: 10 }, signal), ['library/alpine']);
+        assert.deepEqual(await meta.listRepositories(DEFAULT_ACCOUNT_ID, { limit: 10 }, signal), ['library/alpine']);
         assert.equal((await identity.getUser(ACCOUNT, 'U', signal))?.userName, 'u');
       } finally {
         for (const s of opened) await s.close();

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { Digest } from '../../src/core/digest.js';
 import { fail } from '../../src/core/errors.js';
 import type { MetaStore, PutManifestInput } from '../../src/core/ports/meta-store.js';
-import { collect, digestOf, manifest, OCI_INDEX, OCI_MANIFEST, pushImage, rejectsWith, signal } from './meta-store-helpers.js';
+import { collect, digestOf, manifest, OCI_INDEX, OCI_MANIFEST, pushImage, rejectsWith, signal, k } from './meta-store-helpers.js';
 
 /** Registers the manifest tests; `current` returns the store opened for the running test. */
 export function manifestContract(current: () => MetaStore): void {
@@ -25,11 +25,11 @@ export function manifestContract(current: () => MetaStore): void {
         artifactType: 'application/x-sbom', subject, annotations: { 'org.example': 'v' },
       });
       assert.deepEqual(result, { created: true });
-      const got = await store.getManifest('r', input.digest, signal);
+      const got = await store.getManifest(k('r'), input.digest, signal);
       assert.ok(got);
       assert.ok(got.pushedAt.getTime() >= before && got.pushedAt.getTime() <= Date.now());
       assert.deepEqual(got, {
-        repository: 'r', digest: input.digest, mediaType: OCI_MANIFEST, size: input.body.byteLength,
+        repository: k('r'), digest: input.digest, mediaType: OCI_MANIFEST, size: input.body.byteLength,
         body: new Uint8Array(input.body), artifactType: 'application/x-sbom', subject,
         annotations: { 'org.example': 'v' }, pushedAt: got.pushedAt,
       });
@@ -37,7 +37,7 @@ export function manifestContract(current: () => MetaStore): void {
 
     it('getManifest omits artifactType, subject and annotations the manifest did not have', async () => {
       const { digest } = await image('r', 'plain');
-      const got = await current().getManifest('r', digest, signal);
+      const got = await current().getManifest(k('r'), digest, signal);
       assert.ok(got);
       assert.deepEqual(Object.keys(got).sort(), ['body', 'digest', 'mediaType', 'pushedAt', 'repository', 'size']);
     });
@@ -51,26 +51,26 @@ export function manifestContract(current: () => MetaStore): void {
         blobs: [layer, missingBlob], manifests: [missingChild], tag: 'latest', subject: digestOf('subject'),
       });
       await rejectsWith(store.putManifest(input, signal), 'ManifestBlobUnknown', { missing: [missingBlob, missingChild] });
-      assert.equal(await store.getManifest('r', input.digest, signal), undefined);
-      assert.equal(await store.resolveTag('r', 'latest', signal), undefined);
-      assert.deepEqual(await store.listReferrers('r', digestOf('subject'), undefined, signal), []);
+      assert.equal(await store.getManifest(k('r'), input.digest, signal), undefined);
+      assert.equal(await store.resolveTag(k('r'), 'latest', signal), undefined);
+      assert.deepEqual(await store.listReferrers(k('r'), digestOf('subject'), undefined, signal), []);
       assert.ok(!(await collect(store.listBlobReferences(signal))).some((r) => r.manifest === input.digest));
     });
 
     it('putManifest counts a blob linked only in another repository as missing', async () => {
       const store = current();
       const { layer } = await image('other', 'x');
-      await store.createRepository('r', signal);
+      await store.createRepository(k('r'), signal);
       await rejectsWith(store.putManifest(manifest('r', 'm', { blobs: [layer] }), signal), 'ManifestBlobUnknown', { missing: [layer] });
     });
 
     it('putManifest of an already stored digest is idempotent: created=false and the original pushedAt stays', async () => {
       const store = current();
       const { input } = await image('r', 'one');
-      const first = await store.getManifest('r', input.digest, signal);
+      const first = await store.getManifest(k('r'), input.digest, signal);
       await sleep(3);
       assert.deepEqual(await store.putManifest(input, signal), { created: false });
-      assert.deepEqual(await store.getManifest('r', input.digest, signal), first);
+      assert.deepEqual(await store.getManifest(k('r'), input.digest, signal), first);
       assert.equal((await collect(store.listBlobReferences(signal))).length, 2);
     });
 
@@ -80,13 +80,13 @@ export function manifestContract(current: () => MetaStore): void {
       const original = new Uint8Array(input.body);
       input.body.fill(0);
       input.annotations!['a'] = 'changed';
-      const got = await store.getManifest('r', input.digest, signal);
+      const got = await store.getManifest(k('r'), input.digest, signal);
       assert.ok(got);
       assert.deepEqual(got.body, original);
       assert.deepEqual(got.annotations, { a: '1' });
       got.body.fill(1);
       got.annotations!['a'] = 'mutated';
-      const again = await store.getManifest('r', input.digest, signal);
+      const again = await store.getManifest(k('r'), input.digest, signal);
       assert.deepEqual(again?.body, original);
       assert.deepEqual(again?.annotations, { a: '1' });
     });
@@ -94,10 +94,10 @@ export function manifestContract(current: () => MetaStore): void {
     it('getManifest and resolveTag return undefined for an unknown repository, digest or tag', async () => {
       const store = current();
       const { digest } = await image('r', 'one', { tag: 'v1' });
-      assert.equal(await store.getManifest('nope', digest, signal), undefined);
-      assert.equal(await store.getManifest('r', digestOf('other'), signal), undefined);
-      assert.equal(await store.resolveTag('nope', 'v1', signal), undefined);
-      assert.equal(await store.resolveTag('r', 'v2', signal), undefined);
+      assert.equal(await store.getManifest(k('nope'), digest, signal), undefined);
+      assert.equal(await store.getManifest(k('r'), digestOf('other'), signal), undefined);
+      assert.equal(await store.resolveTag(k('nope'), 'v1', signal), undefined);
+      assert.equal(await store.resolveTag(k('r'), 'v2', signal), undefined);
     });
   });
 
@@ -106,7 +106,7 @@ export function manifestContract(current: () => MetaStore): void {
       let calls = 0;
       const { digest, result } = await image('r', 'one', { tag: 'latest', beforeTagMove: () => { calls++; } });
       assert.deepEqual(result, { created: true });
-      assert.equal(await current().resolveTag('r', 'latest', signal), digest);
+      assert.equal(await current().resolveTag(k('r'), 'latest', signal), digest);
       assert.equal(calls, 0);
     });
 
@@ -125,8 +125,8 @@ export function manifestContract(current: () => MetaStore): void {
       const two = await image('r', 'two', { tag: 'latest', beforeTagMove: (t, f, to) => { seen.push([t, f, to]); } });
       assert.deepEqual(two.result, { created: true, previous: one.digest });
       assert.deepEqual(seen, [['latest', one.digest, two.digest]]);
-      assert.equal(await store.resolveTag('r', 'latest', signal), two.digest);
-      assert.ok(await store.getManifest('r', one.digest, signal), 'the old manifest stays');
+      assert.equal(await store.resolveTag(k('r'), 'latest', signal), two.digest);
+      assert.ok(await store.getManifest(k('r'), one.digest, signal), 'the old manifest stays');
     });
 
     it('re-putting an existing digest under a tag moves the tag with created=false', async () => {
@@ -134,7 +134,7 @@ export function manifestContract(current: () => MetaStore): void {
       const one = await image('r', 'one', { tag: 'v1' });
       const two = await image('r', 'two', { tag: 'latest' });
       assert.deepEqual(await store.putManifest({ ...one.input, tag: 'latest' }, signal), { created: false, previous: two.digest });
-      assert.equal(await store.resolveTag('r', 'latest', signal), one.digest);
+      assert.equal(await store.resolveTag(k('r'), 'latest', signal), one.digest);
     });
 
     it('a beforeTagMove that throws rejects with its error, keeps the old tag and stores nothing', async () => {
@@ -143,8 +143,8 @@ export function manifestContract(current: () => MetaStore): void {
       const refusal = fail('InvalidTag', 'tag is immutable');
       const input = manifest('r', 'two', { blobs: [one.layer], tag: 'latest', beforeTagMove: () => { throw refusal; } });
       await assert.rejects(store.putManifest(input, signal), (e) => e === refusal);
-      assert.equal(await store.resolveTag('r', 'latest', signal), one.digest);
-      assert.equal(await store.getManifest('r', input.digest, signal), undefined);
+      assert.equal(await store.resolveTag(k('r'), 'latest', signal), one.digest);
+      assert.equal(await store.getManifest(k('r'), input.digest, signal), undefined);
       assert.deepEqual((await collect(store.listBlobReferences(signal))).map((r) => r.manifest), [one.digest, one.digest]);
     });
 
@@ -152,12 +152,12 @@ export function manifestContract(current: () => MetaStore): void {
       const store = current();
       const { digest } = await image('r', 'one', { tag: 'a' });
       await store.putManifest(manifest('r', 'one', { tag: 'b' }), signal);
-      assert.equal(await store.deleteTag('r', 'a', signal), true);
-      assert.equal(await store.deleteTag('r', 'a', signal), false);
-      assert.equal(await store.deleteTag('nope', 'b', signal), false);
-      assert.equal(await store.resolveTag('r', 'a', signal), undefined);
-      assert.equal(await store.resolveTag('r', 'b', signal), digest);
-      assert.ok(await store.getManifest('r', digest, signal));
+      assert.equal(await store.deleteTag(k('r'), 'a', signal), true);
+      assert.equal(await store.deleteTag(k('r'), 'a', signal), false);
+      assert.equal(await store.deleteTag(k('nope'), 'b', signal), false);
+      assert.equal(await store.resolveTag(k('r'), 'a', signal), undefined);
+      assert.equal(await store.resolveTag(k('r'), 'b', signal), digest);
+      assert.ok(await store.getManifest(k('r'), digest, signal));
     });
 
     it('listTags returns tags in byte order, pages strictly after `last`, and limit 0 returns nothing', async () => {
@@ -166,14 +166,14 @@ export function manifestContract(current: () => MetaStore): void {
       for (const tag of ['v2', 'V1', 'latest', 'v1.0', 'v1-rc', 'v1_0', '1']) await store.putManifest({ ...input, tag }, signal);
       await image('s', 'other', { tag: 'zzz' });
       const all = ['1', 'V1', 'latest', 'v1-rc', 'v1.0', 'v1_0', 'v2'];
-      assert.deepEqual(await store.listTags('r', { limit: 100 }, signal), all);
-      assert.deepEqual(await store.listTags('r', { limit: 3 }, signal), all.slice(0, 3));
-      assert.deepEqual(await store.listTags('r', { last: 'latest', limit: 3 }, signal), all.slice(3, 6));
-      assert.deepEqual(await store.listTags('r', { last: 'v1_0', limit: 3 }, signal), ['v2']);
-      assert.deepEqual(await store.listTags('r', { last: 'v2', limit: 3 }, signal), []);
-      assert.deepEqual(await store.listTags('r', { last: 'm', limit: 100 }, signal), all.slice(3));
-      assert.deepEqual(await store.listTags('r', { limit: 0 }, signal), []);
-      assert.deepEqual(await store.listTags('nope', { limit: 10 }, signal), []);
+      assert.deepEqual(await store.listTags(k('r'), { limit: 100 }, signal), all);
+      assert.deepEqual(await store.listTags(k('r'), { limit: 3 }, signal), all.slice(0, 3));
+      assert.deepEqual(await store.listTags(k('r'), { last: 'latest', limit: 3 }, signal), all.slice(3, 6));
+      assert.deepEqual(await store.listTags(k('r'), { last: 'v1_0', limit: 3 }, signal), ['v2']);
+      assert.deepEqual(await store.listTags(k('r'), { last: 'v2', limit: 3 }, signal), []);
+      assert.deepEqual(await store.listTags(k('r'), { last: 'm', limit: 100 }, signal), all.slice(3));
+      assert.deepEqual(await store.listTags(k('r'), { limit: 0 }, signal), []);
+      assert.deepEqual(await store.listTags(k('nope'), { limit: 10 }, signal), []);
     });
   });
 
@@ -183,20 +183,20 @@ export function manifestContract(current: () => MetaStore): void {
       const one = await image('r', 'one', { tag: 'b' });
       await store.putManifest({ ...one.input, tag: 'a' }, signal);
       const two = await image('r', 'two', { tag: 'c' });
-      assert.deepEqual(await store.deleteManifest('r', one.digest, signal), { tags: ['a', 'b'] });
-      assert.equal(await store.getManifest('r', one.digest, signal), undefined);
-      assert.deepEqual(await store.listTags('r', { limit: 10 }, signal), ['c']);
-      assert.equal(await store.resolveTag('r', 'c', signal), two.digest);
-      assert.deepEqual(await store.deleteManifest('r', two.digest, signal), { tags: ['c'] });
+      assert.deepEqual(await store.deleteManifest(k('r'), one.digest, signal), { tags: ['a', 'b'] });
+      assert.equal(await store.getManifest(k('r'), one.digest, signal), undefined);
+      assert.deepEqual(await store.listTags(k('r'), { limit: 10 }, signal), ['c']);
+      assert.equal(await store.resolveTag(k('r'), 'c', signal), two.digest);
+      assert.deepEqual(await store.deleteManifest(k('r'), two.digest, signal), { tags: ['c'] });
     });
 
     it('deleteManifest returns undefined for an unknown manifest or repository', async () => {
       const store = current();
       const { digest } = await image('r', 'one');
-      assert.equal(await store.deleteManifest('r', digestOf('unknown'), signal), undefined);
-      assert.equal(await store.deleteManifest('nope', digest, signal), undefined);
-      assert.deepEqual(await store.deleteManifest('r', digest, signal), { tags: [] });
-      assert.equal(await store.deleteManifest('r', digest, signal), undefined);
+      assert.equal(await store.deleteManifest(k('r'), digestOf('unknown'), signal), undefined);
+      assert.equal(await store.deleteManifest(k('nope'), digest, signal), undefined);
+      assert.deepEqual(await store.deleteManifest(k('r'), digest, signal), { tags: [] });
+      assert.equal(await store.deleteManifest(k('r'), digest, signal), undefined);
     });
 
     it('deleteManifest throws ManifestReferenced while an index lists it, and works once the index is gone', async () => {
@@ -205,13 +205,13 @@ export function manifestContract(current: () => MetaStore): void {
       const arm64 = await image('r', 'arm64');
       const index = manifest('r', 'index', { mediaType: OCI_INDEX, manifests: [amd64.digest, arm64.digest], tag: 'latest' });
       assert.deepEqual(await store.putManifest(index, signal), { created: true });
-      await rejectsWith(store.deleteManifest('r', amd64.digest, signal), 'ManifestReferenced');
-      assert.ok(await store.getManifest('r', amd64.digest, signal));
-      assert.equal(await store.resolveTag('r', 'amd64', signal), amd64.digest);
-      assert.deepEqual(await store.deleteManifest('r', index.digest, signal), { tags: ['latest'] });
-      assert.deepEqual(await store.deleteManifest('r', amd64.digest, signal), { tags: ['amd64'] });
-      assert.deepEqual(await store.deleteManifest('r', arm64.digest, signal), { tags: [] });
-      assert.equal(await store.unlinkBlob('r', arm64.layer, signal), true);
+      await rejectsWith(store.deleteManifest(k('r'), amd64.digest, signal), 'ManifestReferenced');
+      assert.ok(await store.getManifest(k('r'), amd64.digest, signal));
+      assert.equal(await store.resolveTag(k('r'), 'amd64', signal), amd64.digest);
+      assert.deepEqual(await store.deleteManifest(k('r'), index.digest, signal), { tags: ['latest'] });
+      assert.deepEqual(await store.deleteManifest(k('r'), amd64.digest, signal), { tags: ['amd64'] });
+      assert.deepEqual(await store.deleteManifest(k('r'), arm64.digest, signal), { tags: [] });
+      assert.equal(await store.unlinkBlob(k('r'), arm64.layer, signal), true);
     });
 
     it('an index in another repository does not pin a manifest', async () => {
@@ -219,7 +219,7 @@ export function manifestContract(current: () => MetaStore): void {
       const a = await image('r', 'one');
       await image('s', 'one');
       await store.putManifest(manifest('s', 'index', { mediaType: OCI_INDEX, manifests: [a.digest] }), signal);
-      assert.deepEqual(await store.deleteManifest('r', a.digest, signal), { tags: [] });
+      assert.deepEqual(await store.deleteManifest(k('r'), a.digest, signal), { tags: [] });
     });
   });
 
@@ -240,18 +240,18 @@ export function manifestContract(current: () => MetaStore): void {
         { mediaType: OCI_MANIFEST, digest: sbom.digest, size: sbom.body.byteLength, artifactType: 'application/x-sbom' },
         { mediaType: OCI_MANIFEST, digest: bare.digest, size: bare.body.byteLength },
       ].sort((a, b) => (a.digest < b.digest ? -1 : 1));
-      assert.deepEqual(await store.listReferrers('r', subject.digest, undefined, signal), expected);
-      assert.deepEqual(await store.listReferrers('r', subject.digest, 'application/x-sig', signal), [expected.find((e) => e.digest === sig.digest)]);
-      assert.deepEqual(await store.listReferrers('r', subject.digest, 'application/x-none', signal), []);
-      assert.deepEqual(await store.listReferrers('nope', subject.digest, undefined, signal), []);
+      assert.deepEqual(await store.listReferrers(k('r'), subject.digest, undefined, signal), expected);
+      assert.deepEqual(await store.listReferrers(k('r'), subject.digest, 'application/x-sig', signal), [expected.find((e) => e.digest === sig.digest)]);
+      assert.deepEqual(await store.listReferrers(k('r'), subject.digest, 'application/x-none', signal), []);
+      assert.deepEqual(await store.listReferrers(k('nope'), subject.digest, undefined, signal), []);
     });
 
     it('listReferrers lists referrers pushed before their subject exists', async () => {
       const store = current();
-      await store.createRepository('r', signal);
+      await store.createRepository(k('r'), signal);
       const sig = manifest('r', 'sig', { subject: digestOf('later'), artifactType: 'application/x-sig' });
       await store.putManifest(sig, signal);
-      assert.deepEqual((await store.listReferrers('r', digestOf('later'), undefined, signal)).map((r) => r.digest), [sig.digest]);
+      assert.deepEqual((await store.listReferrers(k('r'), digestOf('later'), undefined, signal)).map((r) => r.digest), [sig.digest]);
     });
   });
 
@@ -265,9 +265,9 @@ export function manifestContract(current: () => MetaStore): void {
       const refs = await collect(store.listBlobReferences(signal));
       const key = (x: { repository: string; manifest: string; blob: string }) => `${x.repository} ${x.manifest} ${x.blob}`;
       assert.deepEqual(refs.map(key).sort(), [
-        { repository: 'r', manifest: digestOf('manifest:two'), blob: r.layer },
-        { repository: 's', manifest: s.digest, blob: s.config },
-        { repository: 's', manifest: s.digest, blob: s.layer },
+        { repository: k('r'), manifest: digestOf('manifest:two'), blob: r.layer },
+        { repository: k('s'), manifest: s.digest, blob: s.config },
+        { repository: k('s'), manifest: s.digest, blob: s.layer },
       ].map(key).sort());
       const linked = await collect(store.listLinkedBlobs(signal));
       assert.deepEqual(linked.map((b) => b.digest).sort(), [...rBlobs].sort());
@@ -276,9 +276,9 @@ export function manifestContract(current: () => MetaStore): void {
 
     it('listBlobReferences and listLinkedBlobs yield everything when there are more rows than fit one page', async () => {
       const store = current();
-      await store.createRepository('r', signal);
+      await store.createRepository(k('r'), signal);
       const blobs = Array.from({ length: 1234 }, (_, i) => digestOf(`bulk:${i}`));
-      for (const [i, d] of blobs.entries()) await store.linkBlob('r', d, i, signal);
+      for (const [i, d] of blobs.entries()) await store.linkBlob(k('r'), d, i, signal);
       await store.putManifest(manifest('r', 'big', { blobs }), signal);
       const refs = await collect(store.listBlobReferences(signal));
       assert.deepEqual(refs.map((x) => x.blob).sort(), [...blobs].sort());

@@ -9,7 +9,7 @@ import { DEFAULT_ACCOUNT_ID, DEFAULT_REPOSITORY_SETTINGS } from '../../src/core/
 import { metaMigrations, SQLITE_TYPES } from '../../src/storage/meta/migrations/index.js';
 import { openSqliteMetaStore } from '../../src/storage/meta/sqlite/sqlite-meta-store.js';
 import { metaStoreContract } from './meta-store.contract.js';
-import { digestOf, manifest, OCI_MANIFEST, signal } from './meta-store-helpers.js';
+import { digestOf, manifest, OCI_MANIFEST, signal, ACCOUNT, k } from './meta-store-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-meta-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,22 +23,22 @@ describe('SqliteMetaStore on a file', () => {
   it('keeps every committed write across close and reopen, and migrating again is a no-op', async () => {
     const path = freshPath();
     const first = await openSqliteMetaStore({ path });
-    await first.createRepository('r', signal);
-    await first.linkBlob('r', digestOf('layer'), 7, signal);
+    await first.createRepository(k('r'), signal);
+    await first.linkBlob(k('r'), digestOf('layer'), 7, signal);
     const input = manifest('r', 'one', { blobs: [digestOf('layer')], tag: 'latest', annotations: { a: 'b' } });
     await first.putManifest(input, signal);
-    await first.createUpload({ id: 'u1', repository: 'r' }, signal);
-    await first.advanceUpload('r', 'u1', 0, 5, signal);
-    const stored = await first.getManifest('r', input.digest, signal);
+    await first.createUpload({ id: 'u1', repository: k('r') }, signal);
+    await first.advanceUpload(k('r'), 'u1', 0, 5, signal);
+    const stored = await first.getManifest(k('r'), input.digest, signal);
     await first.close();
 
     const second = await openSqliteMetaStore({ path });
     try {
-      assert.deepEqual(await second.listRepositories({ limit: 10 }, signal), ['r']);
-      assert.deepEqual(await second.getBlobLink('r', digestOf('layer'), signal), { size: 7 });
-      assert.deepEqual(await second.getManifest('r', input.digest, signal), stored);
-      assert.equal(await second.resolveTag('r', 'latest', signal), input.digest);
-      assert.equal((await second.getUpload('r', 'u1', signal))?.size, 5);
+      assert.deepEqual(await second.listRepositories(ACCOUNT, { limit: 10 }, signal), ['r']);
+      assert.deepEqual(await second.getBlobLink(k('r'), digestOf('layer'), signal), { size: 7 });
+      assert.deepEqual(await second.getManifest(k('r'), input.digest, signal), stored);
+      assert.equal(await second.resolveTag(k('r'), 'latest', signal), input.digest);
+      assert.equal((await second.getUpload(k('r'), 'u1', signal))?.size, 5);
     } finally {
       await second.close();
     }
@@ -49,11 +49,11 @@ describe('SqliteMetaStore on a file', () => {
     const a = await openSqliteMetaStore({ path });
     const b = await openSqliteMetaStore({ path });
     try {
-      await a.createRepository('r', signal);
+      await a.createRepository(k('r'), signal);
       await a.putManifest(manifest('r', 'one', { tag: 'latest' }), signal);
-      assert.equal(await b.resolveTag('r', 'latest', signal), digestOf('manifest:one'));
-      assert.equal(await b.deleteRepository('r', signal), true);
-      assert.equal(await a.getRepository('r', signal), undefined);
+      assert.equal(await b.resolveTag(k('r'), 'latest', signal), digestOf('manifest:one'));
+      assert.equal(await b.deleteRepository(k('r'), signal), true);
+      assert.equal(await a.getRepository(k('r'), signal), undefined);
     } finally {
       await a.close();
       await b.close();
@@ -77,18 +77,18 @@ describe('SqliteMetaStore on a file', () => {
 
     const store = await openSqliteMetaStore({ path });
     try {
-      assert.deepEqual(await store.getRepository('old', signal), {
+      assert.deepEqual(await store.getRepository(k('old'), signal), {
         name: 'old', createdAt: new Date(1_000), accountId: DEFAULT_ACCOUNT_ID, settings: DEFAULT_REPOSITORY_SETTINGS,
       });
-      assert.equal(await store.getRepositoryPolicy('old', signal), undefined);
-      assert.equal((await store.getManifest('old', digest, signal))?.size, body.byteLength);
-      assert.deepEqual(await store.listImageIds('old', { limit: 10 }, signal), { ids: [{ digest, tag: 'v1' }] });
-      assert.deepEqual((await store.describeImages('old', { limit: 10 }, signal)).images, [{
+      assert.equal(await store.getRepositoryPolicy(k('old'), signal), undefined);
+      assert.equal((await store.getManifest(k('old'), digest, signal))?.size, body.byteLength);
+      assert.deepEqual(await store.listImageIds(k('old'), { limit: 10 }, signal), { ids: [{ digest, tag: 'v1' }] });
+      assert.deepEqual((await store.describeImages(k('old'), { limit: 10 }, signal)).images, [{
         digest, tags: ['v1'], mediaType: OCI_MANIFEST, manifestSize: body.byteLength, imageSize: 0, pushedAt: new Date(2_000),
       }]);
-      await store.recordPull('old', digest, new Date(3_000), signal);
-      assert.equal((await store.describeImages('old', { limit: 10 }, signal)).images[0]?.lastPulledAt?.getTime(), 3_000);
-      assert.equal((await store.updateRepository('old', { scanOnPush: true }, signal)).settings.scanOnPush, true);
+      await store.recordPull(k('old'), digest, new Date(3_000), signal);
+      assert.equal((await store.describeImages(k('old'), { limit: 10 }, signal)).images[0]?.lastPulledAt?.getTime(), 3_000);
+      assert.equal((await store.updateRepository(k('old'), { scanOnPush: true }, signal)).settings.scanOnPush, true);
       await store.setRegistryPolicy(DEFAULT_ACCOUNT_ID, '{}', signal);
       await store.putAccountSetting(DEFAULT_ACCOUNT_ID, 'BASIC_SCAN_TYPE_VERSION', 'AWS_NATIVE', signal);
     } finally {
@@ -107,12 +107,12 @@ describe('SqliteMetaStore on a file', () => {
     const path = freshPath();
     const store = await openSqliteMetaStore({ path });
     try {
-      await store.createRepository('r', signal, { settings: { imageTagMutability: 'IMMUTABLE' } });
+      await store.createRepository(k('r'), signal, { settings: { imageTagMutability: 'IMMUTABLE' } });
       const raw = new Database(path);
       raw.prepare('UPDATE repositories SET settings = ? WHERE name = ?').run('{"imageTagMutability":"IMMUTABLE"}', 'r');
       raw.close();
-      assert.deepEqual((await store.getRepository('r', signal))?.settings, { ...DEFAULT_REPOSITORY_SETTINGS, imageTagMutability: 'IMMUTABLE' });
-      assert.deepEqual((await store.listRepositoryDetails({ limit: 1 }, signal))[0]?.settings.imageTagMutabilityExclusionFilters, []);
+      assert.deepEqual((await store.getRepository(k('r'), signal))?.settings, { ...DEFAULT_REPOSITORY_SETTINGS, imageTagMutability: 'IMMUTABLE' });
+      assert.deepEqual((await store.listRepositoryDetails(ACCOUNT, { limit: 1 }, signal))[0]?.settings.imageTagMutabilityExclusionFilters, []);
     } finally {
       await store.close();
     }

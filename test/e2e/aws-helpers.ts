@@ -28,7 +28,7 @@ import {
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { buildImageLayout, readLayoutBlob, type BuiltImage, type ImageOptions } from '../fixtures/oci-image.js';
-import { expectOk, run, sleep, type BerthServer, type RunResult } from './harness.js';
+import { expectOk, hermeticEnv, run, sleep, type BerthServer, type RunResult } from './harness.js';
 
 export const REGION = 'us-east-1';
 
@@ -122,6 +122,8 @@ export interface AwsCliOptions {
   configFile?: string;
   input?: string;
   timeoutMs?: number;
+  /** Environment over the defaults (e.g. AWS_ACCESS_KEY_ID for a key preset through BERTH_ROOT_*). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** `aws --endpoint-url <server> --output json <args>` with only berth's credentials in scope. */
@@ -134,6 +136,7 @@ export function awsCli(server: BerthServer, args: string[], opts: AwsCliOptions 
       AWS_CONFIG_FILE: opts.configFile ?? '/dev/null',
       AWS_PROFILE: 'default', AWS_PAGER: '', AWS_EC2_METADATA_DISABLED: 'true',
       AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '',
+      ...opts.env,
     },
   });
 }
@@ -247,7 +250,7 @@ export class Podman {
   async startDockerService(): Promise<string> {
     const sock = join(this.dir, 'docker.sock');
     const child = spawn('podman', [...this.globalArgs, 'system', 'service', '--time=0', `unix://${sock}`], {
-      env: { ...process.env, ...this.env }, stdio: 'ignore',
+      env: { ...hermeticEnv(), ...this.env }, stdio: 'ignore',
     });
     this.#service = child;
     const host = `unix://${sock}`;

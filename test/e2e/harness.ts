@@ -24,7 +24,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Agent as HttpsAgent } from 'node:https';
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { Agent as UndiciAgent, fetch as undiciFetch, type Dispatcher, type RequestInit as UndiciInit } from 'undici';
 
 // berth supports Node 20 (package.json engines); the SDK's "will require node >=22" notice is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -43,6 +45,14 @@ export async function freePort(): Promise<number> {
       srv.close(() => done(port));
     });
   });
+}
+
+/**
+ * This process's environment without the BERTH_* and AWS_* variables of whoever runs the tests, so
+ * a preset root key, region or profile never changes a result; each test adds what it means to set.
+ */
+export function hermeticEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BERTH_(?!E2E_)|AWS_)/.test(k) || k === 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'));
 }
 
 export function makeTempDir(prefix = 'berth-e2e-'): string {
@@ -93,6 +103,11 @@ export interface StartOptions {
   useFlags?: boolean;
   /** Extra CLI args after `serve`. */
   args?: string[];
+  /**
+   * Serve HTTPS with `<dir>/server.crt` + `<dir>/server.key` (made by `berth cert create`); the
+   * harness then trusts `<dir>/ca.crt` for its own requests and its ECR client.
+   */
+  tlsDir?: string;
 }
 
 export class BerthServer {
@@ -103,6 +118,11 @@ export class BerthServer {
   /** The containers auth file (`{"auths": {host: {auth}}}`) this server's login is written to. */
   readonly authFile: string;
   port = 0;
+  /** `https` when started with {@link StartOptions.tlsDir}. */
+  scheme: 'http' | 'https' = 'http';
+  /** The CA the harness trusts for an HTTPS server (PEM), else undefined. */
+  ca: Buffer | undefined;
+  #dispatcher: Dispatcher | undefined;
   child: ChildProcess | undefined;
   /** ECR API client for the running process (root credentials, `--endpoint-url` = {@link url}). */
   ecr!: ECRClient;
@@ -112,6 +132,8 @@ export class BerthServer {
   username = 'AWS';
   password = '';
   #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  /** A root key preset through BERTH_ROOT_* (berth then writes no credentials file). */
+  #preset: RootKey | undefined;
 
   private constructor(dataDir?: string) {
     this.root = makeTempDir();
@@ -137,16 +159,27 @@ export class BerthServer {
   }
 
   get url(): string {
-    return `http://${this.host}`;
+    return `${this.scheme}://${this.host}`;
   }
 
   /** (Re)launches the process on a new free port, same data dir. */
   async launch(opts: StartOptions = {}): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) throw new Error('server already running');
     this.port = await freePort();
+    const presetId = opts.env?.BERTH_ROOT_ACCESS_KEY_ID;
+    const presetSecret = opts.env?.BERTH_ROOT_SECRET_ACCESS_KEY;
+    this.#preset = presetId && presetSecret ? { accessKeyId: presetId, secretAccessKey: presetSecret, region: 'us-east-1' } : undefined;
     const useFlags = opts.useFlags ?? true;
-    const args = [...BERTH_ARGS, 'serve', ...(useFlags ? ['--listen', this.host, '--data-dir', this.dataDir] : []), ...(opts.args ?? [])];
-    const env = { ...process.env, ...(useFlags ? {} : { BERTH_LISTEN: this.host, BERTH_DATA_DIR: this.dataDir }), ...opts.env };
+    // One worker unless a test asks otherwise: the default (one per CPU) would double every test server.
+    const workers = (opts.args ?? []).includes('--workers') || opts.env?.BERTH_WORKERS !== undefined ? [] : ['--workers', '1'];
+    const tlsArgs = opts.tlsDir ? ['--tls-cert', join(opts.tlsDir, 'server.crt'), '--tls-key', join(opts.tlsDir, 'server.key')] : [];
+    if (opts.tlsDir) {
+      this.scheme = 'https';
+      this.ca = readFileSync(join(opts.tlsDir, 'ca.crt'));
+      this.#dispatcher = new UndiciAgent({ connect: { ca: this.ca } });
+    }
+    const args = [...BERTH_ARGS, 'serve', ...(useFlags ? ['--listen', this.host, '--data-dir', this.dataDir] : []), ...workers, ...tlsArgs, ...(opts.args ?? [])];
+    const env = { ...hermeticEnv(), ...(useFlags ? {} : { BERTH_LISTEN: this.host, BERTH_DATA_DIR: this.dataDir }), ...opts.env };
     const fd = openSync(this.logFile, 'a');
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', fd, fd] });
     closeSync(fd);
@@ -163,17 +196,18 @@ export class BerthServer {
 
   /**
    * Logs in the way `aws ecr get-login-password | docker login -u AWS --password-stdin` does:
-   * root key from `<dataDir>/credentials`, ECR `GetAuthorizationToken` against this listener, and
+   * root key from `<dataDir>/credentials` (or the one preset through BERTH_ROOT_*), ECR `GetAuthorizationToken` against this listener, and
    * the resulting `AWS:<token>` written to {@link authFile} (REGISTRY_AUTH_FILE points at it).
    */
   async login(): Promise<void> {
     this.ecr?.destroy();
-    this.rootKey = await readCredentialsFile(join(this.dataDir, 'credentials'));
+    this.rootKey = this.#preset ?? await readCredentialsFile(join(this.dataDir, 'credentials'));
     this.ecr = new ECRClient({
       endpoint: this.url,
       region: this.rootKey.region,
       credentials: { accessKeyId: this.rootKey.accessKeyId, secretAccessKey: this.rootKey.secretAccessKey },
       maxAttempts: 1,
+      ...(this.ca ? { requestHandler: { httpsAgent: new HttpsAgent({ ca: this.ca }) } } : {}),
     });
     const out = await this.ecr.send(new GetAuthorizationTokenCommand({}));
     const token = out.authorizationData?.[0]?.authorizationToken;
@@ -205,7 +239,7 @@ export class BerthServer {
         throw new Error(`berth exited before becoming ready (code ${child.exitCode}, signal ${child.signalCode})\n${this.logTail()}`);
       }
       try {
-        const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(1000) });
+        const res = await this.fetch('/readyz', { signal: AbortSignal.timeout(1000) });
         await res.arrayBuffer();
         if (res.status === 200) return;
       } catch {
@@ -293,6 +327,10 @@ export class BerthServer {
     const { anonymous, ...rest } = init;
     const headers = new Headers(rest.headers);
     if (!anonymous && path.startsWith('/v2') && !headers.has('authorization')) headers.set('authorization', this.authorization);
+    if (this.#dispatcher) {
+      // A private CA: undici's own fetch takes a dispatcher that trusts it (the global fetch cannot).
+      return undiciFetch(`${this.url}${path}`, { ...rest, headers, dispatcher: this.#dispatcher } as UndiciInit) as unknown as Promise<Response>;
+    }
     return fetch(`${this.url}${path}`, { ...rest, headers });
   }
 }
@@ -309,7 +347,7 @@ export interface RunResult {
 /** Runs a command to completion (or `timeoutMs`, then SIGKILL); never rejects on a non-zero exit. */
 export function run(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<RunResult> {
   return new Promise((done) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, env: { ...hermeticEnv(), ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;

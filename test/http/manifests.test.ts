@@ -143,6 +143,22 @@ describe('OCI manifests', async () => {
     assert.equal(errorCode(b), 'MANIFEST_UNKNOWN');
   });
 
+  it('a reference that is neither a tag nor a digest is 404 MANIFEST_UNKNOWN on GET and HEAD (as Distribution), 400 TAG_INVALID on PUT', async () => {
+    const { body } = await pushImage(server, 'man/probe', 'v1');
+    for (const ref of ['.INVALID_MANIFEST_NAME', 'sha256:xyz', '-dash-first']) {
+      const get = await server.inject({ method: 'GET', url: `/v2/man/probe/manifests/${encodeURIComponent(ref)}` });
+      assert.equal(get.statusCode, 404, ref);
+      assert.equal(errorCode(get), 'MANIFEST_UNKNOWN', ref);
+      const head = await server.inject({ method: 'HEAD', url: `/v2/man/probe/manifests/${encodeURIComponent(ref)}` });
+      assert.equal(head.statusCode, 404, ref);
+    }
+    const unknownRepo = await server.inject({ method: 'GET', url: '/v2/man/none/manifests/.INVALID_MANIFEST_NAME' });
+    assert.equal(errorCode(unknownRepo), 'NAME_UNKNOWN');
+    const put = await server.inject({ method: 'PUT', url: '/v2/man/probe/manifests/.INVALID_MANIFEST_NAME', payload: body, headers: { 'content-type': OCI_MANIFEST } });
+    assert.equal(put.statusCode, 400);
+    assert.equal(errorCode(put), 'TAG_INVALID');
+  });
+
   it('blobs referenced by a manifest cannot be deleted; unreferenced ones can', async () => {
     const img = await pushImage(server, 'man/blobdel', 'v1');
     const manifest = JSON.parse(img.body.toString()) as { layers: { digest: string }[] };

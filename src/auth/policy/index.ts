@@ -3,7 +3,7 @@
  * the way AWS does. Pure — no I/O, no clock, no storage; callers gather policies and context.
  */
 export { evaluate } from './evaluate.js';
-export { parsePolicy, normalizePolicy, type ParseResult } from './parse.js';
+export { parsePolicy, normalizePolicy, type ParseResult, type PolicyGrammar } from './parse.js';
 export { actionMatches, arnMatches } from './wildcard.js';
 export {
   MANAGED_POLICIES,

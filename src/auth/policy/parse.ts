@@ -126,8 +126,17 @@ function statement(s: unknown, path: string, kind: PolicyKind, errors: string[])
   };
 }
 
+/** Grammar choices that differ between the services that store policies. */
+export interface PolicyGrammar {
+  /**
+   * Refuse two statements with the same `Sid` (default true). IAM requires unique statement ids in the
+   * policies it stores; ECR accepts repeats in repository and registry policies.
+   */
+  readonly uniqueSids?: boolean;
+}
+
 /** Validates and normalizes an already-decoded policy document (e.g. a built-in constant). */
-export function normalizePolicy(doc: unknown, kind: PolicyKind): ParseResult {
+export function normalizePolicy(doc: unknown, kind: PolicyKind, grammar: PolicyGrammar = {}): ParseResult {
   const errors: string[] = [];
   if (!isRecord(doc)) return { errors: ['Policy must be a JSON object'] };
   for (const k of Object.keys(doc)) if (!POLICY_KEYS.has(k)) errors.push(`Policy has unknown element ${JSON.stringify(k)}`);
@@ -138,9 +147,11 @@ export function normalizePolicy(doc: unknown, kind: PolicyKind): ParseResult {
   const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
   if (list.length === 0) errors.push('Statement must be an object or a non-empty array');
   const statements = list.map((s, i) => statement(s, `Statement[${i}]`, kind, errors));
-  const sids = statements.map((s) => s?.sid).filter((s): s is string => s !== undefined);
-  const dup = sids.find((s, i) => sids.indexOf(s) !== i);
-  if (dup !== undefined) errors.push(`Statement ids must be unique; ${JSON.stringify(dup)} repeats`);
+  if (grammar.uniqueSids !== false) {
+    const sids = statements.map((s) => s?.sid).filter((s): s is string => s !== undefined);
+    const dup = sids.find((s, i) => sids.indexOf(s) !== i);
+    if (dup !== undefined) errors.push(`Statement ids must be unique; ${JSON.stringify(dup)} repeats`);
+  }
   if (errors.length > 0) return { errors };
   return {
     policy: {
@@ -157,12 +168,12 @@ export function normalizePolicy(doc: unknown, kind: PolicyKind): ParseResult {
  * Resource/NotResource; resource policies need Principal/NotPrincipal and may omit Resource
  * (an ECR repository policy applies to its repository). Never throws.
  */
-export function parsePolicy(text: string, kind: PolicyKind): ParseResult {
+export function parsePolicy(text: string, kind: PolicyKind, grammar: PolicyGrammar = {}): ParseResult {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
     return { errors: [`Policy is not valid JSON: ${e instanceof Error ? e.message : String(e)}`] };
   }
-  return normalizePolicy(doc, kind);
+  return normalizePolicy(doc, kind, grammar);
 }

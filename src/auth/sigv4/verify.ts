@@ -23,6 +23,12 @@ export interface IncomingSignedRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Lower-case hex SHA-256 of the body as received, or `UNSIGNED-PAYLOAD` when the caller has no body hash. */
   readonly bodySha256: string;
+  /**
+   * Header names and values as received, alternating (node's `req.rawHeaders`). Node keeps only the first
+   * of a repeated `Authorization` or `Host`, so a second copy is visible only here; when given, a request
+   * that repeats either is refused rather than served on the copy node kept.
+   */
+  readonly rawHeaders?: readonly string[];
 }
 
 /** What the key store knows about one access key id. */
@@ -51,6 +57,12 @@ export interface VerifySigV4Options<P = unknown> {
   readonly maxSkewMs?: number;
   /** Derived-key cache; a module-wide one (256 entries) by default. */
   readonly keyCache?: SigningKeyCache;
+  /**
+   * Accept a signature over `UNSIGNED-PAYLOAD` instead of the body's hash. AWS allows that only for S3;
+   * every service berth speaks (ECR, ECR Public, KMS, IAM, STS) signs its body, and an unsigned body could
+   * be swapped on a captured request. False by default: the signature must cover the body.
+   */
+  readonly allowUnsignedPayload?: boolean;
 }
 
 /** A request whose signature checked out. Holds no secret. */
@@ -63,9 +75,9 @@ export interface VerifiedSigV4<P = unknown> {
   /** When the client signed the request. */
   readonly signedAt: Date;
   /**
-   * True when the signature covers the body hash the caller supplied. False when the client signed
-   * `UNSIGNED-PAYLOAD`, or when the caller passed `UNSIGNED-PAYLOAD` as `bodySha256` (the body is then
-   * not authenticated by the signature).
+   * True when the signature covers the body hash the caller supplied. False (possible only with
+   * `allowUnsignedPayload`) when the client signed `UNSIGNED-PAYLOAD`, or when the caller passed
+   * `UNSIGNED-PAYLOAD` as `bodySha256` (the body is then not authenticated by the signature).
    */
   readonly payloadVerified: boolean;
   /** True when the key is a session credential (its token was checked). */
@@ -91,6 +103,7 @@ export function detectSigV4(req: Pick<IncomingSignedRequest, 'headers' | 'rawQue
  */
 export async function verifySigV4<P = unknown>(req: IncomingSignedRequest, opts: VerifySigV4Options<P>): Promise<VerifiedSigV4<P>> {
   const query = parseQuery(req.rawQuery);
+  if (req.rawHeaders !== undefined) refuseRepeatedHeaders(req.rawHeaders);
   const authorization = singleHeader(req.headers['authorization'], 'Authorization');
   const presignedForm = query.some(([name]) => name === 'X-Amz-Algorithm');
   if (authorization === undefined && !presignedForm) throw new SigV4Error('MissingAuthentication');
@@ -121,7 +134,7 @@ export async function verifySigV4<P = unknown>(req: IncomingSignedRequest, opts:
   const credentialScope = `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
   const provided = /^[0-9a-fA-F]{64}$/.test(params.signature) ? Buffer.from(params.signature, 'hex') : undefined;
   let matchedHash: string | undefined;
-  const { candidates, body } = payloadHashCandidates(req, params);
+  const { candidates, body } = payloadHashCandidates(req, params, opts.allowUnsignedPayload === true);
   for (const payloadHash of candidates) {
     const canonical = canonicalRequest({
       method: req.method, rawPath: req.rawPath, query, signedHeaders: params.signedHeaders, headers: req.headers, payloadHash,
@@ -170,14 +183,32 @@ function checkSessionToken(key: SigningKeyRecord<unknown>, given: string | undef
   if (given === undefined || !timingSafeEqual(digest(given), digest(key.sessionToken))) throw new SigV4Error('InvalidSecurityToken');
 }
 
+/** Headers node would silently fold to their first copy; SigV4 reads both, so a repeat is refused. */
+const SINGLE_HEADERS: Readonly<Record<string, string>> = { authorization: 'Authorization', host: 'Host' };
+
+function refuseRepeatedHeaders(raw: readonly string[]): void {
+  const seen = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const display = SINGLE_HEADERS[name];
+    if (display === undefined) continue;
+    if (seen.has(name)) throw new SigV4Error('IncompleteSignature', `The '${display}' header must appear only once.`);
+    seen.add(name);
+  }
+}
+
+const UNSIGNED_REFUSED = 'The request signature must cover the request body: UNSIGNED-PAYLOAD is accepted only by Amazon S3.';
+
 /**
  * The payload hash(es) the client may have signed. `X-Amz-Content-Sha256`, when sent, is what was signed:
- * `UNSIGNED-PAYLOAD` is taken as is, a hex digest must match the body. A presigned URL without it may have
- * been signed over the body (AWS SDK, botocore) or over `UNSIGNED-PAYLOAD` (S3-style presigners): both are tried.
+ * a hex digest must match the body; `UNSIGNED-PAYLOAD` is taken as is only when `allowUnsigned`. Without
+ * the header the body's own hash was signed — or, for a presigned URL and only when `allowUnsigned`,
+ * `UNSIGNED-PAYLOAD` (S3-style presigners): both are tried then.
  */
-function payloadHashCandidates(req: IncomingSignedRequest, params: SigV4Params): { candidates: string[]; body: string } {
+function payloadHashCandidates(req: IncomingSignedRequest, params: SigV4Params, allowUnsigned: boolean): { candidates: string[]; body: string } {
   const header = singleHeader(req.headers['x-amz-content-sha256'], 'X-Amz-Content-Sha256')?.trim();
   const body = req.bodySha256.toLowerCase() === UNSIGNED_PAYLOAD.toLowerCase() ? UNSIGNED_PAYLOAD : req.bodySha256.toLowerCase();
+  if (!allowUnsigned && (body === UNSIGNED_PAYLOAD || header === UNSIGNED_PAYLOAD)) throw new SigV4Error('SignatureMismatch', UNSIGNED_REFUSED);
   if (header !== undefined) {
     if (header === UNSIGNED_PAYLOAD) return { candidates: [UNSIGNED_PAYLOAD], body };
     if (!/^[0-9a-fA-F]{64}$/.test(header)) {
@@ -188,5 +219,5 @@ function payloadHashCandidates(req: IncomingSignedRequest, params: SigV4Params):
     }
     return { candidates: [header], body };
   }
-  return { candidates: params.presigned && body !== UNSIGNED_PAYLOAD ? [body, UNSIGNED_PAYLOAD] : [body], body };
+  return { candidates: params.presigned && allowUnsigned && body !== UNSIGNED_PAYLOAD ? [body, UNSIGNED_PAYLOAD] : [body], body };
 }

@@ -1,11 +1,12 @@
 import type { Digest } from '../digest.js';
+import type { RepoKey } from '../repo-key.js';
 
 /**
  * The metadata store: the single source of truth for repositories, blob links, upload sessions,
  * manifests, tags, referrers and ECR settings and policies. Nothing is inferred from blob paths.
  *
  * ```
- *  repositories (name, account, settings json, policy)
+ *  repositories (account, name unique per account, settings json, policy)
  *    ├─< repository_blobs (digest, size)                     blobs a repository may serve
  *    ├─< uploads (id, size)                                  resumable upload sessions
  *    ├─< manifests (digest, body, subject, image size,  ─┬─< manifest_blobs (blob digest)
@@ -15,43 +16,43 @@ import type { Digest } from '../digest.js';
  * ```
  *
  * Identity (accounts, users, keys, groups, policies) lives beside it in the same database behind
- * the `IdentityStore` port.
+ * the `IdentityStore` port. Each account is its own registry: repositories are addressed by
+ * {@link RepoKey} (account, name), and nothing lists or finds another account's repositories.
  *
  * Every write method is atomic: it is visible to every reader (on any node) as soon as its
  * promise resolves, and not at all if it rejects. Names passed in are already validated.
  */
 export interface MetaStore {
   /**
-   * Creates a repository; idempotent (an existing one is returned unchanged, with `created: false`).
-   * `init` gives the owner account (default: the store's default account, `DEFAULT_ACCOUNT_ID`) and
-   * ECR settings (defaults: {@link DEFAULT_REPOSITORY_SETTINGS}).
+   * Creates a repository in the key's account; idempotent (an existing one is returned unchanged,
+   * with `created: false`). `init` gives ECR settings (defaults: {@link DEFAULT_REPOSITORY_SETTINGS}).
    */
-  createRepository(name: string, signal: AbortSignal, init?: RepositoryInit): Promise<{ repository: Repository; created: boolean }>;
+  createRepository(repository: RepoKey, signal: AbortSignal, init?: RepositoryInit): Promise<{ repository: Repository; created: boolean }>;
 
   /** Applies a partial settings change and resolves with the result. Throws `RepositoryNotFound`. */
-  updateRepository(name: string, patch: Partial<RepositorySettings>, signal: AbortSignal): Promise<Repository>;
+  updateRepository(repository: RepoKey, patch: Partial<RepositorySettings>, signal: AbortSignal): Promise<Repository>;
 
-  /** Repositories with their settings in byte order of name, after `last`, at most `limit`. */
-  listRepositoryDetails(page: PageRequest, signal: AbortSignal): Promise<Repository[]>;
+  /** The account's repositories with their settings in byte order of name, after `last`, at most `limit`. */
+  listRepositoryDetails(accountId: string, page: PageRequest, signal: AbortSignal): Promise<Repository[]>;
 
   /** The repository policy text, or `undefined`. Throws `RepositoryNotFound`. */
-  getRepositoryPolicy(name: string, signal: AbortSignal): Promise<string | undefined>;
+  getRepositoryPolicy(repository: RepoKey, signal: AbortSignal): Promise<string | undefined>;
 
   /** Sets (text) or removes (`undefined`) the repository policy. Throws `RepositoryNotFound`. */
-  setRepositoryPolicy(name: string, policy: string | undefined, signal: AbortSignal): Promise<void>;
+  setRepositoryPolicy(repository: RepoKey, policy: string | undefined, signal: AbortSignal): Promise<void>;
 
   /** The repository, or `undefined`. */
-  getRepository(name: string, signal: AbortSignal): Promise<Repository | undefined>;
+  getRepository(repository: RepoKey, signal: AbortSignal): Promise<Repository | undefined>;
 
-  /** Repository names in byte order, strictly after `last` when given, at most `limit`. */
-  listRepositories(page: PageRequest, signal: AbortSignal): Promise<string[]>;
+  /** Names of the account's repositories in byte order, strictly after `last` when given, at most `limit`. */
+  listRepositories(accountId: string, page: PageRequest, signal: AbortSignal): Promise<string[]>;
 
   /**
    * Deletes a repository with everything in it (manifests, tags, blob links, upload sessions).
    * Resolves with `false` when it did not exist. With `onlyIfEmpty`, throws `RepositoryNotEmpty`
    * (nothing deleted) while it holds any manifest. Blob bytes are left to garbage collection.
    */
-  deleteRepository(name: string, signal: AbortSignal, opts?: { onlyIfEmpty?: boolean }): Promise<boolean>;
+  deleteRepository(repository: RepoKey, signal: AbortSignal, opts?: { onlyIfEmpty?: boolean }): Promise<boolean>;
 
   /**
    * Records that `repository` holds blob `digest` of `size` bytes; idempotent.
@@ -59,31 +60,31 @@ export interface MetaStore {
    * `endUpload` names an upload session of the repository to end in the same transaction (the
    * session whose bytes became this blob), so a completed push costs one metadata commit.
    */
-  linkBlob(repository: string, digest: Digest, size: number, signal: AbortSignal, opts?: { endUpload?: string }): Promise<void>;
+  linkBlob(repository: RepoKey, digest: Digest, size: number, signal: AbortSignal, opts?: { endUpload?: string }): Promise<void>;
 
   /** The blob's size if `repository` holds it, else `undefined`. */
-  getBlobLink(repository: string, digest: Digest, signal: AbortSignal): Promise<{ size: number } | undefined>;
+  getBlobLink(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<{ size: number } | undefined>;
 
   /**
    * Removes a blob from a repository. Resolves `false` when it was not linked. Throws
    * `BlobReferenced` when a manifest of the repository still references it.
    */
-  unlinkBlob(repository: string, digest: Digest, signal: AbortSignal): Promise<boolean>;
+  unlinkBlob(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<boolean>;
 
   /** Starts an upload session at size 0. Throws `RepositoryNotFound`. */
-  createUpload(session: { id: string; repository: string }, signal: AbortSignal): Promise<UploadSession>;
+  createUpload(session: { id: string; repository: RepoKey }, signal: AbortSignal): Promise<UploadSession>;
 
   /** The session, or `undefined` (also when it belongs to another repository). */
-  getUpload(repository: string, id: string, signal: AbortSignal): Promise<UploadSession | undefined>;
+  getUpload(repository: RepoKey, id: string, signal: AbortSignal): Promise<UploadSession | undefined>;
 
   /**
    * Compare-and-set of the session's size after a chunk was staged. Throws `UploadInvalid` when
    * the stored size is not `expected` (another request moved it) and `UploadNotFound` when gone.
    */
-  advanceUpload(repository: string, id: string, expected: number, size: number, signal: AbortSignal): Promise<UploadSession>;
+  advanceUpload(repository: RepoKey, id: string, expected: number, size: number, signal: AbortSignal): Promise<UploadSession>;
 
   /** Ends a session; resolves `false` when it did not exist. */
-  deleteUpload(repository: string, id: string, signal: AbortSignal): Promise<boolean>;
+  deleteUpload(repository: RepoKey, id: string, signal: AbortSignal): Promise<boolean>;
 
   /** Sessions not advanced since `before` (for clean-up of abandoned uploads). */
   listStaleUploads(before: Date, signal: AbortSignal): Promise<UploadSession[]>;
@@ -99,45 +100,46 @@ export interface MetaStore {
   putManifest(input: PutManifestInput, signal: AbortSignal): Promise<{ created: boolean; previous?: Digest }>;
 
   /** The manifest stored under `digest` in the repository, or `undefined`. */
-  getManifest(repository: string, digest: Digest, signal: AbortSignal): Promise<ManifestRecord | undefined>;
+  getManifest(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<ManifestRecord | undefined>;
 
   /** The digest a tag points at, or `undefined`. */
-  resolveTag(repository: string, tag: string, signal: AbortSignal): Promise<Digest | undefined>;
+  resolveTag(repository: RepoKey, tag: string, signal: AbortSignal): Promise<Digest | undefined>;
 
   /**
    * Deletes a manifest and every tag pointing at it. Resolves with the removed tags, or `undefined`
    * when the manifest did not exist. Throws `ManifestReferenced` when an index of the repository
    * lists it as a child.
    */
-  deleteManifest(repository: string, digest: Digest, signal: AbortSignal): Promise<{ tags: string[] } | undefined>;
+  deleteManifest(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<{ tags: string[] } | undefined>;
 
   /** Removes one tag (the manifest stays); resolves `false` when the tag did not exist. */
-  deleteTag(repository: string, tag: string, signal: AbortSignal): Promise<boolean>;
+  deleteTag(repository: RepoKey, tag: string, signal: AbortSignal): Promise<boolean>;
 
   /** Tag names in byte order, strictly after `last` when given, at most `limit`. */
-  listTags(repository: string, page: PageRequest, signal: AbortSignal): Promise<string[]>;
+  listTags(repository: RepoKey, page: PageRequest, signal: AbortSignal): Promise<string[]>;
 
   /**
    * Manifests of the repository whose `subject` is `subject`, optionally only those whose
    * artifact type equals `artifactType`, ordered by digest.
    */
-  listReferrers(repository: string, subject: Digest, artifactType: string | undefined, signal: AbortSignal): Promise<Referrer[]>;
+  listReferrers(repository: RepoKey, subject: Digest, artifactType: string | undefined, signal: AbortSignal): Promise<Referrer[]>;
 
   /**
    * Image ids of a repository: one entry per (manifest, tag) pair, plus one entry without a tag for
    * each untagged manifest; ordered by digest then tag; `filter` keeps tagged or untagged only.
    * `after` is the opaque cursor of the last entry of the previous page.
    */
-  listImageIds(repository: string, query: { filter?: 'TAGGED' | 'UNTAGGED' | 'ANY'; after?: string; limit: number }, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }>;
+  listImageIds(repository: RepoKey, query: { filter?: 'TAGGED' | 'UNTAGGED' | 'ANY'; after?: string; limit: number }, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }>;
 
   /**
-   * Details of the repository's manifests, ordered by digest after the `after` cursor; or of
+   * Details of the repository's manifests in push order (push time, then digest; each push gets a
+   * later time than the repository's previous one) after the `after` cursor, as ECR lists them; or of
    * exactly the digests in `digests` (unknown ones omitted). `filter` applies to tags as above.
    */
-  describeImages(repository: string, query: { digests?: Digest[]; filter?: 'TAGGED' | 'UNTAGGED' | 'ANY'; after?: string; limit: number }, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }>;
+  describeImages(repository: RepoKey, query: { digests?: Digest[]; filter?: 'TAGGED' | 'UNTAGGED' | 'ANY'; after?: string; limit: number }, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }>;
 
   /** Records a pull of a manifest (best effort; implementations may coalesce writes). */
-  recordPull(repository: string, digest: Digest, at: Date, signal: AbortSignal): Promise<void>;
+  recordPull(repository: RepoKey, digest: Digest, at: Date, signal: AbortSignal): Promise<void>;
 
   /** The account's registry policy text, or `undefined`. */
   getRegistryPolicy(accountId: string, signal: AbortSignal): Promise<string | undefined>;
@@ -151,7 +153,7 @@ export interface MetaStore {
   putAccountSetting(accountId: string, name: string, value: string, signal: AbortSignal): Promise<void>;
 
   /** Every (repository, manifest, blob) reference, for fsck and garbage collection. */
-  listBlobReferences(signal: AbortSignal): AsyncIterable<{ repository: string; manifest: Digest; blob: Digest }>;
+  listBlobReferences(signal: AbortSignal): AsyncIterable<{ repository: RepoKey; manifest: Digest; blob: Digest }>;
 
   /** Every distinct blob digest linked to any repository, with its recorded size. */
   listLinkedBlobs(signal: AbortSignal): AsyncIterable<{ digest: Digest; size: number }>;
@@ -191,7 +193,6 @@ export const DEFAULT_REPOSITORY_SETTINGS: RepositorySettings = Object.freeze({
 }) as RepositorySettings;
 
 export interface RepositoryInit {
-  accountId?: string;
   settings?: Partial<RepositorySettings>;
 }
 
@@ -202,7 +203,7 @@ export interface ImageId {
 
 export interface ImageDetail {
   digest: Digest;
-  /** Tags pointing at it, in byte order. */
+  /** Tags pointing at it, in the order they were applied (ECR's `imageTags`); a moved tag counts as applied when moved. */
   tags: string[];
   mediaType: string;
   artifactType?: string;
@@ -221,14 +222,14 @@ export interface PageRequest {
 
 export interface UploadSession {
   id: string;
-  repository: string;
+  repository: RepoKey;
   size: number;
   startedAt: Date;
   updatedAt: Date;
 }
 
 export interface PutManifestInput {
-  repository: string;
+  repository: RepoKey;
   digest: Digest;
   mediaType: string;
   body: Uint8Array;
@@ -244,7 +245,7 @@ export interface PutManifestInput {
 }
 
 export interface ManifestRecord {
-  repository: string;
+  repository: RepoKey;
   digest: Digest;
   mediaType: string;
   size: number;

@@ -6,6 +6,7 @@ import { blobsFor } from '../ports/blob-encryption.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetaStore } from '../ports/meta-store.js';
 import type { RepositoryService } from './repositories.js';
+import type { RepoKey } from '../repo-key.js';
 
 export interface BlobRange {
   start: number;
@@ -31,12 +32,12 @@ export class BlobService {
   ) {}
 
   /** Size of a blob of the repository. Throws `RepositoryNotFound`, `InvalidDigest`, `BlobNotFound`. */
-  async stat(repository: string, digestText: string, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
+  async stat(repository: RepoKey, digestText: string, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
     const { digest, size } = await this.#stat(repository, digestText, signal);
     return { digest, size };
   }
 
-  async #stat(repository: string, digestText: string, signal: AbortSignal) {
+  async #stat(repository: RepoKey, digestText: string, signal: AbortSignal) {
     const { digest } = parseDigest(digestText);
     const repo = await this.repos.require(repository, signal);
     const link = await this.meta.getBlobLink(repository, digest, signal);
@@ -51,7 +52,7 @@ export class BlobService {
    * internal error, not a 404: fsck reports it.
    */
   async open(
-    repository: string,
+    repository: RepoKey,
     digestText: string,
     pickRange: ((size: number) => BlobRange | undefined) | undefined,
     signal: AbortSignal,
@@ -80,7 +81,7 @@ export class BlobService {
   }
 
   /** Removes a blob from a repository (the bytes go with garbage collection). Throws `BlobNotFound`, `BlobReferenced`. */
-  async delete(repository: string, digestText: string, signal: AbortSignal): Promise<Digest> {
+  async delete(repository: RepoKey, digestText: string, signal: AbortSignal): Promise<Digest> {
     const { digest } = parseDigest(digestText);
     await this.repos.require(repository, signal);
     if (!(await this.meta.unlinkBlob(repository, digest, signal))) {

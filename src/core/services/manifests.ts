@@ -1,11 +1,12 @@
 import { type Digest, isDigest, parseDigest } from '../digest.js';
-import { fail } from '../errors.js';
+import { fail, isBerthError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { parseManifest } from '../manifest.js';
 import { validateTag } from '../names.js';
 import { assertTagMutable } from '../tag-mutability.js';
 import type { ManifestRecord, MetaStore, PageRequest, Referrer } from '../ports/meta-store.js';
 import type { RepositoryService } from './repositories.js';
+import type { RepoKey } from '../repo-key.js';
 
 /** A reference from a URL: a tag or a digest. */
 export type Reference = { kind: 'digest'; digest: Digest } | { kind: 'tag'; tag: string };
@@ -13,6 +14,15 @@ export type Reference = { kind: 'digest'; digest: Digest } | { kind: 'tag'; tag:
 export function parseReference(text: string): Reference {
   if (text.includes(':')) return { kind: 'digest', digest: parseDigest(text).digest };
   return { kind: 'tag', tag: validateTag(text) };
+}
+
+function tryParseReference(text: string): Reference | undefined {
+  try {
+    return parseReference(text);
+  } catch (err) {
+    if (isBerthError(err)) return undefined;
+    throw err;
+  }
 }
 
 export interface PutManifestResult {
@@ -46,7 +56,7 @@ export class ManifestService {
   }
 
   /** A manifest by digest, from the short-lived cache or the store. */
-  private async record(repository: string, digest: Digest, signal: AbortSignal): Promise<ManifestRecord | undefined> {
+  private async record(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<ManifestRecord | undefined> {
     const key = `${repository}@${digest}`;
     const now = Date.now();
     const hit = this.records.get(key);
@@ -64,7 +74,7 @@ export class ManifestService {
    * `PayloadTooLarge`, `DigestMismatch` (digest reference ≠ content), `ManifestBlobUnknown`,
    * `RepositoryNotFound` (unless `createRepository`).
    */
-  async put(repository: string, referenceText: string, body: Uint8Array, contentType: string | undefined, createRepository: boolean, signal: AbortSignal, expectedDigest?: string): Promise<PutManifestResult> {
+  async put(repository: RepoKey, referenceText: string, body: Uint8Array, contentType: string | undefined, createRepository: boolean, signal: AbortSignal, expectedDigest?: string): Promise<PutManifestResult> {
     // ECR's PutImage may give neither tag nor digest: the manifest is then stored untagged.
     const reference = referenceText ? parseReference(referenceText) : undefined;
     const tag = reference?.kind === 'tag' ? reference.tag : undefined;
@@ -94,9 +104,12 @@ export class ManifestService {
   }
 
   /** The manifest a tag or digest names. Throws `RepositoryNotFound`, `ManifestNotFound`. */
-  async get(repository: string, referenceText: string, signal: AbortSignal): Promise<ManifestRecord> {
-    const reference = parseReference(referenceText);
-    const digest = reference.kind === 'digest' ? reference.digest : await this.meta.resolveTag(repository, reference.tag, signal);
+  async get(repository: RepoKey, referenceText: string, signal: AbortSignal): Promise<ManifestRecord> {
+    // A reference that is neither a tag nor a digest names nothing: 404 MANIFEST_UNKNOWN, as
+    // Distribution answers (clients probe registries with such names); only a PUT calls it invalid.
+    const reference = tryParseReference(referenceText);
+    const digest = reference === undefined ? undefined
+      : reference.kind === 'digest' ? reference.digest : await this.meta.resolveTag(repository, reference.tag, signal);
     const record = digest ? await this.record(repository, digest, signal) : undefined;
     if (record) return record;
     // Only on a miss: tell an unknown repository from an unknown manifest.
@@ -108,7 +121,7 @@ export class ManifestService {
    * Deletes by digest (the manifest and its tags) or by tag (the tag only). Throws
    * `ManifestNotFound`, `ManifestReferenced`, `RepositoryNotFound`.
    */
-  async delete(repository: string, referenceText: string, signal: AbortSignal): Promise<void> {
+  async delete(repository: RepoKey, referenceText: string, signal: AbortSignal): Promise<void> {
     const reference = parseReference(referenceText);
     await this.repos.require(repository, signal);
     if (reference.kind === 'tag') {
@@ -124,7 +137,7 @@ export class ManifestService {
   }
 
   /** A page of the repository's tags. Throws `RepositoryNotFound`. */
-  async tags(repository: string, page: PageRequest, signal: AbortSignal): Promise<string[]> {
+  async tags(repository: RepoKey, page: PageRequest, signal: AbortSignal): Promise<string[]> {
     await this.repos.require(repository, signal);
     return this.meta.listTags(repository, page, signal);
   }
@@ -133,7 +146,7 @@ export class ManifestService {
    * Records that a client pulled a manifest (ECR's `lastRecordedPullTime`). Best effort and
    * throttled per process to one write a minute per image: it sits on the pull hot path.
    */
-  notePull(repository: string, digest: Digest): void {
+  notePull(repository: RepoKey, digest: Digest): void {
     const key = `${repository}@${digest}`;
     const now = Date.now();
     const last = this.pulls.get(key);
@@ -144,7 +157,7 @@ export class ManifestService {
   }
 
   /** Manifests whose subject is `digest`. Throws `RepositoryNotFound`, `InvalidDigest`. */
-  async referrers(repository: string, digestText: string, artifactType: string | undefined, signal: AbortSignal): Promise<Referrer[]> {
+  async referrers(repository: RepoKey, digestText: string, artifactType: string | undefined, signal: AbortSignal): Promise<Referrer[]> {
     const { digest } = parseDigest(digestText);
     await this.repos.require(repository, signal);
     return this.meta.listReferrers(repository, digest, artifactType, signal);

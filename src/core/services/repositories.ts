@@ -2,36 +2,36 @@ import { fail } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { MetaStore, PageRequest, Repository } from '../ports/meta-store.js';
 import { validateRepositoryName } from '../names.js';
+import { repoAccount, repoName, type RepoKey } from '../repo-key.js';
 
 /** Repository look-up shared by the blob, upload and manifest services. */
 export class RepositoryService {
   constructor(
     private readonly meta: MetaStore,
     private readonly events: EventBus,
-    private readonly defaultAccountId: string,
   ) {}
 
   /** The repository, or throws `RepositoryNotFound`. */
-  async require(name: string, signal: AbortSignal): Promise<Repository> {
-    validateRepositoryName(name);
-    const repo = await this.meta.getRepository(name, signal);
-    if (!repo) throw fail('RepositoryNotFound', `The repository with name '${name}' does not exist in the registry with id '${this.defaultAccountId}'`, { name });
+  async require(repository: RepoKey, signal: AbortSignal): Promise<Repository> {
+    const name = validateRepositoryName(repoName(repository));
+    const repo = await this.meta.getRepository(repository, signal);
+    if (!repo) throw fail('RepositoryNotFound', `The repository with name '${name}' does not exist in the registry with id '${repoAccount(repository)}'`, { name });
     return repo;
   }
 
   /** For pushes: the repository, created first when `create` allows it, else `RepositoryNotFound`. */
-  async forPush(name: string, create: boolean, signal: AbortSignal): Promise<Repository> {
-    validateRepositoryName(name);
-    if (!create) return this.require(name, signal);
-    const existing = await this.meta.getRepository(name, signal);
+  async forPush(repository: RepoKey, create: boolean, signal: AbortSignal): Promise<Repository> {
+    validateRepositoryName(repoName(repository));
+    if (!create) return this.require(repository, signal);
+    const existing = await this.meta.getRepository(repository, signal);
     if (existing) return existing;
-    const { repository, created } = await this.meta.createRepository(name, signal, { accountId: this.defaultAccountId });
-    if (created) this.events.emit({ type: 'repository.created', repository: name, at: repository.createdAt });
-    return repository;
+    const { repository: created, created: isNew } = await this.meta.createRepository(repository, signal);
+    if (isNew) this.events.emit({ type: 'repository.created', repository, at: created.createdAt });
+    return created;
   }
 
-  /** A page of repository names for the catalog. */
-  list(page: PageRequest, signal: AbortSignal): Promise<string[]> {
-    return this.meta.listRepositories(page, signal);
+  /** A page of the account's repository names for the catalog. */
+  list(accountId: string, page: PageRequest, signal: AbortSignal): Promise<string[]> {
+    return this.meta.listRepositories(accountId, page, signal);
   }
 }

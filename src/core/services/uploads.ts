@@ -9,6 +9,7 @@ import type { MetaStore, Repository, UploadSession } from '../ports/meta-store.j
 import { validateRepositoryName } from '../names.js';
 import { MeteredStream } from './metered-stream.js';
 import type { RepositoryService } from './repositories.js';
+import { repoName, type RepoKey } from '../repo-key.js';
 
 export interface ChunkOptions {
   /** Inclusive byte range the client says this chunk covers (`Content-Range`). */
@@ -42,13 +43,13 @@ export class UploadService {
   ) {}
 
   /** Opens a session. Throws `RepositoryNotFound` unless `createRepository`. */
-  async start(repository: string, createRepository: boolean, signal: AbortSignal): Promise<UploadSession> {
+  async start(repository: RepoKey, createRepository: boolean, signal: AbortSignal): Promise<UploadSession> {
     await this.repos.forPush(repository, createRepository, signal);
     return this.meta.createUpload({ id: randomUUID(), repository }, signal);
   }
 
   /** The session's state. Throws `UploadNotFound`. */
-  async status(repository: string, id: string, signal: AbortSignal): Promise<UploadSession> {
+  async status(repository: RepoKey, id: string, signal: AbortSignal): Promise<UploadSession> {
     const session = await this.meta.getUpload(repository, id, signal);
     if (!session) throw fail('UploadNotFound', 'blob upload unknown to registry', { id });
     return session;
@@ -58,7 +59,7 @@ export class UploadService {
    * Appends a chunk. Throws `RangeNotSatisfiable` when the chunk does not start where the
    * session ends, `SizeInvalid` when fewer or more bytes arrive than declared (nothing is kept).
    */
-  async append(repository: string, id: string, body: Readable, opts: ChunkOptions, signal: AbortSignal): Promise<UploadSession> {
+  async append(repository: RepoKey, id: string, body: Readable, opts: ChunkOptions, signal: AbortSignal): Promise<UploadSession> {
     const session = await this.status(repository, id, signal);
     const size = await this.stage(id, session.size, body, opts, signal);
     return this.meta.advanceUpload(repository, id, session.size, size, signal);
@@ -71,7 +72,7 @@ export class UploadService {
    * at its recorded size and the extra staged bytes are cut). On a digest mismatch the session and
    * its bytes are discarded and `DigestMismatch` is thrown; nothing becomes visible.
    */
-  async complete(repository: string, id: string, digestText: string, body: Readable | undefined, opts: ChunkOptions, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
+  async complete(repository: RepoKey, id: string, digestText: string, body: Readable | undefined, opts: ChunkOptions, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
     const { digest } = parseDigest(digestText);
     const session = await this.status(repository, id, signal);
     // Always stage, if only nothing: it also cuts staged bytes a crashed request left past the
@@ -93,7 +94,7 @@ export class UploadService {
    * Uploads a whole blob in one request (`POST …/uploads/?digest=`). No session is recorded: the
    * bytes are staged under a fresh id and either committed with one metadata write or discarded.
    */
-  async monolithic(repository: string, digestText: string, body: Readable, length: number | undefined, createRepository: boolean, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
+  async monolithic(repository: RepoKey, digestText: string, body: Readable, length: number | undefined, createRepository: boolean, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
     const { digest } = parseDigest(digestText);
     const repo = await this.repos.forPush(repository, createRepository, signal);
     const id = randomUUID();
@@ -148,7 +149,7 @@ export class UploadService {
   }
 
   /** Cancels a session. Throws `UploadNotFound`. */
-  async cancel(repository: string, id: string, signal: AbortSignal): Promise<void> {
+  async cancel(repository: RepoKey, id: string, signal: AbortSignal): Promise<void> {
     await this.status(repository, id, signal);
     await this.discard(repository, id, signal);
   }
@@ -160,9 +161,9 @@ export class UploadService {
    * Resolves with the size, or `undefined` when the blob is not mountable (the caller then opens
    * an ordinary upload session).
    */
-  async mount(repository: string, digestText: string, from: string, createRepository: boolean, signal: AbortSignal): Promise<{ digest: Digest; size: number } | undefined> {
+  async mount(repository: RepoKey, digestText: string, from: RepoKey, createRepository: boolean, signal: AbortSignal): Promise<{ digest: Digest; size: number } | undefined> {
     const { digest } = parseDigest(digestText);
-    validateRepositoryName(from);
+    validateRepositoryName(repoName(from));
     const source = await this.meta.getBlobLink(from, digest, signal);
     if (!source || !(await this.blobs.stat(digest, signal))) return undefined;
     const target = await this.repos.forPush(repository, createRepository, signal);
@@ -173,7 +174,7 @@ export class UploadService {
     return { digest, size: source.size };
   }
 
-  private async discard(repository: string, id: string, signal: AbortSignal): Promise<void> {
+  private async discard(repository: RepoKey, id: string, signal: AbortSignal): Promise<void> {
     this.hashes.delete(id);
     await this.blobs.deleteUpload(id, signal);
     await this.meta.deleteUpload(repository, id, signal);

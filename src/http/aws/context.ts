@@ -1,4 +1,5 @@
 import type { AccessRequest, Principal } from '../../core/access.js';
+import type { RepoKey } from '../../core/repo-key.js';
 
 export type IamPrincipal = Principal & { kind: 'iam' };
 
@@ -11,7 +12,7 @@ export interface AwsCallContext {
   origin: string;
   signal: AbortSignal;
   /** Authorizes one more action (e.g. per repository of a batch); throws `AccessDenied`. */
-  authorize(action: `${string}:${string}`, target: { repository?: string; resource?: string; requestTags?: { Key: string; Value: string }[] }): Promise<void>;
+  authorize(action: `${string}:${string}`, target: { repository?: RepoKey; resource?: string; requestTags?: { Key: string; Value: string }[] }): Promise<void>;
 }
 
 /** Input as validated against the service model. */

@@ -6,11 +6,12 @@ import { SigV4Error, sigV4ErrorNames } from '../../auth/sigv4/index.js';
 import type { AwsCallContext, AwsInput, AwsOperations, IamPrincipal } from './context.js';
 import { JSON_ERRORS, QUERY_ERRORS } from './error-maps.js';
 import { loadServiceModel } from './model/load.js';
+import { isClientAbort } from '../access-log.js';
 import { renderQueryError, renderQueryResponse } from './model/xml.js';
 import { parseQueryInput } from './model/query-params.js';
 import { validateInput } from './model/validate.js';
-import { formatValidationMessage } from './model/messages.js';
-import type { ServiceModel, ServiceName } from './model/types.js';
+import { validationStyle } from './model/error-style.js';
+import type { ServiceModel, ServiceName, ValidationProblem } from './model/types.js';
 
 export interface AwsDeps {
   access: IamAccessControl;
@@ -21,6 +22,8 @@ export interface AwsDeps {
   query: Record<string, { service: ServiceName; operations: AwsOperations }>;
   /** Largest request body (UploadLayerPart carries layer bytes in base64). */
   bodyLimit: number;
+  /** `scheme://host` clients reach berth at (config `publicUrl`); else each request's own. */
+  publicUrl?: string | undefined;
 }
 
 type Protocol = 'json' | 'query';
@@ -51,12 +54,12 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
     const q = req.url.indexOf('?');
     const signed = {
       method: req.method, rawPath: q === -1 ? req.url : req.url.slice(0, q), rawQuery: q === -1 ? '' : req.url.slice(q + 1),
-      headers: req.headers, bodySha256: createHash('sha256').update(body).digest('hex'),
+      headers: req.headers, rawHeaders: req.raw.rawHeaders, bodySha256: createHash('sha256').update(body).digest('hex'),
     };
     const controller = new AbortController();
     reply.raw.once('close', () => controller.abort());
     const context = (principal: IamPrincipal): AwsCallContext => ({
-      principal, requestId: req.id, region: deps.region, origin: `${req.protocol}://${req.host}`, signal: controller.signal,
+      principal, requestId: req.id, region: deps.region, origin: deps.publicUrl ?? `${req.protocol}://${req.host}`, signal: controller.signal,
       authorize: (action, t) => deps.access.authorize({ principal, action, ...t, context: { sourceIp: req.ip, secureTransport: req.protocol === 'https' } }, controller.signal),
     });
 
@@ -77,7 +80,7 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
         throw Object.assign(fail('ValidationError', 'the request body is not valid JSON'), { awsType: 'SerializationException' });
       }
       const problems = validateInput(m, opName, input);
-      if (problems.length) throw fail('ValidationError', formatValidationMessage(problems));
+      if (problems.length) throw invalidInput(svc.service, problems);
       const output = await run(op, input as AwsInput, context(principal));
       return reply.code(200).header('content-type', 'application/x-amz-json-1.1').send(JSON.stringify(output));
     }
@@ -100,7 +103,7 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
       throw fail('AccessDenied', `User: ${principal.arn} is not authorized to perform: iam:${action} with session credentials obtained without MFA`);
     }
     const { input, problems } = parseQueryInput(m, action, form);
-    if (problems.length) throw fail('ValidationError', formatValidationMessage(problems));
+    if (problems.length) throw invalidInput(svc.service, problems);
     const output = await run(op, input, context(principal));
     return reply.code(200).header('content-type', 'text/xml').send(renderQueryResponse(m, action, output, req.id));
   });
@@ -118,7 +121,18 @@ export async function awsPlugin(app: FastifyInstance, deps: AwsDeps): Promise<vo
   }
 }
 
+/** The error a service answers for input its model refuses, in that service's own style. */
+function invalidInput(service: ServiceName, problems: readonly ValidationProblem[]): Error {
+  const style = validationStyle(service);
+  return fail(style.code, style.message(problems));
+}
+
 function renderError(err: Error, protocol: Protocol, req: FastifyRequest, reply: FastifyReply): void {
+  if (!isBerthError(err) && !(err instanceof SigV4Error) && isClientAbort(err, req)) {
+    req.log.info({ reason: err.message }, 'client went away mid-request');
+    reply.raw.destroy();
+    return;
+  }
   let name: string;
   let status: number;
   let message = err.message;
@@ -139,7 +153,7 @@ function renderError(err: Error, protocol: Protocol, req: FastifyRequest, reply:
     name = protocol === 'json' ? 'ServerException' : 'ServiceFailure';
     message = `internal error; request id ${req.id}`;
   }
-  if (status < 500) req.log.info({ error: name, status, msg: message }, 'client error');
+  if (status < 500) req.log.info({ error: name, status, reason: message }, 'client error');
   if (protocol === 'json') {
     void reply.code(status).header('content-type', 'application/x-amz-json-1.1').header('x-amzn-errortype', name)
       .send(JSON.stringify({ __type: name, message }));

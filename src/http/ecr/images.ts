@@ -1,5 +1,6 @@
 import { isDigest } from '../../core/digest.js';
 import type { EcrImageId, EcrImageService } from '../../core/services/ecr/images.js';
+import { repoAccount, repoName } from '../../core/repo-key.js';
 import type { AwsOperations } from '../aws/context.js';
 import { imageDetailShape, onRepository, optStr, referrerShape, str, token, type RequireRepository } from './shapes.js';
 
@@ -9,50 +10,50 @@ const tagStatus = (filter: unknown): TagStatus => ((filter as { tagStatus?: TagS
 /** Image operations; each requires the repository to exist (`RepositoryNotFoundException`). */
 export function imageOperations(images: EcrImageService, requireRepository: RequireRepository): AwsOperations {
   return {
-    ListImages: onRepository('ecr:ListImages', requireRepository, async (name, accountId, input, ctx) => {
+    ListImages: onRepository('ecr:ListImages', requireRepository, async (repo, input, ctx) => {
       const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
-      const page = await images.listImages(name, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
+      const page = await images.listImages(repo, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
       return {
         imageIds: page.ids.map((i) => ({ imageDigest: i.digest, ...(i.tag ? { imageTag: i.tag } : {}) })),
         ...(page.next ? { nextToken: token.encode(page.next) } : {}),
       };
     }),
-    DescribeImages: onRepository('ecr:DescribeImages', requireRepository, async (name, accountId, input, ctx) => {
+    DescribeImages: onRepository('ecr:DescribeImages', requireRepository, async (repo, input, ctx) => {
       const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
-      const page = await images.describeImages(name, input.imageIds as EcrImageId[] | undefined, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
+      const page = await images.describeImages(repo, input.imageIds as EcrImageId[] | undefined, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
       return {
-        imageDetails: page.images.map((d) => imageDetailShape(d, name, accountId)),
+        imageDetails: page.images.map((d) => imageDetailShape(d, repo)),
         ...(page.next ? { nextToken: token.encode(page.next) } : {}),
       };
     }),
-    BatchGetImage: onRepository('ecr:BatchGetImage', requireRepository, async (name, accountId, input, ctx) => {
-      const r = await images.batchGet(name, input.imageIds as EcrImageId[], input.acceptedMediaTypes as string[] | undefined, ctx.signal);
+    BatchGetImage: onRepository('ecr:BatchGetImage', requireRepository, async (repo, input, ctx) => {
+      const r = await images.batchGet(repo, input.imageIds as EcrImageId[], input.acceptedMediaTypes as string[] | undefined, ctx.signal);
       return {
         images: r.images.map(({ id, record }) => ({
-          registryId: accountId, repositoryName: name, imageId: id,
+          registryId: repoAccount(repo), repositoryName: repoName(repo), imageId: id,
           imageManifest: Buffer.from(record.body).toString('utf8'), imageManifestMediaType: record.mediaType,
         })),
         failures: r.failures,
       };
     }),
-    PutImage: onRepository('ecr:PutImage', requireRepository, async (name, accountId, input, ctx) => {
-      const record = await images.put(name, accountId, str(input.imageManifest), optStr(input.imageManifestMediaType), optStr(input.imageTag), optStr(input.imageDigest), ctx.signal);
+    PutImage: onRepository('ecr:PutImage', requireRepository, async (repo, input, ctx) => {
+      const record = await images.put(repo, str(input.imageManifest), optStr(input.imageManifestMediaType), optStr(input.imageTag), optStr(input.imageDigest), ctx.signal);
       return {
         image: {
-          registryId: accountId, repositoryName: name,
+          registryId: repoAccount(repo), repositoryName: repoName(repo),
           imageId: { imageDigest: record.digest, ...(record.tag ? { imageTag: record.tag } : {}) },
           imageManifest: Buffer.from(record.body).toString('utf8'), imageManifestMediaType: record.mediaType,
         },
       };
     }),
-    BatchDeleteImage: onRepository('ecr:BatchDeleteImage', requireRepository, async (name, accountId, input, ctx) => {
-      const r = await images.batchDelete(name, input.imageIds as EcrImageId[], ctx.signal);
+    BatchDeleteImage: onRepository('ecr:BatchDeleteImage', requireRepository, async (repo, input, ctx) => {
+      const r = await images.batchDelete(repo, input.imageIds as EcrImageId[], ctx.signal);
       return { imageIds: r.deleted, failures: r.failures };
     }),
-    ListImageReferrers: onRepository('ecr:ListImageReferrers', requireRepository, async (name, accountId, input, ctx) => {
+    ListImageReferrers: onRepository('ecr:ListImageReferrers', requireRepository, async (repo, input, ctx) => {
       const subject = (input.subjectId as { imageDigest: string }).imageDigest;
       const types = (input.filter as { artifactTypes?: string[] } | undefined)?.artifactTypes;
-      const all = await images.referrers(name, subject, types, ctx.signal);
+      const all = await images.referrers(repo, subject, types, ctx.signal);
       const limit = typeof input.maxResults === 'number' ? input.maxResults : 50;
       const after = token.decodeChecked(input.nextToken, isDigest);
       const start = after ? all.findIndex((r) => r.digest === after) + 1 : 0;

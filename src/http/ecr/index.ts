@@ -6,6 +6,8 @@ import type { EcrImageService } from '../../core/services/ecr/images.js';
 import type { EcrLayerService } from '../../core/services/ecr/layers.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
 import type { RepositoryKeys } from '../../core/services/kms/repository-keys.js';
+import type { RepoKey } from '../../core/repo-key.js';
+import type { AccountHosts } from '../account-hosts.js';
 import type { AwsOperation, AwsOperations } from '../aws/context.js';
 import { imageOperations } from './images.js';
 import { layerOperations } from './layers.js';
@@ -20,6 +22,8 @@ export interface EcrDeps {
   meta: MetaStore;
   tokens: RegistryTokens;
   urls: UrlSigner;
+  /** Names each account's registry host (repository URIs, download URLs, proxy endpoints). */
+  hosts: AccountHosts;
   /** Called after a repository or registry policy changes, so cached decisions are dropped at once. */
   onPolicyChange: () => void;
   /** Validates and resolves `encryptionConfiguration` keys at CreateRepository. */
@@ -28,8 +32,8 @@ export interface EcrDeps {
 
 /** Every ECR operation berth implements; the rest of the model answers "not implemented yet". */
 export function ecrOperations(deps: EcrDeps): AwsOperations {
-  const requireRepository = (name: string, accountId: string, signal: AbortSignal) => deps.repos.get(name, accountId, signal);
-  const repositories = repositoryOperations(deps.repos, deps.repositoryKeys);
+  const requireRepository = (repository: RepoKey, signal: AbortSignal) => deps.repos.get(repository, signal);
+  const repositories = repositoryOperations(deps.repos, deps.hosts, deps.repositoryKeys);
   for (const op of ['SetRepositoryPolicy', 'DeleteRepositoryPolicy', 'DeleteRepository'] as const) {
     const inner = repositories[op]!;
     (repositories as Record<string, AwsOperation>)[op] = { ...inner, handle: async (input, ctx) => {
@@ -41,7 +45,7 @@ export function ecrOperations(deps: EcrDeps): AwsOperations {
   return {
     ...repositories,
     ...imageOperations(deps.images, requireRepository),
-    ...layerOperations(deps.layers, deps.blobs, deps.urls, requireRepository),
+    ...layerOperations(deps.layers, deps.blobs, deps.urls, deps.hosts, requireRepository),
     ...registryOperations(deps),
   };
 }

@@ -1,14 +1,16 @@
+import { DEFAULT_REGISTRY_POLICY_SCOPE } from '../../core/services/ecr/registry-policy-scope.js';
 import { fail } from '../../core/errors.js';
 import type { MetaStore } from '../../core/ports/meta-store.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
 import type { RegistryTokens } from '../../auth/registry-tokens.js';
+import type { AccountHosts } from '../account-hosts.js';
 import type { AwsOperations } from '../aws/context.js';
 import { accountOf, epoch, str } from './shapes.js';
 
 /** Account settings ECR knows, with their values when never set, and the values each accepts. */
 const ACCOUNT_SETTINGS: Record<string, { initial: string; allowed: string[] }> = {
   BASIC_SCAN_TYPE_VERSION: { initial: 'AWS_NATIVE', allowed: ['AWS_NATIVE', 'CLAIR'] },
-  REGISTRY_POLICY_SCOPE: { initial: 'V2', allowed: ['V1', 'V2'] },
+  REGISTRY_POLICY_SCOPE: { initial: DEFAULT_REGISTRY_POLICY_SCOPE, allowed: ['V1', 'V2'] },
   BLOB_MOUNTING: { initial: 'ENABLED', allowed: ['ENABLED', 'DISABLED'] },
 };
 
@@ -18,16 +20,18 @@ function setting(name: string) {
   return s;
 }
 
-export function registryOperations(deps: { tokens: RegistryTokens; repos: EcrRepositoryService; meta: MetaStore; onPolicyChange: () => void }): AwsOperations {
+export function registryOperations(deps: { tokens: RegistryTokens; repos: EcrRepositoryService; meta: MetaStore; hosts: AccountHosts; onPolicyChange: () => void }): AwsOperations {
   return {
     GetAuthorizationToken: {
       access: () => ({ action: 'ecr:GetAuthorizationToken', resource: '*' }),
       async handle(input, ctx) {
         const ids = (input.registryIds as string[] | undefined) ?? [ctx.principal.accountId];
         return {
-          authorizationData: ids.map(() => {
+          // One token per registry asked for (it carries the caller's rights, so it works on any
+          // registry the caller may use); each names that registry's own host.
+          authorizationData: ids.map((id) => {
             const { token, expiresAt } = deps.tokens.issue(ctx.principal.accountId, ctx.principal.accessKeyId, new Date());
-            return { authorizationToken: Buffer.from(`AWS:${token}`).toString('base64'), expiresAt: epoch(expiresAt), proxyEndpoint: ctx.origin };
+            return { authorizationToken: Buffer.from(`AWS:${token}`).toString('base64'), expiresAt: epoch(expiresAt), proxyEndpoint: deps.hosts.originFor(id, ctx.origin) };
           }),
         };
       },

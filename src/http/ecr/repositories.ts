@@ -3,15 +3,18 @@ import { validateRepositoryName } from '../../core/names.js';
 import type { RepositorySettings } from '../../core/ports/meta-store.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
 import type { RepositoryKeys } from '../../core/services/kms/repository-keys.js';
+import { isBerthError } from '../../core/errors.js';
+import { repoKey, type RepoKey } from '../../core/repo-key.js';
+import type { AccountHosts } from '../account-hosts.js';
 import type { AwsOperations } from '../aws/context.js';
-import { accountOf, repositoryArn, repositoryShape, str, token, repoAccess } from './shapes.js';
+import { accountOf, repoOf, repositoryArn, repositoryShape, str, token, repoAccess } from './shapes.js';
 
 
-/** `arn:aws:ecr:region:acct:repository/name` → name, for the tagging operations. Throws `InvalidParameter` naming `resourceArn`. */
-function nameFromArn(arn: unknown): string {
-  const m = /^arn:aws:ecr:[^:]*:\d{12}:repository\/(.+)$/.exec(str(arn));
-  if (!m?.[1]) throw fail('InvalidParameter', "Invalid parameter at 'resourceArn' failed to satisfy constraint: 'must be the ARN of an ECR repository'");
-  return m[1];
+/** `arn:aws:ecr:region:acct:repository/name` → that repository, for the tagging operations. Throws `InvalidParameter` naming `resourceArn`. */
+function repoFromArn(arn: unknown): RepoKey {
+  const m = /^arn:aws:ecr:[^:]*:(\d{12}):repository\/(.+)$/.exec(str(arn));
+  if (!m?.[1] || !m[2]) throw fail('InvalidParameter', "Invalid parameter at 'resourceArn' failed to satisfy constraint: 'must be the ARN of an ECR repository'");
+  return repoKey(m[1], m[2]);
 }
 
 function isValidRepositoryName(name: string): boolean {
@@ -25,10 +28,11 @@ function isValidRepositoryName(name: string): boolean {
 
 type Tag = { Key: string; Value: string };
 
-export function repositoryOperations(repos: EcrRepositoryService, keys?: RepositoryKeys): AwsOperations {
+export function repositoryOperations(repos: EcrRepositoryService, hosts: AccountHosts, keys?: RepositoryKeys): AwsOperations {
   return {
     CreateRepository: {
-      access: (input) => ({ action: 'ecr:CreateRepository', repository: str(input.repositoryName), ...(input.tags ? { requestTags: input.tags as Tag[] } : {}) }),
+      // Judged in the target registry's account: another account's registry needs its consent.
+      access: (input, principal) => ({ action: 'ecr:CreateRepository', repository: repoOf(input, principal), ...(input.tags ? { requestTags: input.tags as Tag[] } : {}) }),
       async handle(input, ctx) {
         const settings: Partial<RepositorySettings> = {};
         if (input.imageTagMutability) settings.imageTagMutability = input.imageTagMutability as RepositorySettings['imageTagMutability'];
@@ -40,8 +44,8 @@ export function repositoryOperations(repos: EcrRepositoryService, keys?: Reposit
           settings.encryption = keys ? await keys.validate(accountOf(input, ctx), config, ctx.signal) : config;
         }
         if (input.tags) settings.tags = input.tags as Tag[];
-        const repo = await repos.create(accountOf(input, ctx), str(input.repositoryName), settings, ctx.signal);
-        return { repository: repositoryShape(repo, ctx) };
+        const repo = await repos.create(repoOf(input, ctx.principal), settings, ctx.signal);
+        return { repository: repositoryShape(repo, ctx, hosts) };
       },
     },
     DescribeRepositories: {
@@ -52,19 +56,34 @@ export function repositoryOperations(repos: EcrRepositoryService, keys?: Reposit
         if (names) {
           const out = [];
           for (const name of names) {
-            await ctx.authorize('ecr:DescribeRepositories', { repository: name });
-            out.push(repositoryShape(await repos.get(name, accountId, ctx.signal), ctx));
+            // Authorized before the look-up, in the named account: an inaccessible name of another
+            // account is refused the same way whether it exists or not.
+            const key = repoKey(accountId, name);
+            await ctx.authorize('ecr:DescribeRepositories', { repository: key });
+            out.push(repositoryShape(await repos.get(key, ctx.signal), ctx, hosts));
           }
           return { repositories: out };
         }
-        await ctx.authorize('ecr:DescribeRepositories', { resource: repositoryArn(ctx.region, accountId, '*') });
+        const own = accountId === ctx.principal.accountId;
+        if (own) await ctx.authorize('ecr:DescribeRepositories', { resource: repositoryArn(ctx.region, accountId, '*') });
+        // In another account's registry, only the repositories whose policies let the caller
+        // describe them are listed (and nothing says whether others exist).
+        const visible = own ? undefined : async (r: { accountId: string; name: string }) => {
+          try {
+            await ctx.authorize('ecr:DescribeRepositories', { repository: repoKey(r.accountId, r.name) });
+            return true;
+          } catch (err) {
+            if (isBerthError(err) && err.code === 'AccessDenied') return false;
+            throw err;
+          }
+        };
         const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
         const last = token.decodeChecked(input.nextToken, isValidRepositoryName);
-        const page = await repos.list(accountId, { limit, ...(last ? { last } : {}) }, ctx.signal);
+        const page = await repos.list(accountId, { limit, ...(last ? { last } : {}) }, ctx.signal, visible);
         const more = page.length > limit;
         const items = page.slice(0, limit);
         return {
-          repositories: items.map((r) => repositoryShape(r, ctx)),
+          repositories: items.map((r) => repositoryShape(r, ctx, hosts)),
           ...(more ? { nextToken: token.encode(items[items.length - 1]!.name) } : {}),
         };
       },
@@ -72,8 +91,8 @@ export function repositoryOperations(repos: EcrRepositoryService, keys?: Reposit
     DeleteRepository: {
       access: repoAccess('ecr:DeleteRepository'),
       async handle(input, ctx) {
-        const repo = await repos.delete(str(input.repositoryName), accountOf(input, ctx), input.force === true, ctx.signal);
-        return { repository: repositoryShape(repo, ctx) };
+        const repo = await repos.delete(repoOf(input, ctx.principal), input.force === true, ctx.signal);
+        return { repository: repositoryShape(repo, ctx, hosts) };
       },
     },
     PutImageTagMutability: {
@@ -83,7 +102,7 @@ export function repositoryOperations(repos: EcrRepositoryService, keys?: Reposit
           imageTagMutability: input.imageTagMutability as RepositorySettings['imageTagMutability'],
           imageTagMutabilityExclusionFilters: (input.imageTagMutabilityExclusionFilters ?? []) as RepositorySettings['imageTagMutabilityExclusionFilters'],
         };
-        const repo = await repos.update(str(input.repositoryName), accountOf(input, ctx), patch, ctx.signal);
+        const repo = await repos.update(repoOf(input, ctx.principal), patch, ctx.signal);
         return {
           registryId: repo.accountId, repositoryName: repo.name, imageTagMutability: repo.settings.imageTagMutability,
           ...(repo.settings.imageTagMutabilityExclusionFilters.length ? { imageTagMutabilityExclusionFilters: repo.settings.imageTagMutabilityExclusionFilters } : {}),
@@ -94,28 +113,28 @@ export function repositoryOperations(repos: EcrRepositoryService, keys?: Reposit
       access: repoAccess('ecr:PutImageScanningConfiguration'),
       async handle(input, ctx) {
         const scanOnPush = (input.imageScanningConfiguration as { scanOnPush?: boolean }).scanOnPush === true;
-        const repo = await repos.update(str(input.repositoryName), accountOf(input, ctx), { scanOnPush }, ctx.signal);
+        const repo = await repos.update(repoOf(input, ctx.principal), { scanOnPush }, ctx.signal);
         return { registryId: repo.accountId, repositoryName: repo.name, imageScanningConfiguration: { scanOnPush: repo.settings.scanOnPush } };
       },
     },
     TagResource: {
-      access: (input) => ({ action: 'ecr:TagResource', repository: nameFromArn(input.resourceArn), requestTags: input.tags as Tag[] }),
+      access: (input) => ({ action: 'ecr:TagResource', repository: repoFromArn(input.resourceArn), requestTags: input.tags as Tag[] }),
       async handle(input, ctx) {
-        await repos.tag(nameFromArn(input.resourceArn), ctx.principal.accountId, input.tags as Tag[], ctx.signal);
+        await repos.tag(repoFromArn(input.resourceArn), input.tags as Tag[], ctx.signal);
         return {};
       },
     },
     UntagResource: {
-      access: (input) => ({ action: 'ecr:UntagResource', repository: nameFromArn(input.resourceArn) }),
+      access: (input) => ({ action: 'ecr:UntagResource', repository: repoFromArn(input.resourceArn) }),
       async handle(input, ctx) {
-        await repos.untag(nameFromArn(input.resourceArn), ctx.principal.accountId, input.tagKeys as string[], ctx.signal);
+        await repos.untag(repoFromArn(input.resourceArn), input.tagKeys as string[], ctx.signal);
         return {};
       },
     },
     ListTagsForResource: {
-      access: (input) => ({ action: 'ecr:ListTagsForResource', repository: nameFromArn(input.resourceArn) }),
+      access: (input) => ({ action: 'ecr:ListTagsForResource', repository: repoFromArn(input.resourceArn) }),
       async handle(input, ctx) {
-        const repo = await repos.get(nameFromArn(input.resourceArn), ctx.principal.accountId, ctx.signal);
+        const repo = await repos.get(repoFromArn(input.resourceArn), ctx.signal);
         return { tags: repo.settings.tags };
       },
     },
@@ -123,7 +142,7 @@ export function repositoryOperations(repos: EcrRepositoryService, keys?: Reposit
       access: repoAccess('ecr:SetRepositoryPolicy'),
       async handle(input, ctx) {
         const accountId = accountOf(input, ctx);
-        await repos.setPolicy(str(input.repositoryName), accountId, str(input.policyText), ctx.signal);
+        await repos.setPolicy(repoOf(input, ctx.principal), str(input.policyText), ctx.signal);
         return { registryId: accountId, repositoryName: input.repositoryName, policyText: input.policyText };
       },
     },
@@ -131,7 +150,7 @@ export function repositoryOperations(repos: EcrRepositoryService, keys?: Reposit
       access: repoAccess('ecr:GetRepositoryPolicy'),
       async handle(input, ctx) {
         const accountId = accountOf(input, ctx);
-        const policyText = await repos.getPolicy(str(input.repositoryName), accountId, ctx.signal);
+        const policyText = await repos.getPolicy(repoOf(input, ctx.principal), ctx.signal);
         return { registryId: accountId, repositoryName: input.repositoryName, policyText };
       },
     },
@@ -139,7 +158,7 @@ export function repositoryOperations(repos: EcrRepositoryService, keys?: Reposit
       access: repoAccess('ecr:DeleteRepositoryPolicy'),
       async handle(input, ctx) {
         const accountId = accountOf(input, ctx);
-        const policyText = await repos.deletePolicy(str(input.repositoryName), accountId, ctx.signal);
+        const policyText = await repos.deletePolicy(repoOf(input, ctx.principal), ctx.signal);
         return { registryId: accountId, repositoryName: input.repositoryName, policyText };
       },
     },

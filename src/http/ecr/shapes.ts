@@ -1,6 +1,8 @@
 import { fail } from '../../core/errors.js';
 import type { ImageDetail, Referrer, Repository } from '../../core/ports/meta-store.js';
-import type { AwsCallContext, AwsInput, AwsOperation } from '../aws/context.js';
+import { repoAccount, repoKey, repoName, type RepoKey } from '../../core/repo-key.js';
+import type { AccountHosts } from '../account-hosts.js';
+import type { AwsCallContext, AwsInput, AwsOperation, IamPrincipal } from '../aws/context.js';
 
 /** AWS JSON timestamps are epoch seconds. */
 export const epoch = (d: Date): number => d.getTime() / 1000;
@@ -11,11 +13,15 @@ export const accountOf = (input: AwsInput, ctx: Pick<AwsCallContext, 'principal'
 
 export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** The access rule of an operation on the repository named by its `repositoryName` input. */
-export const repoAccess = (action: `ecr:${string}`) => (input: AwsInput) => ({ action, repository: str(input.repositoryName) });
+/** The repository an ECR call names: `repositoryName` in the account of `registryId` (or the caller's). */
+export const repoOf = (input: AwsInput, principal: IamPrincipal): RepoKey =>
+  repoKey(accountOf(input, { principal }), str(input.repositoryName));
 
-/** Resolves when the repository exists in the account; throws `RepositoryNotFound` otherwise. */
-export type RequireRepository = (name: string, accountId: string, signal: AbortSignal) => Promise<unknown>;
+/** The access rule of an operation on the repository named by its `registryId` and `repositoryName` inputs. */
+export const repoAccess = (action: `ecr:${string}`) => (input: AwsInput, principal: IamPrincipal) => ({ action, repository: repoOf(input, principal) });
+
+/** Resolves when the repository exists; throws `RepositoryNotFound` otherwise. */
+export type RequireRepository = (repository: RepoKey, signal: AbortSignal) => Promise<unknown>;
 
 /**
  * An operation on the existing repository its `repositoryName` input names, in the account of
@@ -24,15 +30,14 @@ export type RequireRepository = (name: string, accountId: string, signal: AbortS
 export function onRepository(
   action: `ecr:${string}`,
   requireRepository: RequireRepository,
-  handle: (name: string, accountId: string, input: AwsInput, ctx: AwsCallContext) => Promise<Record<string, unknown>>,
+  handle: (repository: RepoKey, input: AwsInput, ctx: AwsCallContext) => Promise<Record<string, unknown>>,
 ): AwsOperation {
   return {
     access: repoAccess(action),
     async handle(input, ctx) {
-      const name = str(input.repositoryName);
-      const accountId = accountOf(input, ctx);
-      await requireRepository(name, accountId, ctx.signal);
-      return handle(name, accountId, input, ctx);
+      const repository = repoOf(input, ctx.principal);
+      await requireRepository(repository, ctx.signal);
+      return handle(repository, input, ctx);
     },
   };
 }
@@ -42,17 +47,17 @@ export function repositoryArn(region: string, accountId: string, name: string): 
   return `arn:aws:ecr:${region}:${accountId}:repository/${name}`;
 }
 
-/** `host:port` the client reached us on: the registry part of a repository URI. */
-export function registryHost(ctx: Pick<AwsCallContext, 'origin'>): string {
-  return ctx.origin.replace(/^https?:\/\//, '');
+/** `host[:port]` of the account's registry (the registry part of a repository URI). */
+export function registryHost(accountId: string, ctx: Pick<AwsCallContext, 'origin'>, hosts: AccountHosts): string {
+  return hosts.originFor(accountId, ctx.origin).replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
 }
 
-export function repositoryShape(r: Repository, ctx: Pick<AwsCallContext, 'origin' | 'region'>): Record<string, unknown> {
+export function repositoryShape(r: Repository, ctx: Pick<AwsCallContext, 'origin' | 'region'>, hosts: AccountHosts): Record<string, unknown> {
   return {
     repositoryArn: repositoryArn(ctx.region, r.accountId, r.name),
     registryId: r.accountId,
     repositoryName: r.name,
-    repositoryUri: `${registryHost(ctx)}/${r.name}`,
+    repositoryUri: `${registryHost(r.accountId, ctx, hosts)}/${r.name}`,
     createdAt: epoch(r.createdAt),
     imageTagMutability: r.settings.imageTagMutability,
     ...(r.settings.imageTagMutabilityExclusionFilters.length ? { imageTagMutabilityExclusionFilters: r.settings.imageTagMutabilityExclusionFilters } : {}),
@@ -61,10 +66,10 @@ export function repositoryShape(r: Repository, ctx: Pick<AwsCallContext, 'origin
   };
 }
 
-export function imageDetailShape(d: ImageDetail, repository: string, accountId: string): Record<string, unknown> {
+export function imageDetailShape(d: ImageDetail, repository: RepoKey): Record<string, unknown> {
   return {
-    registryId: accountId,
-    repositoryName: repository,
+    registryId: repoAccount(repository),
+    repositoryName: repoName(repository),
     imageDigest: d.digest,
     ...(d.tags.length ? { imageTags: d.tags } : {}),
     imageSizeInBytes: d.imageSize,

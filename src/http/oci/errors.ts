@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, isBerthError } from '../../core/errors.js';
+import { isClientAbort } from '../access-log.js';
 
 /** OCI error codes (distribution-spec "Error Codes" table), plus UNAVAILABLE/UNKNOWN as Distribution uses them. */
 type OciCode =
@@ -12,7 +13,7 @@ type OciCode =
 /** The one exhaustive map from domain code to OCI wire shape: a new domain code must be added here to compile. */
 export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = {
   InvalidName: { status: 400, code: 'NAME_INVALID' },
-  InvalidTag: { status: 400, code: 'MANIFEST_INVALID' },
+  InvalidTag: { status: 400, code: 'TAG_INVALID' },
   InvalidDigest: { status: 400, code: 'DIGEST_INVALID' },
   DigestMismatch: { status: 400, code: 'DIGEST_INVALID' },
   InvalidParameter: { status: 400, code: 'UNSUPPORTED' },
@@ -43,6 +44,7 @@ export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = 
   ImageAlreadyExists: { status: 400, code: 'MANIFEST_INVALID' },
   ImageDigestMismatch: { status: 400, code: 'DIGEST_INVALID' },
   LayersNotFound: { status: 404, code: 'BLOB_UNKNOWN' },
+  ReferencedImagesNotFound: { status: 400, code: 'MANIFEST_BLOB_UNKNOWN' },
   LayerAlreadyExists: { status: 409, code: 'DENIED' },
   LayerPartTooSmall: { status: 400, code: 'SIZE_INVALID' },
   InvalidLayerPart: { status: 416, code: 'BLOB_UPLOAD_INVALID' },
@@ -67,6 +69,11 @@ export const WWW_AUTHENTICATE = 'Basic realm="berth"';
 
 /** Renders any error as `{"errors":[{code,message,detail}]}`; never a stack trace. */
 export function ociErrorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
+  if (!isBerthError(err) && isClientAbort(err, req)) {
+    req.log.info({ reason: err.message }, 'client went away mid-request');
+    reply.raw.destroy();
+    return;
+  }
   let status: number;
   let code: OciCode;
   let message: string;
@@ -85,7 +92,7 @@ export function ociErrorHandler(err: FastifyError | Error, req: FastifyRequest, 
     message = `internal error; request id ${req.id}`;
     req.log.error({ err }, 'unhandled error');
   }
-  if (status >= 400 && status < 500) req.log.info({ code, status, msg: message }, 'client error');
+  if (status >= 400 && status < 500) req.log.info({ code, status, reason: message }, 'client error');
   if (status === 401) reply.header('www-authenticate', WWW_AUTHENTICATE);
   if (reply.sent || reply.raw.headersSent) {
     reply.raw.destroy();

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ANONYMOUS } from '../../core/access.js';
 import { fail } from '../../core/errors.js';
+import { repoKey, type RepoKey } from '../../core/repo-key.js';
 import type { OciContext, OciDeps, OciRoute } from './context.js';
 import { readCredentials } from './credentials.js';
 import { ociErrorHandler } from './errors.js';
@@ -75,19 +76,22 @@ export async function ociPlugin(app: FastifyInstance, deps: OciDeps): Promise<vo
     });
     const signal = controller.signal;
     const requestContext = { sourceIp: req.ip, secureTransport: req.protocol === 'https' };
+    // Each account is its own registry: the host names it (the bare host, the default account).
+    const accountId = deps.accounts.accountOf(req.headers.host);
+    const repo = repoKey(accountId, name);
     // A presigned download URL stands in for credentials, for a GET of that one blob only.
     const query = req.query as Record<string, string | undefined>;
     if (route.label === 'blobs' && req.method === 'GET' && query['X-Berth-Signature']) {
-      if (!deps.presignedUrls?.verify(path, query, new Date())) throw fail('AccessDenied', 'the download URL is invalid or has expired');
-      await route.handle({ req, reply, deps, name, params, principal: ANONYMOUS, signal, authorize: async () => {} });
+      if (!deps.presignedUrls?.verify(accountId, path, query, new Date())) throw fail('AccessDenied', 'the download URL is invalid or has expired');
+      await route.handle({ req, reply, deps, name, accountId, repo, params, principal: ANONYMOUS, signal, authorize: async () => {} });
       return;
     }
     const principal = await deps.access.authenticate(readCredentials(req), signal);
-    const authorize = (action: Parameters<OciContext['authorize']>[0], repository: string | undefined) =>
+    const authorize = (action: Parameters<OciContext['authorize']>[0], repository: RepoKey | undefined) =>
       deps.access.authorize({ principal, action, ...(repository !== undefined ? { repository } : {}), context: requestContext }, signal);
-    if (route.action) await authorize(route.action, name || undefined);
+    if (route.action) await authorize(route.action, name ? repo : undefined);
     else deps.access.assertAuthenticated(principal);
-    await route.handle({ req, reply, deps, name, params, principal, signal, authorize });
+    await route.handle({ req, reply, deps, name, accountId, repo, params, principal, signal, authorize });
   };
 
   app.route({ method: [...METHODS], url: '/v2', handler: dispatch });

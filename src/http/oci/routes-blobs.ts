@@ -5,9 +5,9 @@ import { pickRange } from './http-util.js';
 const BLOB = /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/;
 
 async function getBlob(ctx: OciContext, head: boolean): Promise<void> {
-  const { reply, deps, name, params, signal, req } = ctx;
+  const { reply, deps, repo, params, signal, req } = ctx;
   if (head) {
-    const { digest, size } = await deps.blobs.stat(name, params.digest!, signal);
+    const { digest, size } = await deps.blobs.stat(repo, params.digest!, signal);
     reply.header('content-length', size).header('docker-content-digest', digest)
       .header('content-type', 'application/octet-stream').header('accept-ranges', 'bytes').header('etag', `"${digest}"`);
     await reply.code(200).send();
@@ -15,7 +15,7 @@ async function getBlob(ctx: OciContext, head: boolean): Promise<void> {
   }
   let opened;
   try {
-    opened = await deps.blobs.open(name, params.digest!, pickRange(req.headers.range), signal);
+    opened = await deps.blobs.open(repo, params.digest!, pickRange(req.headers.range), signal);
   } catch (err) {
     if (isBerthError(err) && err.code === 'RangeNotSatisfiable' && typeof err.detail?.size === 'number') {
       reply.header('content-range', `bytes */${err.detail.size}`);
@@ -54,8 +54,8 @@ export const blobRoutes: OciRoute[] = [
   { method: 'HEAD', label: 'blobs', pattern: BLOB, action: 'ecr:BatchCheckLayerAvailability', handle: (ctx) => getBlob(ctx, true) },
   {
     method: 'DELETE', label: 'blobs', pattern: BLOB, action: 'ecr:BatchDeleteImage',
-    async handle({ reply, deps, name, params, signal }) {
-      const digest = await deps.blobs.delete(name, params.digest!, signal);
+    async handle({ reply, deps, repo, params, signal }) {
+      const digest = await deps.blobs.delete(repo, params.digest!, signal);
       await reply.code(202).header('docker-content-digest', digest).header('content-length', 0).send();
     },
   },

@@ -19,11 +19,11 @@ function checkAcceptable(accept: string | undefined, record: ManifestRecord): vo
 }
 
 async function getManifest(ctx: OciContext, head: boolean): Promise<void> {
-  const record = await ctx.deps.manifests.get(ctx.name, ctx.params.reference!, ctx.signal);
+  const record = await ctx.deps.manifests.get(ctx.repo, ctx.params.reference!, ctx.signal);
   checkAcceptable(ctx.req.headers.accept, record);
   const reply = ctx.reply.code(200).header('content-type', record.mediaType).header('docker-content-digest', record.digest)
     .header('etag', `"${record.digest}"`).header('content-length', record.size);
-  if (!head) ctx.deps.manifests.notePull(ctx.name, record.digest);
+  if (!head) ctx.deps.manifests.notePull(ctx.repo, record.digest);
   await reply.send(head ? undefined : Buffer.from(record.body.buffer, record.body.byteOffset, record.body.byteLength));
 }
 
@@ -51,7 +51,7 @@ export const manifestRoutes: OciRoute[] = [
     method: 'PUT', label: 'manifests', pattern: MANIFEST, action: 'ecr:PutImage',
     async handle(ctx) {
       const body = await readManifestBody(ctx);
-      const { digest, subject } = await ctx.deps.manifests.put(ctx.name, ctx.params.reference!, body,
+      const { digest, subject } = await ctx.deps.manifests.put(ctx.repo, ctx.params.reference!, body,
         ctx.req.headers['content-type'], ctx.deps.access.createRepositoryOnPush, ctx.signal);
       const reply = ctx.reply.code(201).header('location', `/v2/${ctx.name}/manifests/${digest}`)
         .header('docker-content-digest', digest).header('content-length', 0);
@@ -62,7 +62,7 @@ export const manifestRoutes: OciRoute[] = [
   {
     method: 'DELETE', label: 'manifests', pattern: MANIFEST, action: 'ecr:BatchDeleteImage',
     async handle(ctx) {
-      await ctx.deps.manifests.delete(ctx.name, ctx.params.reference!, ctx.signal);
+      await ctx.deps.manifests.delete(ctx.repo, ctx.params.reference!, ctx.signal);
       await ctx.reply.code(202).header('content-length', 0).send();
     },
   },

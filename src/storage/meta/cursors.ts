@@ -30,6 +30,20 @@ export function decodeDigestCursor(cursor: string): string {
   return digest;
 }
 
+/** Cursor of DescribeImages' push order: the last image's push time (epoch ms) and digest. */
+export function encodePushCursor(pushedAtMs: number, digest: string): string {
+  return Buffer.from(`${pushedAtMs}\0${digest}`, 'utf8').toString('base64url');
+}
+
+/** `[pushedAtMs, digest]` of the image a push-order cursor names; throws `InvalidParameter` for anything else. */
+export function decodePushCursor(cursor: string): [number, string] {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const sep = text.indexOf('\0');
+  const ms = Number(text.slice(0, sep));
+  if (sep < 1 || !/^\d+$/.test(text.slice(0, sep)) || !Number.isSafeInteger(ms) || !isDigest(text.slice(sep + 1))) throw badCursor();
+  return [ms, text.slice(sep + 1)];
+}
+
 /** A page size every backend honours (SQLite reads a negative LIMIT as "no limit"). */
 export function limitOf(limit: number): number {
   return Math.max(0, Math.floor(limit));

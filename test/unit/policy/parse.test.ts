@@ -112,3 +112,13 @@ describe('policy grammar: errors name what is wrong', () => {
     assert.ok(r.errors.length >= 4, r.errors.join(' | '));
   });
 });
+
+describe('policy grammar: statement ids', () => {
+  const twice = JSON.stringify({ Statement: [{ ...okResourceStatement, Sid: 'A' }, { ...okResourceStatement, Action: 'ecr:ListImages', Sid: 'A' }] });
+  it('refuses a repeated Sid by default (IAM), and accepts it with uniqueSids false (ECR policies), keeping both statements', () => {
+    assert.ok('errors' in parsePolicy(twice, 'resource'));
+    const r = parsePolicy(twice, 'resource', { uniqueSids: false });
+    assert.ok('policy' in r, JSON.stringify(r));
+    assert.deepEqual(r.policy.statements.map((s) => [s.sid, s.action?.patterns]), [['A', ['ecr:BatchGetImage']], ['A', ['ecr:ListImages']]]);
+  });
+});

@@ -58,21 +58,21 @@ describe('SigV4 verification accepts what the AWS SDK signs', () => {
     await verifySigV4({ ...presigned, rawQuery: presigned.rawQuery.split('&').reverse().join('&') }, options());
   });
 
-  it('accepts X-Amz-Content-Sha256: UNSIGNED-PAYLOAD but reports the body as not verified', async () => {
+  it('accepts X-Amz-Content-Sha256: UNSIGNED-PAYLOAD only when allowed (S3-style), reporting the body as not verified', async () => {
     const req = await signed({ headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
-    const ok = await verifySigV4(req, options());
+    const ok = await verifySigV4(req, options({ allowUnsignedPayload: true }));
     assert.equal(ok.payloadVerified, false);
   });
 
-  it('accepts a presigned URL signed over UNSIGNED-PAYLOAD, as S3-style presigners do', async () => {
+  it('accepts a presigned URL signed over UNSIGNED-PAYLOAD when allowed, as S3-style presigners do', async () => {
     const req = await signed({ presignExpiresIn: 300, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
     assert.match(req.rawQuery, /x-amz-content-sha256=UNSIGNED-PAYLOAD/i);
-    const ok = await verifySigV4(req, options());
+    const ok = await verifySigV4(req, options({ allowUnsignedPayload: true }));
     assert.equal(ok.payloadVerified, false);
   });
 
-  it('accepts a request whose body hash the caller could not compute (bodySha256 UNSIGNED-PAYLOAD) on the signed header hash', async () => {
-    const ok = await verifySigV4({ ...(await signed()), bodySha256: 'UNSIGNED-PAYLOAD' }, options());
+  it('accepts a request whose body hash the caller could not compute (bodySha256 UNSIGNED-PAYLOAD) on the signed header hash, when allowed', async () => {
+    const ok = await verifySigV4({ ...(await signed()), bodySha256: 'UNSIGNED-PAYLOAD' }, options({ allowUnsignedPayload: true }));
     assert.equal(ok.payloadVerified, false);
   });
 

@@ -173,3 +173,27 @@ describe('SigV4 verification rejects a tampered presigned URL with the exact rea
     await rejects(presigned({ region: 'ap-south-1' }), 'WrongRegion');
   });
 });
+
+describe('SigV4 verification refuses what would let a captured request be replayed with other content', () => {
+  it('SignatureMismatch for X-Amz-Content-Sha256: UNSIGNED-PAYLOAD (AWS allows it only for S3), even when the signature is right', async () => {
+    const req = await signed({ headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+    const err = await rejects(req, 'SignatureMismatch');
+    assert.match(err.message, /UNSIGNED-PAYLOAD is accepted only by Amazon S3/);
+    // The same request under another body: exactly the replay the refusal prevents.
+    await rejects({ ...req, bodySha256: sha256Hex('{"repositoryNames":["other"]}') }, 'SignatureMismatch');
+  });
+  it('SignatureMismatch for a presigned URL signed over UNSIGNED-PAYLOAD, and for a body the caller could not hash', async () => {
+    await rejects(signed({ presignExpiresIn: 300, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }), 'SignatureMismatch');
+    await rejects({ ...(await signed()), bodySha256: 'UNSIGNED-PAYLOAD' }, 'SignatureMismatch');
+  });
+  it('IncompleteSignature when the Authorization (or Host) header appears twice, whichever copy is valid', async () => {
+    const req = await signed();
+    const auth = String(req.headers['authorization']);
+    const raw = (extra: string[]) => ['Host', String(req.headers['host']), 'Authorization', auth, ...extra];
+    const twice = await rejects({ ...req, rawHeaders: raw(['authorization', auth.replace(/Signature=\w+/, 'Signature=00')]) }, 'IncompleteSignature');
+    assert.match(twice.message, /'Authorization' header must appear only once/);
+    await rejects({ ...req, rawHeaders: raw(['AUTHORIZATION', auth]) }, 'IncompleteSignature');
+    await rejects({ ...req, rawHeaders: raw(['host', 'evil.example']) }, 'IncompleteSignature');
+    await verifySigV4({ ...req, rawHeaders: raw([]) }, options());
+  });
+});

@@ -4,6 +4,8 @@ import type { EventBus } from '../../events.js';
 import { isValidTag } from '../../names.js';
 import type { ImageDetail, ImageId, ManifestRecord, MetaStore, Referrer } from '../../ports/meta-store.js';
 import type { ManifestService } from '../manifests.js';
+import { imageAlreadyExists, imageNotFound, INVALID_MANIFEST_JSON, layersNotFound, referencedImagesNotFound } from './messages.js';
+import { repoAccount, repoName, type RepoKey } from '../../repo-key.js';
 
 /** ECR's `ImageIdentifier`. */
 export interface EcrImageId {
@@ -28,7 +30,7 @@ export class EcrImageService {
   ) {}
 
   /** Resolves an image id to its manifest, or the ECR failure for it. */
-  async resolve(repository: string, id: EcrImageId, signal: AbortSignal): Promise<Resolved> {
+  async resolve(repository: RepoKey, id: EcrImageId, signal: AbortSignal): Promise<Resolved> {
     const failure = (failureCode: ImageFailure['failureCode'], failureReason: string): Resolved => ({ ok: false, failure: { imageId: id, failureCode, failureReason } });
     if (!id.imageDigest && !id.imageTag) return failure('MissingDigestAndTag', 'Invalid request parameters: both tag and digest cannot be null');
     if (id.imageDigest && !isDigest(id.imageDigest)) return failure('InvalidImageDigest', 'Invalid image digest');
@@ -45,18 +47,18 @@ export class EcrImageService {
     return { ok: true, digest: digest!, record, ...(id.imageTag ? { tag: id.imageTag } : {}) };
   }
 
-  listImages(repository: string, filter: 'TAGGED' | 'UNTAGGED' | 'ANY', after: string | undefined, limit: number, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }> {
+  listImages(repository: RepoKey, filter: 'TAGGED' | 'UNTAGGED' | 'ANY', after: string | undefined, limit: number, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }> {
     return this.meta.listImageIds(repository, { filter, limit, ...(after ? { after } : {}) }, signal);
   }
 
   /** Details of the given images (each must exist: `ImageNotFound` otherwise), or a page of all. */
-  async describeImages(repository: string, ids: EcrImageId[] | undefined, filter: 'TAGGED' | 'UNTAGGED' | 'ANY', after: string | undefined, limit: number, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }> {
+  async describeImages(repository: RepoKey, ids: EcrImageId[] | undefined, filter: 'TAGGED' | 'UNTAGGED' | 'ANY', after: string | undefined, limit: number, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }> {
     if (!ids) return this.meta.describeImages(repository, { filter, limit, ...(after ? { after } : {}) }, signal);
     const digests: Digest[] = [];
     for (const id of ids) {
       const r = await this.resolve(repository, id, signal);
       if (!r.ok) {
-        throw fail('ImageNotFound', `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repository}'`);
+        throw fail('ImageNotFound', imageNotFound(id, repoName(repository), repoAccount(repository)));
       }
       if (!digests.includes(r.digest)) digests.push(r.digest);
     }
@@ -64,7 +66,7 @@ export class EcrImageService {
   }
 
   /** Manifests of the given images; `acceptedMediaTypes` filters like an Accept header. */
-  async batchGet(repository: string, ids: EcrImageId[], acceptedMediaTypes: string[] | undefined, signal: AbortSignal): Promise<{ images: { id: EcrImageId; record: ManifestRecord }[]; failures: (ImageFailure | { imageId: EcrImageId; failureCode: 'UnsupportedImageType'; failureReason: string })[] }> {
+  async batchGet(repository: RepoKey, ids: EcrImageId[], acceptedMediaTypes: string[] | undefined, signal: AbortSignal): Promise<{ images: { id: EcrImageId; record: ManifestRecord }[]; failures: (ImageFailure | { imageId: EcrImageId; failureCode: 'UnsupportedImageType'; failureReason: string })[] }> {
     const images: { id: EcrImageId; record: ManifestRecord }[] = [];
     const failures: (ImageFailure | { imageId: EcrImageId; failureCode: 'UnsupportedImageType'; failureReason: string })[] = [];
     for (const id of ids) {
@@ -85,17 +87,21 @@ export class EcrImageService {
   }
 
   /**
-   * ECR `PutImage`: the same validation and tag-immutability rules as a `/v2` manifest PUT.
-   * Throws `ImageAlreadyExists` when the tag already points at this very manifest,
-   * `ImageDigestMismatch`, `LayersNotFound`, `ImageTagAlreadyExists`.
+   * ECR `PutImage`: the same validation and tag-immutability rules as a `/v2` manifest PUT, plus ECR's
+   * own: the manifest must say its media type (its `mediaType` field or `imageManifestMediaType`).
+   * Throws `InvalidParameter` ('Invalid JSON syntax'), `ImageAlreadyExists` when the tag already points at
+   * this very manifest, `ImageDigestMismatch`, `LayersNotFound`, `ReferencedImagesNotFound` (missing child
+   * manifests of a list/index), `ImageTagAlreadyExists`.
    */
-  async put(repository: string, accountId: string, manifest: string, mediaType: string | undefined, tag: string | undefined, digest: string | undefined, signal: AbortSignal): Promise<ManifestRecord & { tag?: string }> {
+  async put(repository: RepoKey, manifest: string, mediaType: string | undefined, tag: string | undefined, digest: string | undefined, signal: AbortSignal): Promise<ManifestRecord & { tag?: string }> {
     const body = Buffer.from(manifest, 'utf8');
+    const json = parseJson(manifest);
+    if (!isRecord(json) || (!mediaType && typeof json.mediaType !== 'string')) throw fail('InvalidParameter', INVALID_MANIFEST_JSON);
     if (tag) {
       const current = await this.meta.resolveTag(repository, tag, signal);
       const existing = current ? await this.meta.getManifest(repository, current, signal) : undefined;
       if (existing && Buffer.from(existing.body).equals(body)) {
-        throw fail('ImageAlreadyExists', `Image with digest '${existing.digest}' and tag '${tag}' already exists in the repository with name '${repository}'`);
+        throw fail('ImageAlreadyExists', imageAlreadyExists(existing.digest, tag, repoName(repository), repoAccount(repository)));
       }
     }
     let stored;
@@ -103,7 +109,13 @@ export class EcrImageService {
       stored = await this.manifests.put(repository, tag ?? digest ?? '', body, mediaType, false, signal, digest);
     } catch (err) {
       if (isBerthError(err) && err.code === 'DigestMismatch') throw fail('ImageDigestMismatch', `Invalid parameter at 'imageDigest' failed to satisfy constraint: 'digest does not match the manifest'`);
-      if (isBerthError(err) && err.code === 'ManifestBlobUnknown') throw fail('LayersNotFound', `Layers with digests '${JSON.stringify(err.detail?.missing ?? [])}' required for pushing image into repository with name '${repository}' in the registry with id '${accountId}' are not found`);
+      if (isBerthError(err) && err.code === 'ManifestBlobUnknown') {
+        const missing = Array.isArray(err.detail?.missing) ? (err.detail.missing as string[]) : [];
+        const children = new Set(childDigests(json));
+        const images = missing.filter((d) => children.has(d));
+        if (images.length > 0) throw fail('ReferencedImagesNotFound', referencedImagesNotFound(images, repoName(repository), repoAccount(repository)));
+        throw fail('LayersNotFound', layersNotFound(missing, repoName(repository), repoAccount(repository)));
+      }
       throw err;
     }
     return { ...(await this.meta.getManifest(repository, stored.digest, signal))!, ...(tag ? { tag } : {}) };
@@ -113,7 +125,7 @@ export class EcrImageService {
    * ECR `BatchDeleteImage`: a digest deletes the image with its tags; a tag removes the tag, and
    * the image too when that was its last tag.
    */
-  async batchDelete(repository: string, ids: EcrImageId[], signal: AbortSignal): Promise<{ deleted: EcrImageId[]; failures: ImageFailure[] }> {
+  async batchDelete(repository: RepoKey, ids: EcrImageId[], signal: AbortSignal): Promise<{ deleted: EcrImageId[]; failures: ImageFailure[] }> {
     const deleted: EcrImageId[] = [];
     const failures: ImageFailure[] = [];
     for (const id of ids) {
@@ -146,8 +158,24 @@ export class EcrImageService {
   }
 
   /** Referrers of a subject digest, optionally only of the given artifact types. */
-  async referrers(repository: string, subject: string, artifactTypes: string[] | undefined, signal: AbortSignal): Promise<Referrer[]> {
+  async referrers(repository: RepoKey, subject: string, artifactTypes: string[] | undefined, signal: AbortSignal): Promise<Referrer[]> {
     const all = await this.manifests.referrers(repository, subject, undefined, signal);
     return artifactTypes?.length ? all.filter((r) => r.artifactType && artifactTypes.includes(r.artifactType)) : all;
   }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Digests of the manifests a manifest list / image index names (none for an image manifest). */
+function childDigests(json: Record<string, unknown>): string[] {
+  const list = Array.isArray(json.manifests) ? (json.manifests as unknown[]) : [];
+  return list.flatMap((m) => (isRecord(m) && typeof m.digest === 'string' ? [m.digest] : []));
 }

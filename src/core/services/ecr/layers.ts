@@ -3,6 +3,7 @@ import { isDigest, type Digest } from '../../digest.js';
 import { fail, isBerthError } from '../../errors.js';
 import type { MetaStore } from '../../ports/meta-store.js';
 import type { UploadService } from '../uploads.js';
+import { repoName, type RepoKey } from '../../repo-key.js';
 
 /** ECR tells clients to send parts of this size (the last may be smaller). */
 export const PART_SIZE = 10 * 1024 * 1024;
@@ -18,7 +19,7 @@ export class EcrLayerService {
     private readonly uploads: UploadService,
   ) {}
 
-  async check(repository: string, digests: string[], signal: AbortSignal): Promise<LayerCheck[]> {
+  async check(repository: RepoKey, digests: string[], signal: AbortSignal): Promise<LayerCheck[]> {
     const out: LayerCheck[] = [];
     for (const layerDigest of digests) {
       if (!layerDigest) {
@@ -33,13 +34,13 @@ export class EcrLayerService {
     return out;
   }
 
-  async initiate(repository: string, signal: AbortSignal): Promise<{ uploadId: string; partSize: number }> {
+  async initiate(repository: RepoKey, signal: AbortSignal): Promise<{ uploadId: string; partSize: number }> {
     const session = await this.uploads.start(repository, false, signal);
     return { uploadId: session.id, partSize: PART_SIZE };
   }
 
   /** Appends bytes `[first, last]`; throws `InvalidLayerPart` when they do not continue the upload. */
-  async uploadPart(repository: string, uploadId: string, first: number, last: number, bytes: Buffer, signal: AbortSignal): Promise<number> {
+  async uploadPart(repository: RepoKey, uploadId: string, first: number, last: number, bytes: Buffer, signal: AbortSignal): Promise<number> {
     if (last - first + 1 !== bytes.length) {
       throw fail('InvalidLayerPart', `The part is ${bytes.length} bytes, but partFirstByte ${first} and partLastByte ${last} give ${last - first + 1}`);
     }
@@ -56,13 +57,13 @@ export class EcrLayerService {
   }
 
   /** Verifies and commits the upload as `digest`. Throws `EmptyUpload`, `InvalidLayer`, `LayerAlreadyExists`. */
-  async complete(repository: string, uploadId: string, digest: string, signal: AbortSignal): Promise<string> {
+  async complete(repository: RepoKey, uploadId: string, digest: string, signal: AbortSignal): Promise<string> {
     const session = await this.uploads.status(repository, uploadId, signal).catch(() => undefined);
     if (!session) throw upNotFound(uploadId, repository);
     if (session.size === 0) throw fail('EmptyUpload', `The upload with id '${uploadId}' does not contain any layer parts`);
     if (isDigest(digest) && (await this.meta.getBlobLink(repository, digest as Digest, signal))) {
       await this.uploads.cancel(repository, uploadId, signal);
-      throw fail('LayerAlreadyExists', `The layer with digest '${digest}' already exists in the repository with name '${repository}'`);
+      throw fail('LayerAlreadyExists', `The layer with digest '${digest}' already exists in the repository with name '${repoName(repository)}'`);
     }
     try {
       return (await this.uploads.complete(repository, uploadId, digest, undefined, {}, signal)).digest;
@@ -75,6 +76,6 @@ export class EcrLayerService {
   }
 }
 
-function upNotFound(uploadId: string, repository: string): Error {
-  return fail('UploadNotFound', `The upload with id '${uploadId}' does not exist in the repository with name '${repository}'`);
+function upNotFound(uploadId: string, repository: RepoKey): Error {
+  return fail('UploadNotFound', `The upload with id '${uploadId}' does not exist in the repository with name '${repoName(repository)}'`);
 }

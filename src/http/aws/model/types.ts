@@ -165,10 +165,22 @@ export interface Waiter {
   acceptors: { state: string; matcher: string; argument?: string; expected: unknown }[];
 }
 
+/**
+ * Which constraint a value broke, for services that word the failure their own way (see error-style.ts).
+ * `shape` names the model shape that carries the constraint.
+ */
+export type ConstraintDetail =
+  | { kind: 'required' }
+  | { kind: 'min' | 'max'; of: 'length' | 'value'; limit: number }
+  | { kind: 'pattern'; pattern: string; shape: string }
+  | { kind: 'enum'; values: readonly string[] };
+
 /** One problem found in an operation's input. `path` is member names, `[i]` (0-based) for list items. */
 export interface ValidationProblem {
   path: string;
   kind: 'unknown' | 'type' | 'required' | 'min' | 'max' | 'pattern' | 'enum';
   /** One AWS-style sentence, e.g. "Value 'A' at 'repositoryName' failed to satisfy constraint: …". */
   message: string;
+  /** The broken constraint, for constraint problems outside maps (absent for unknown members and wrong types). */
+  detail?: ConstraintDetail;
 }

@@ -6,7 +6,7 @@
 import { compileJavaPattern } from './java-regex.js';
 import { getOperation, getShape } from './load.js';
 import { constraint, constraintMessage, typeMessage, unknownMessage } from './messages.js';
-import type { BlobShape, ListShape, MapShape, ServiceModel, StringShape, StructureShape, ValidationProblem } from './types.js';
+import type { BlobShape, ConstraintDetail, ListShape, MapShape, ServiceModel, StringShape, StructureShape, ValidationProblem } from './types.js';
 
 export type { ValidationProblem } from './types.js';
 
@@ -21,19 +21,19 @@ class Walker {
   readonly problems: ValidationProblem[] = [];
   constructor(private readonly model: ServiceModel) {}
 
-  private add(path: string, kind: ValidationProblem['kind'], message: string): void {
-    this.problems.push({ path, kind, message });
+  private add(path: string, kind: ValidationProblem['kind'], message: string, detail?: ConstraintDetail): void {
+    this.problems.push(detail ? { path, kind, message, detail } : { path, kind, message });
   }
 
   private bound(path: string, value: unknown, size: number, shape: { min?: number; max?: number; sensitive?: boolean }, what: 'length' | 'value'): void {
     const sensitive = shape.sensitive === true;
     if (shape.min !== undefined && size < shape.min) {
       const c = what === 'length' ? constraint.minLength(shape.min) : constraint.minValue(shape.min);
-      this.add(path, 'min', constraintMessage(path, value, sensitive, c));
+      this.add(path, 'min', constraintMessage(path, value, sensitive, c), { kind: 'min', of: what, limit: shape.min });
     }
     if (shape.max !== undefined && size > shape.max) {
       const c = what === 'length' ? constraint.maxLength(shape.max) : constraint.maxValue(shape.max);
-      this.add(path, 'max', constraintMessage(path, value, sensitive, c));
+      this.add(path, 'max', constraintMessage(path, value, sensitive, c), { kind: 'max', of: what, limit: shape.max });
     }
   }
 
@@ -49,7 +49,7 @@ class Walker {
         return this.map(shape, value, path);
       case 'string':
         if (typeof value !== 'string') return this.add(path, 'type', typeMessage(path, 'string', value));
-        return this.string(shape, value, path);
+        return this.string(shapeName, shape, value, path);
       case 'integer':
       case 'long':
         if (typeof value !== 'number' || !Number.isInteger(value)) return this.add(path, 'type', typeMessage(path, shape.type, value));
@@ -81,7 +81,7 @@ class Walker {
     for (const [member, ref] of Object.entries(shape.members)) {
       const v = Object.hasOwn(value, member) ? value[member] : undefined;
       if (v === undefined || v === null) {
-        if (required.has(member)) this.add(prefix + member, 'required', constraintMessage(prefix + member, null, false, constraint.notNull()));
+        if (required.has(member)) this.add(prefix + member, 'required', constraintMessage(prefix + member, null, false, constraint.notNull()), { kind: 'required' });
       } else this.walk(ref.shape, v, prefix + member);
     }
   }
@@ -90,7 +90,7 @@ class Walker {
     if (!Array.isArray(value)) return this.add(path, 'type', typeMessage(path, 'list', value));
     value.forEach((item: unknown, i) => {
       const p = `${path}[${i}]`;
-      if (item === null || item === undefined) this.add(p, 'required', constraintMessage(p, null, false, constraint.notNull()));
+      if (item === null || item === undefined) this.add(p, 'required', constraintMessage(p, null, false, constraint.notNull()), { kind: 'required' });
       else this.walk(shape.member.shape, item, p);
     });
     this.bound(path, value, value.length, shape, 'length');
@@ -101,32 +101,34 @@ class Walker {
     const keyShape = getShape(this.model, shape.key.shape);
     const valueShape = getShape(this.model, shape.value.shape);
     for (const [k, v] of Object.entries(value)) {
-      if (keyShape.type === 'string') this.scalarInMap(keyShape, k, path, constraint.mapKeys);
+      if (keyShape.type === 'string') this.scalarInMap(shape.key.shape, keyShape, k, path, constraint.mapKeys);
       if (v === null || v === undefined) continue;
-      if (valueShape.type === 'string' && typeof v === 'string') this.scalarInMap(valueShape, v, path, constraint.mapValue);
+      if (valueShape.type === 'string' && typeof v === 'string') this.scalarInMap(shape.value.shape, valueShape, v, path, constraint.mapValue);
       else this.walk(shape.value.shape, v, `${path}.${k}`);
     }
     this.bound(path, value, Object.keys(value).length, shape, 'length');
   }
 
   /** Map keys and string values are reported at the map's path, wrapped as AWS does: "Map keys must … [..]". */
-  private scalarInMap(shape: StringShape, s: string, path: string, wrap: (inner: string) => string): void {
+  private scalarInMap(shapeName: string, shape: StringShape, s: string, path: string, wrap: (inner: string) => string): void {
     const inner = new Walker(this.model);
-    inner.string(shape, s, path);
+    inner.string(shapeName, shape, s, path);
     for (const p of inner.problems) {
       const phrase = p.message.slice(p.message.indexOf('constraint: ') + 'constraint: '.length);
       this.add(path, p.kind, constraintMessage(path, s, shape.sensitive === true, wrap(phrase)));
     }
   }
 
-  private string(shape: StringShape, value: string, path: string): void {
+  private string(shapeName: string, shape: StringShape, value: string, path: string): void {
     const sensitive = shape.sensitive === true;
     if (shape.enum && !shape.enum.includes(value)) {
-      this.add(path, 'enum', constraintMessage(path, value, sensitive, constraint.enumSet(shape.enum)));
+      this.add(path, 'enum', constraintMessage(path, value, sensitive, constraint.enumSet(shape.enum)), { kind: 'enum', values: shape.enum });
     }
     if (shape.pattern !== undefined) {
       const re = compileJavaPattern(shape.pattern);
-      if (re && !re.test(value)) this.add(path, 'pattern', constraintMessage(path, value, sensitive, constraint.pattern(shape.pattern)));
+      if (re && !re.test(value)) {
+        this.add(path, 'pattern', constraintMessage(path, value, sensitive, constraint.pattern(shape.pattern)), { kind: 'pattern', pattern: shape.pattern, shape: shapeName });
+      }
     }
     this.bound(path, value, value.length, shape, 'length');
   }

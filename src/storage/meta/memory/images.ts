@@ -1,7 +1,7 @@
 import type { Digest } from '../../../core/digest.js';
 import type { ImageDetail, ImageId } from '../../../core/ports/meta-store.js';
 import { compareBytes, type RepoState, type StoredManifest } from './state.js';
-import { decodeDigestCursor, decodeIdCursor, encodeDigestCursor, encodeIdCursor, limitOf } from '../cursors.js';
+import { decodeIdCursor, decodePushCursor, encodeIdCursor, encodePushCursor, limitOf } from '../cursors.js';
 
 /*
  * The ECR image views over one repository's state, with the same order, filters and cursor
@@ -14,7 +14,7 @@ export type TagFilter = 'TAGGED' | 'UNTAGGED' | 'ANY' | undefined;
 const PULL_RECORD_INTERVAL_MS = 60_000;
 
 export function listImageIds(repo: RepoState, query: { filter?: TagFilter; after?: string; limit: number }): { ids: ImageId[]; next?: string } {
-  const byDigest = tagsByDigest(repo);
+  const byDigest = tagsByDigest(repo, true);
   const all: ImageId[] = [];
   for (const digest of [...repo.manifests.keys()].sort(compareBytes)) {
     const tags = byDigest.get(digest) ?? [];
@@ -49,14 +49,20 @@ export function describeImages(
     return { images };
   }
 
-  const after = query.after === undefined ? undefined : decodeDigestCursor(query.after);
-  const rest = [...repo.manifests.keys()].sort(compareBytes)
-    .filter((digest) => after === undefined || compareBytes(digest, after) > 0)
-    .map((digest) => detail(repo.manifests.get(digest)!))
+  // Push order: by push time, then digest — the same order and cursor as the SQL stores.
+  const after = query.after === undefined ? undefined : decodePushCursor(query.after);
+  const rest = [...repo.manifests.values()]
+    .sort((a, b) => a.record.pushedAt.getTime() - b.record.pushedAt.getTime() || compareBytes(a.record.digest, b.record.digest))
+    .filter((m) => {
+      if (after === undefined) return true;
+      const t = m.record.pushedAt.getTime();
+      return t > after[0] || (t === after[0] && compareBytes(m.record.digest, after[1]) > 0);
+    })
+    .map(detail)
     .filter(keep);
   const images = rest.slice(0, limitOf(query.limit));
   const last = images.at(-1);
-  return rest.length > images.length && last ? { images, next: encodeDigestCursor(last.digest) } : { images };
+  return rest.length > images.length && last ? { images, next: encodePushCursor(last.pushedAt.getTime(), last.digest) } : { images };
 }
 
 /** Records a pull unless the recorded one is less than a minute older than `at` (or newer). */
@@ -80,14 +86,14 @@ function toDetail(m: StoredManifest, tags: string[]): ImageDetail {
   return d;
 }
 
-/** Tags of each tagged manifest, in byte order. */
-function tagsByDigest(repo: RepoState): Map<Digest, string[]> {
+/** Tags of each tagged manifest; in the order they were applied (the tags Map's insertion order) unless `sorted`. */
+function tagsByDigest(repo: RepoState, sorted = false): Map<Digest, string[]> {
   const out = new Map<Digest, string[]>();
   for (const [tag, digest] of repo.tags) {
     const list = out.get(digest);
     if (list) list.push(tag);
     else out.set(digest, [tag]);
   }
-  for (const list of out.values()) list.sort(compareBytes);
+  if (sorted) for (const list of out.values()) list.sort(compareBytes);
   return out;
 }

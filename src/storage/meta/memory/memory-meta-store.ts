@@ -1,10 +1,11 @@
 import type { Digest } from '../../../core/digest.js';
 import { fail } from '../../../core/errors.js';
 import {
-  DEFAULT_ACCOUNT_ID, DEFAULT_REPOSITORY_SETTINGS,
+  DEFAULT_REPOSITORY_SETTINGS,
   type ImageDetail, type ImageId, type ManifestRecord, type MetaStore, type PageRequest, type PutManifestInput,
   type Referrer, type Repository, type RepositoryInit, type RepositorySettings, type UploadSession,
 } from '../../../core/ports/meta-store.js';
+import { repoAccount, repoKey, repoName, type RepoKey } from '../../../core/repo-key.js';
 import { describeImages, listImageIds, recordPull, type TagFilter } from './images.js';
 import { copyManifest, toRecord, toRepository, toUpload, type StoredUpload } from './records.js';
 import { compareBytes, mergeSettings, paginate, type RepoState } from './state.js';
@@ -16,21 +17,21 @@ export { compareBytes } from './state.js';
  * synchronously (so it is atomic) and copies values in and out, so callers never share state.
  */
 export class MemoryMetaStore implements MetaStore {
-  readonly #repos = new Map<string, RepoState>();
+  readonly #repos = new Map<RepoKey, RepoState>();
   /** Upload ids are unique across repositories, as in the SQL stores. */
   readonly #uploads = new Map<string, StoredUpload>();
   readonly #registryPolicies = new Map<string, string>();
   /** Keyed by account id, then setting name. */
   readonly #accountSettings = new Map<string, Map<string, string>>();
 
-  async createRepository(name: string, signal: AbortSignal, init?: RepositoryInit): Promise<{ repository: Repository; created: boolean }> {
+  async createRepository(name: RepoKey, signal: AbortSignal, init?: RepositoryInit): Promise<{ repository: Repository; created: boolean }> {
     signal.throwIfAborted();
     let repo = this.#repos.get(name);
     const created = repo === undefined;
     if (!repo) {
       repo = {
         createdAt: Date.now(),
-        accountId: init?.accountId ?? DEFAULT_ACCOUNT_ID,
+        accountId: repoAccount(name),
         settings: mergeSettings(DEFAULT_REPOSITORY_SETTINGS, init?.settings),
         blobs: new Map(), manifests: new Map(), tags: new Map(),
       };
@@ -39,63 +40,68 @@ export class MemoryMetaStore implements MetaStore {
     return { repository: toRepository(name, repo), created };
   }
 
-  async updateRepository(name: string, patch: Partial<RepositorySettings>, signal: AbortSignal): Promise<Repository> {
+  async updateRepository(name: RepoKey, patch: Partial<RepositorySettings>, signal: AbortSignal): Promise<Repository> {
     signal.throwIfAborted();
     const repo = this.#require(name);
     repo.settings = mergeSettings(repo.settings, patch);
     return toRepository(name, repo);
   }
 
-  async listRepositoryDetails(page: PageRequest, signal: AbortSignal): Promise<Repository[]> {
+  async listRepositoryDetails(accountId: string, page: PageRequest, signal: AbortSignal): Promise<Repository[]> {
     signal.throwIfAborted();
-    return paginate(this.#repos.keys(), page).map((name) => toRepository(name, this.#repos.get(name)!));
+    return this.#names(accountId, page).map((name) => repoKey(accountId, name)).map((key) => toRepository(key, this.#repos.get(key)!));
   }
 
-  async getRepositoryPolicy(name: string, signal: AbortSignal): Promise<string | undefined> {
+  async getRepositoryPolicy(name: RepoKey, signal: AbortSignal): Promise<string | undefined> {
     signal.throwIfAborted();
     return this.#require(name).policy;
   }
 
-  async setRepositoryPolicy(name: string, policy: string | undefined, signal: AbortSignal): Promise<void> {
+  async setRepositoryPolicy(name: RepoKey, policy: string | undefined, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     this.#require(name).policy = policy;
   }
 
-  async getRepository(name: string, signal: AbortSignal): Promise<Repository | undefined> {
+  async getRepository(name: RepoKey, signal: AbortSignal): Promise<Repository | undefined> {
     signal.throwIfAborted();
     const repo = this.#repos.get(name);
     return repo && toRepository(name, repo);
   }
 
-  async listRepositories(page: PageRequest, signal: AbortSignal): Promise<string[]> {
+  async listRepositories(accountId: string, page: PageRequest, signal: AbortSignal): Promise<string[]> {
     signal.throwIfAborted();
-    return paginate(this.#repos.keys(), page);
+    return this.#names(accountId, page);
   }
 
-  async deleteRepository(name: string, signal: AbortSignal, opts?: { onlyIfEmpty?: boolean }): Promise<boolean> {
+  /** A page of the names of the account's repositories. */
+  #names(accountId: string, page: PageRequest): string[] {
+    return paginate([...this.#repos.keys()].filter((k) => repoAccount(k) === accountId).map(repoName), page);
+  }
+
+  async deleteRepository(name: RepoKey, signal: AbortSignal, opts?: { onlyIfEmpty?: boolean }): Promise<boolean> {
     signal.throwIfAborted();
     if (opts?.onlyIfEmpty && (this.#repos.get(name)?.manifests.size ?? 0) > 0) {
-      throw fail('RepositoryNotEmpty', 'repository still contains images', { repository: name });
+      throw fail('RepositoryNotEmpty', 'repository still contains images', { repository: repoName(name) });
     }
     if (!this.#repos.delete(name)) return false;
     for (const [id, u] of this.#uploads) if (u.repository === name) this.#uploads.delete(id);
     return true;
   }
 
-  async linkBlob(repository: string, digest: Digest, size: number, signal: AbortSignal, opts: { endUpload?: string } = {}): Promise<void> {
+  async linkBlob(repository: RepoKey, digest: Digest, size: number, signal: AbortSignal, opts: { endUpload?: string } = {}): Promise<void> {
     signal.throwIfAborted();
     const repo = this.#require(repository);
     if (!repo.blobs.has(digest)) repo.blobs.set(digest, size);
     if (opts.endUpload !== undefined && this.#upload(repository, opts.endUpload)) this.#uploads.delete(opts.endUpload);
   }
 
-  async getBlobLink(repository: string, digest: Digest, signal: AbortSignal): Promise<{ size: number } | undefined> {
+  async getBlobLink(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<{ size: number } | undefined> {
     signal.throwIfAborted();
     const size = this.#repos.get(repository)?.blobs.get(digest);
     return size === undefined ? undefined : { size };
   }
 
-  async unlinkBlob(repository: string, digest: Digest, signal: AbortSignal): Promise<boolean> {
+  async unlinkBlob(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<boolean> {
     signal.throwIfAborted();
     const repo = this.#repos.get(repository);
     if (!repo) return false;
@@ -107,7 +113,7 @@ export class MemoryMetaStore implements MetaStore {
     return repo.blobs.delete(digest);
   }
 
-  async createUpload(session: { id: string; repository: string }, signal: AbortSignal): Promise<UploadSession> {
+  async createUpload(session: { id: string; repository: RepoKey }, signal: AbortSignal): Promise<UploadSession> {
     signal.throwIfAborted();
     this.#require(session.repository);
     if (this.#uploads.has(session.id)) throw fail('UploadInvalid', 'upload session id already in use', { id: session.id });
@@ -117,13 +123,13 @@ export class MemoryMetaStore implements MetaStore {
     return toUpload(session.id, stored);
   }
 
-  async getUpload(repository: string, id: string, signal: AbortSignal): Promise<UploadSession | undefined> {
+  async getUpload(repository: RepoKey, id: string, signal: AbortSignal): Promise<UploadSession | undefined> {
     signal.throwIfAborted();
     const u = this.#upload(repository, id);
     return u && toUpload(id, u);
   }
 
-  async advanceUpload(repository: string, id: string, expected: number, size: number, signal: AbortSignal): Promise<UploadSession> {
+  async advanceUpload(repository: RepoKey, id: string, expected: number, size: number, signal: AbortSignal): Promise<UploadSession> {
     signal.throwIfAborted();
     const u = this.#upload(repository, id);
     if (!u) throw fail('UploadNotFound', 'upload session unknown', { id });
@@ -133,7 +139,7 @@ export class MemoryMetaStore implements MetaStore {
     return toUpload(id, u);
   }
 
-  async deleteUpload(repository: string, id: string, signal: AbortSignal): Promise<boolean> {
+  async deleteUpload(repository: RepoKey, id: string, signal: AbortSignal): Promise<boolean> {
     signal.throwIfAborted();
     return this.#upload(repository, id) !== undefined && this.#uploads.delete(id);
   }
@@ -167,24 +173,32 @@ export class MemoryMetaStore implements MetaStore {
 
     const created = !repo.manifests.has(input.digest);
     if (created) {
-      repo.manifests.set(input.digest, { record: copyManifest(toRecord(input)), blobs, children, imageSize: input.imageSize });
+      const record = copyManifest(toRecord(input));
+      // Push order is the Map's insertion order; the time is kept strictly increasing to match (as in SQL).
+      const last = [...repo.manifests.values()].at(-1)?.record.pushedAt.getTime();
+      if (last !== undefined && record.pushedAt.getTime() <= last) record.pushedAt = new Date(last + 1);
+      repo.manifests.set(input.digest, { record, blobs, children, imageSize: input.imageSize });
     }
-    if (tag !== undefined) repo.tags.set(tag, input.digest);
+    // Tag order is the Map's insertion order: a tag moved to another image is applied anew, so goes last.
+    if (tag !== undefined && current !== input.digest) {
+      repo.tags.delete(tag);
+      repo.tags.set(tag, input.digest);
+    }
     return previous !== undefined ? { created, previous } : { created };
   }
 
-  async getManifest(repository: string, digest: Digest, signal: AbortSignal): Promise<ManifestRecord | undefined> {
+  async getManifest(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<ManifestRecord | undefined> {
     signal.throwIfAborted();
     const m = this.#repos.get(repository)?.manifests.get(digest);
     return m && copyManifest(m.record);
   }
 
-  async resolveTag(repository: string, tag: string, signal: AbortSignal): Promise<Digest | undefined> {
+  async resolveTag(repository: RepoKey, tag: string, signal: AbortSignal): Promise<Digest | undefined> {
     signal.throwIfAborted();
     return this.#repos.get(repository)?.tags.get(tag);
   }
 
-  async deleteManifest(repository: string, digest: Digest, signal: AbortSignal): Promise<{ tags: string[] } | undefined> {
+  async deleteManifest(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<{ tags: string[] } | undefined> {
     signal.throwIfAborted();
     const repo = this.#repos.get(repository);
     if (!repo?.manifests.has(digest)) return undefined;
@@ -199,17 +213,17 @@ export class MemoryMetaStore implements MetaStore {
     return { tags };
   }
 
-  async deleteTag(repository: string, tag: string, signal: AbortSignal): Promise<boolean> {
+  async deleteTag(repository: RepoKey, tag: string, signal: AbortSignal): Promise<boolean> {
     signal.throwIfAborted();
     return this.#repos.get(repository)?.tags.delete(tag) ?? false;
   }
 
-  async listTags(repository: string, page: PageRequest, signal: AbortSignal): Promise<string[]> {
+  async listTags(repository: RepoKey, page: PageRequest, signal: AbortSignal): Promise<string[]> {
     signal.throwIfAborted();
     return paginate(this.#repos.get(repository)?.tags.keys() ?? [], page);
   }
 
-  async listReferrers(repository: string, subject: Digest, artifactType: string | undefined, signal: AbortSignal): Promise<Referrer[]> {
+  async listReferrers(repository: RepoKey, subject: Digest, artifactType: string | undefined, signal: AbortSignal): Promise<Referrer[]> {
     signal.throwIfAborted();
     const out: Referrer[] = [];
     for (const { record: m } of this.#repos.get(repository)?.manifests.values() ?? []) {
@@ -222,17 +236,17 @@ export class MemoryMetaStore implements MetaStore {
     return out.sort((a, b) => compareBytes(a.digest, b.digest));
   }
 
-  async listImageIds(repository: string, query: { filter?: TagFilter; after?: string; limit: number }, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }> {
+  async listImageIds(repository: RepoKey, query: { filter?: TagFilter; after?: string; limit: number }, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }> {
     signal.throwIfAborted();
     return listImageIds(this.#require(repository), query);
   }
 
-  async describeImages(repository: string, query: { digests?: Digest[]; filter?: TagFilter; after?: string; limit: number }, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }> {
+  async describeImages(repository: RepoKey, query: { digests?: Digest[]; filter?: TagFilter; after?: string; limit: number }, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }> {
     signal.throwIfAborted();
     return describeImages(this.#require(repository), query);
   }
 
-  async recordPull(repository: string, digest: Digest, at: Date, signal: AbortSignal): Promise<void> {
+  async recordPull(repository: RepoKey, digest: Digest, at: Date, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     recordPull(this.#repos.get(repository)?.manifests.get(digest), at);
   }
@@ -260,9 +274,9 @@ export class MemoryMetaStore implements MetaStore {
     settings.set(name, value);
   }
 
-  async *listBlobReferences(signal: AbortSignal): AsyncIterable<{ repository: string; manifest: Digest; blob: Digest }> {
+  async *listBlobReferences(signal: AbortSignal): AsyncIterable<{ repository: RepoKey; manifest: Digest; blob: Digest }> {
     signal.throwIfAborted();
-    const refs: { repository: string; manifest: Digest; blob: Digest }[] = [];
+    const refs: { repository: RepoKey; manifest: Digest; blob: Digest }[] = [];
     for (const [repository, repo] of this.#repos) {
       for (const [manifest, m] of repo.manifests) for (const blob of m.blobs) refs.push({ repository, manifest, blob });
     }
@@ -281,13 +295,13 @@ export class MemoryMetaStore implements MetaStore {
 
   async close(): Promise<void> {}
 
-  #require(name: string): RepoState {
+  #require(name: RepoKey): RepoState {
     const repo = this.#repos.get(name);
-    if (!repo) throw fail('RepositoryNotFound', 'repository does not exist', { repository: name });
+    if (!repo) throw fail('RepositoryNotFound', 'repository does not exist', { repository: repoName(name) });
     return repo;
   }
 
-  #upload(repository: string, id: string): StoredUpload | undefined {
+  #upload(repository: RepoKey, id: string): StoredUpload | undefined {
     const u = this.#uploads.get(id);
     return u?.repository === repository ? u : undefined;
   }

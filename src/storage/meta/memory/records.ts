@@ -1,12 +1,13 @@
 import type {
   ManifestRecord, PutManifestInput, Repository, UploadSession,
 } from '../../../core/ports/meta-store.js';
+import { repoName, type RepoKey } from '../../../core/repo-key.js';
 import type { RepoState } from './state.js';
 
 /** Conversions between the stored state and the values handed out; every value out is a copy. */
 
 export interface StoredUpload {
-  repository: string;
+  repository: RepoKey;
   size: number;
   startedAt: number;
   updatedAt: number;
@@ -33,8 +34,8 @@ export function copyManifest(m: ManifestRecord): ManifestRecord {
   return copy;
 }
 
-export function toRepository(name: string, repo: RepoState): Repository {
-  return { name, createdAt: new Date(repo.createdAt), accountId: repo.accountId, settings: structuredClone(repo.settings) };
+export function toRepository(key: RepoKey, repo: RepoState): Repository {
+  return { name: repoName(key), createdAt: new Date(repo.createdAt), accountId: repo.accountId, settings: structuredClone(repo.settings) };
 }
 
 export function toUpload(id: string, u: StoredUpload): UploadSession {

@@ -5,6 +5,8 @@ import { sql, type ColumnDataType, type ColumnDefinitionBuilder, type Expression
  * so SQLite and PostgreSQL get the same tables, keys and indexes.
  */
 export interface SchemaTypes {
+  /** Which engine, for the rare migration whose DDL cannot be written once (e.g. dropping a UNIQUE). */
+  readonly engine: 'sqlite' | 'postgres';
   /** Text that sorts and compares by UTF-8 bytes (pagination of names and tags relies on it). */
   readonly text: ColumnDataType | Expression<unknown>;
   /** A 64-bit integer (epoch-millisecond times, byte sizes). */
@@ -19,6 +21,7 @@ export interface SchemaTypes {
 
 /** SQLite: BINARY collation is byte order already; AUTOINCREMENT stops rowid reuse after deletes. */
 export const SQLITE_TYPES: SchemaTypes = {
+  engine: 'sqlite',
   text: 'text',
   int64: 'integer',
   bytes: 'blob',
@@ -28,6 +31,7 @@ export const SQLITE_TYPES: SchemaTypes = {
 
 /** PostgreSQL (for the scale-out backend): the "C" collation gives byte order. Not exercised yet. */
 export const POSTGRES_TYPES: SchemaTypes = {
+  engine: 'postgres',
   text: sql`text collate "C"`,
   int64: 'bigint',
   bytes: 'bytea',

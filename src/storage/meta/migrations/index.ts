@@ -3,6 +3,8 @@ import type { SchemaTypes } from './dialect.js';
 import { initialSchema } from './0001-initial.js';
 import { ecrSchema } from './0002-ecr.js';
 import { identitySchema } from './0003-identity.js';
+import { accountNamespacesSchema } from './0004-account-namespaces.js';
+import { imagePushOrderSchema } from './0005-image-push-order.js';
 import { kmsSchema } from './0006-kms.js';
 
 export { SQLITE_TYPES, POSTGRES_TYPES, type SchemaTypes } from './dialect.js';
@@ -18,6 +20,8 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
     '0001-initial': initialSchema(types),
     '0002-ecr': ecrSchema(types),
     '0003-identity': identitySchema(types),
+    '0004-account-namespaces': accountNamespacesSchema(types),
+    '0005-image-push-order': imagePushOrderSchema(types),
     '0006-kms': kmsSchema(types),
   };
 }

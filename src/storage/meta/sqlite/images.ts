@@ -3,7 +3,7 @@ import type { Digest } from '../../../core/digest.js';
 import type { ImageDetail, ImageId } from '../../../core/ports/meta-store.js';
 import type { MetaSchema } from '../migrations/index.js';
 import type { Statements } from './statements.js';
-import { decodeDigestCursor, decodeIdCursor, encodeDigestCursor, encodeIdCursor, limitOf } from '../cursors.js';
+import { decodeIdCursor, decodePushCursor, encodeIdCursor, encodePushCursor, limitOf } from '../cursors.js';
 
 /*
  * The ECR image views (ListImages, DescribeImages) and pull times. An image is a manifest; its
@@ -48,7 +48,8 @@ export function listImageIds(
 
 /**
  * Image details: of exactly `digests` when given (unknown ones and those `filter` rejects
- * omitted, duplicates once, in the order given, no paging), else one page ordered by digest.
+ * omitted, duplicates once, in the order given, no paging), else one page in push order (push time,
+ * then digest), as ECR lists them. Tags come in the order they were applied.
  */
 export function describeImages(
   db: Kysely<MetaSchema>, sql: Statements, repositoryId: number,
@@ -63,15 +64,19 @@ export function describeImages(
     for (const digest of new Set(query.digests)) {
       const row = sql.get(base.where('m.digest', '=', digest));
       if (!row) continue;
-      const image = toDetail(row, tagsBetween(db, sql, repositoryId, digest, digest).get(digest));
+      const image = toDetail(row, tagsOf(db, sql, repositoryId, digest));
       if (keep(image, query.filter)) images.push(image);
     }
     return { images };
   }
 
   const limit = limitOf(query.limit);
-  let q = base.orderBy('m.digest').limit(limit + 1);
-  if (query.after !== undefined) q = q.where('m.digest', '>', decodeDigestCursor(query.after));
+  let q = base.orderBy('m.pushed_at').orderBy('m.digest').limit(limit + 1);
+  if (query.after !== undefined) {
+    const [at, digest] = decodePushCursor(query.after);
+    // `>=` on the time alone lets manifests_by_pushed_at seek; the OR then drops the entries up to the cursor.
+    q = q.where('m.pushed_at', '>=', at).where((eb) => eb.or([eb('m.pushed_at', '>', at), eb('m.digest', '>', digest)]));
+  }
   if (query.filter === 'TAGGED' || query.filter === 'UNTAGGED') {
     const tagged = query.filter === 'TAGGED';
     q = q.where((eb) => {
@@ -82,13 +87,11 @@ export function describeImages(
   }
   const rows = sql.all(q);
   const page = rows.slice(0, limit);
-  const first = page[0];
   const last = page.at(-1);
-  if (!first || !last) return { images: [] };
-  // One range scan of tags_by_digest for the whole page rather than a query per image.
-  const tags = tagsBetween(db, sql, repositoryId, first.digest, last.digest);
-  const images = page.map((r) => toDetail(r, tags.get(r.digest)));
-  return rows.length > limit ? { images, next: encodeDigestCursor(last.digest) } : { images };
+  if (!last) return { images: [] };
+  // One indexed lookup of tags_by_digest per image: push order does not keep a page's digests in a range.
+  const images = page.map((r) => toDetail(r, tagsOf(db, sql, repositoryId, r.digest)));
+  return rows.length > limit ? { images, next: encodePushCursor(last.pushed_at, last.digest) } : { images };
 }
 
 /**
@@ -138,15 +141,8 @@ function keep(image: ImageDetail, filter: TagFilter): boolean {
   return true;
 }
 
-/** Tag names (byte order) of the manifests with digests in [from, to]. */
-function tagsBetween(db: Kysely<MetaSchema>, sql: Statements, repositoryId: number, from: string, to: string): Map<string, string[]> {
-  const rows = sql.all(db.selectFrom('tags').select(['digest', 'name']).where('repository_id', '=', repositoryId)
-    .where('digest', '>=', from).where('digest', '<=', to).orderBy('digest').orderBy('name'));
-  const out = new Map<string, string[]>();
-  for (const r of rows) {
-    const list = out.get(r.digest);
-    if (list) list.push(r.name);
-    else out.set(r.digest, [r.name]);
-  }
-  return out;
+/** Tag names of one manifest in the order they were applied (put-manifest.ts keeps `updated_at` distinct per manifest). */
+function tagsOf(db: Kysely<MetaSchema>, sql: Statements, repositoryId: number, digest: string): string[] {
+  return sql.all(db.selectFrom('tags').select('name').where('repository_id', '=', repositoryId).where('digest', '=', digest)
+    .orderBy('updated_at').orderBy('name')).map((r) => r.name);
 }

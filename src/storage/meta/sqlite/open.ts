@@ -15,21 +15,37 @@ export async function openSqlite<S>(path: string): Promise<{ db: Kysely<S>; sql:
   try {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL');
-    sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    // Foreign keys are off while migrations run (it can only change outside a transaction): a
+    // table rebuild (0004) must not cascade its DROP TABLE. Every reference is checked before the
+    // commit instead, so a migration cannot leave a dangling one.
+    sqlite.pragma('foreign_keys = OFF');
     // SQLite DDL is transactional even though kysely does not assume so; holding the write lock
     // for the whole run also stops two processes opening a fresh file from migrating it twice.
     sqlite.exec('BEGIN IMMEDIATE');
     try {
+      const before = appliedMigrations(sqlite);
       await migrateMetaStore(db as unknown as Kysely<unknown>, SQLITE_TYPES);
+      // Checked only when a migration ran: the check reads every row of every table.
+      if (appliedMigrations(sqlite) !== before) {
+        const dangling = sqlite.pragma('foreign_key_check') as unknown[];
+        if (dangling.length > 0) throw new Error(`metadata migration left ${dangling.length} dangling references`);
+      }
       sqlite.exec('COMMIT');
     } catch (e) {
       if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
       throw e;
     }
+    sqlite.pragma('foreign_keys = ON');
     return { db, sql: new Statements(sqlite) };
   } catch (e) {
     await db.destroy();
     throw e;
   }
+}
+
+/** How many migrations the file has applied (0 for a fresh file). */
+function appliedMigrations(sqlite: Database.Database): number {
+  const table = sqlite.prepare("select 1 from sqlite_master where type = 'table' and name = 'kysely_migration'").get();
+  return table ? (sqlite.prepare('select count(*) as n from kysely_migration').get() as { n: number }).n : 0;
 }

@@ -40,7 +40,7 @@ export function putManifest(
       artifact_type: input.artifactType ?? null,
       subject: input.subject ?? null,
       annotations: annotationsJson(input.annotations),
-      pushed_at: Date.now(),
+      pushed_at: nextPushTime(db, sql, repositoryId),
       image_size: input.imageSize,
     }));
     for (const blob of blobs) {
@@ -59,11 +59,11 @@ export function putManifest(
     .where('repository_id', '=', repositoryId).where('name', '=', tag))?.digest as Digest | undefined;
   if (current === input.digest) return { created };
   if (current === undefined) {
-    sql.run(db.insertInto('tags').values({ repository_id: repositoryId, name: tag, digest: input.digest, updated_at: Date.now() }));
+    sql.run(db.insertInto('tags').values({ repository_id: repositoryId, name: tag, digest: input.digest, updated_at: nextTagTime(db, sql, repositoryId, input.digest) }));
     return { created };
   }
   input.beforeTagMove?.(tag, current, input.digest);
-  sql.run(db.updateTable('tags').set({ digest: input.digest, updated_at: Date.now() })
+  sql.run(db.updateTable('tags').set({ digest: input.digest, updated_at: nextTagTime(db, sql, repositoryId, input.digest) })
     .where('repository_id', '=', repositoryId).where('name', '=', tag));
   return { created, previous: current };
 }
@@ -71,4 +71,23 @@ export function putManifest(
 function manifestExists(db: Kysely<MetaSchema>, sql: Statements, repositoryId: number, digest: string): boolean {
   return sql.get(db.selectFrom('manifests').select('digest')
     .where('repository_id', '=', repositoryId).where('digest', '=', digest)) !== undefined;
+}
+
+/*
+ * ECR lists a repository's images in push order and an image's tags in the order they were applied.
+ * Both orders come from these times, so each is made strictly later than the last one it is ordered
+ * against (a burst of pushes within one millisecond would otherwise tie). Runs inside the write
+ * transaction, so concurrent pushes are serialized; each lookup is one index seek
+ * (manifests_by_pushed_at, tags_by_digest).
+ */
+function nextPushTime(db: Kysely<MetaSchema>, sql: Statements, repositoryId: number): number {
+  const last = sql.get(db.selectFrom('manifests').select('pushed_at').where('repository_id', '=', repositoryId)
+    .orderBy('pushed_at', 'desc').limit(1))?.pushed_at;
+  return Math.max(Date.now(), last === undefined ? 0 : last + 1);
+}
+
+function nextTagTime(db: Kysely<MetaSchema>, sql: Statements, repositoryId: number, digest: string): number {
+  const last = sql.get(db.selectFrom('tags').select('updated_at').where('repository_id', '=', repositoryId)
+    .where('digest', '=', digest).orderBy('updated_at', 'desc').limit(1))?.updated_at;
+  return Math.max(Date.now(), last === undefined ? 0 : last + 1);
 }

@@ -3,6 +3,7 @@ import {
   DEFAULT_REPOSITORY_SETTINGS,
   type ManifestRecord, type Referrer, type Repository, type RepositorySettings, type UploadSession,
 } from '../../../core/ports/meta-store.js';
+import type { RepoKey } from '../../../core/repo-key.js';
 
 /** The manifest columns every read selects. */
 export interface ManifestRow {
@@ -42,7 +43,7 @@ export function toReferrer(row: Omit<ManifestRow, 'body' | 'subject' | 'pushed_a
 }
 
 /** A manifest record from its row; the body is copied out of the driver's buffer. */
-export function toManifest(repository: string, row: ManifestRow): ManifestRecord {
+export function toManifest(repository: RepoKey, row: ManifestRow): ManifestRecord {
   const m: ManifestRecord = {
     repository,
     digest: row.digest as Digest,
@@ -58,7 +59,7 @@ export function toManifest(repository: string, row: ManifestRow): ManifestRecord
   return m;
 }
 
-export function toUpload(repository: string, row: UploadRow): UploadSession {
+export function toUpload(repository: RepoKey, row: UploadRow): UploadSession {
   return {
     id: row.id,
     repository,

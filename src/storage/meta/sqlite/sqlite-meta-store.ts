@@ -5,6 +5,7 @@ import type {
   ImageDetail, ImageId, ManifestRecord, MetaStore, PageRequest, PutManifestInput, Referrer, Repository, RepositoryInit,
   RepositorySettings, UploadSession,
 } from '../../../core/ports/meta-store.js';
+import { repoAccount, repoName, type RepoKey } from '../../../core/repo-key.js';
 import type { MetaSchema } from '../migrations/index.js';
 import type { Statements } from './statements.js';
 import { openSqlite } from './open.js';
@@ -38,66 +39,66 @@ export class SqliteMetaStore implements MetaStore {
 
   /** Use {@link openSqliteMetaStore}, which migrates first. */
   constructor(private readonly db: Kysely<MetaSchema>, private readonly sql: Statements) {
-    this.#repositoryId = sql.template<{ id: number }, 'name'>((p) =>
-      db.selectFrom('repositories').select('id').where('name', '=', p('name')));
-    this.#getManifest = sql.template<ManifestRow, 'repository' | 'digest'>((p) =>
+    this.#repositoryId = sql.template<{ id: number }, 'account' | 'name'>((p) =>
+      db.selectFrom('repositories').select('id').where('account_id', '=', p('account')).where('name', '=', p('name')));
+    this.#getManifest = sql.template<ManifestRow, 'account' | 'name' | 'digest'>((p) =>
       db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
         .select(['m.digest', 'm.media_type', 'm.size', 'm.body', 'm.artifact_type', 'm.subject', 'm.annotations', 'm.pushed_at'])
-        .where('r.name', '=', p('repository')).where('m.digest', '=', p('digest')));
-    this.#getRepository = sql.template<RepositoryRow, 'name'>((p) =>
-      db.selectFrom('repositories').select(REPOSITORY_COLUMNS).where('name', '=', p('name')));
-    this.#lastPull = sql.template<{ repository_id: number; last_pulled_at: number | null }, 'repository' | 'digest'>((p) =>
+        .where('r.account_id', '=', p('account')).where('r.name', '=', p('name')).where('m.digest', '=', p('digest')));
+    this.#getRepository = sql.template<RepositoryRow, 'account' | 'name'>((p) =>
+      db.selectFrom('repositories').select(REPOSITORY_COLUMNS).where('account_id', '=', p('account')).where('name', '=', p('name')));
+    this.#lastPull = sql.template<{ repository_id: number; last_pulled_at: number | null }, 'account' | 'name' | 'digest'>((p) =>
       db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
-        .select(['m.repository_id', 'm.last_pulled_at']).where('r.name', '=', p('repository')).where('m.digest', '=', p('digest')));
-    this.#resolveTag = sql.template<{ digest: string }, 'repository' | 'tag'>((p) =>
+        .select(['m.repository_id', 'm.last_pulled_at']).where('r.account_id', '=', p('account')).where('r.name', '=', p('name')).where('m.digest', '=', p('digest')));
+    this.#resolveTag = sql.template<{ digest: string }, 'account' | 'name' | 'tag'>((p) =>
       db.selectFrom('tags as t').innerJoin('repositories as r', 'r.id', 't.repository_id')
-        .select('t.digest').where('r.name', '=', p('repository')).where('t.name', '=', p('tag')));
+        .select('t.digest').where('r.account_id', '=', p('account')).where('r.name', '=', p('name')).where('t.name', '=', p('tag')));
   }
 
-  async createRepository(name: string, signal: AbortSignal, init?: RepositoryInit): Promise<{ repository: Repository; created: boolean }> {
+  async createRepository(repository: RepoKey, signal: AbortSignal, init?: RepositoryInit): Promise<{ repository: Repository; created: boolean }> {
     signal.throwIfAborted();
-    return repos.createRepository(this.db, this.sql, name, init);
+    return repos.createRepository(this.db, this.sql, repository, init);
   }
 
-  async updateRepository(name: string, patch: Partial<RepositorySettings>, signal: AbortSignal): Promise<Repository> {
+  async updateRepository(repository: RepoKey, patch: Partial<RepositorySettings>, signal: AbortSignal): Promise<Repository> {
     signal.throwIfAborted();
-    return repos.updateRepository(this.db, this.sql, name, patch);
+    return repos.updateRepository(this.db, this.sql, repository, patch);
   }
 
-  async listRepositoryDetails(page: PageRequest, signal: AbortSignal): Promise<Repository[]> {
+  async listRepositoryDetails(accountId: string, page: PageRequest, signal: AbortSignal): Promise<Repository[]> {
     signal.throwIfAborted();
-    return repos.listRepositoryDetails(this.db, this.sql, page);
+    return repos.listRepositoryDetails(this.db, this.sql, accountId, page);
   }
 
-  async getRepositoryPolicy(name: string, signal: AbortSignal): Promise<string | undefined> {
+  async getRepositoryPolicy(repository: RepoKey, signal: AbortSignal): Promise<string | undefined> {
     signal.throwIfAborted();
-    return repos.getRepositoryPolicy(this.db, this.sql, name);
+    return repos.getRepositoryPolicy(this.db, this.sql, repository);
   }
 
-  async setRepositoryPolicy(name: string, policy: string | undefined, signal: AbortSignal): Promise<void> {
+  async setRepositoryPolicy(repository: RepoKey, policy: string | undefined, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    repos.setRepositoryPolicy(this.db, this.sql, name, policy);
+    repos.setRepositoryPolicy(this.db, this.sql, repository, policy);
   }
 
-  async getRepository(name: string, signal: AbortSignal): Promise<Repository | undefined> {
+  async getRepository(repository: RepoKey, signal: AbortSignal): Promise<Repository | undefined> {
     signal.throwIfAborted();
-    const row = this.#getRepository({ name });
+    const row = this.#getRepository(params(repository));
     return row && toRepository(row);
   }
 
-  async listRepositories(page: PageRequest, signal: AbortSignal): Promise<string[]> {
+  async listRepositories(accountId: string, page: PageRequest, signal: AbortSignal): Promise<string[]> {
     signal.throwIfAborted();
-    let q = this.db.selectFrom('repositories').select('name').orderBy('name').limit(limitOf(page));
+    let q = this.db.selectFrom('repositories').select('name').where('account_id', '=', accountId).orderBy('name').limit(limitOf(page));
     if (page.last !== undefined) q = q.where('name', '>', page.last);
     return this.sql.all(q).map((r) => r.name);
   }
 
-  async deleteRepository(name: string, signal: AbortSignal, opts?: { onlyIfEmpty?: boolean }): Promise<boolean> {
+  async deleteRepository(repository: RepoKey, signal: AbortSignal, opts?: { onlyIfEmpty?: boolean }): Promise<boolean> {
     signal.throwIfAborted();
-    return repos.deleteRepository(this.db, this.sql, name, opts?.onlyIfEmpty ?? false);
+    return repos.deleteRepository(this.db, this.sql, repository, opts?.onlyIfEmpty ?? false);
   }
 
-  async linkBlob(repository: string, digest: Digest, size: number, signal: AbortSignal, opts: { endUpload?: string } = {}): Promise<void> {
+  async linkBlob(repository: RepoKey, digest: Digest, size: number, signal: AbortSignal, opts: { endUpload?: string } = {}): Promise<void> {
     signal.throwIfAborted();
     this.sql.write(() => {
       const id = this.#requireRepository(repository);
@@ -110,17 +111,17 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async getBlobLink(repository: string, digest: Digest, signal: AbortSignal): Promise<{ size: number } | undefined> {
+  async getBlobLink(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<{ size: number } | undefined> {
     signal.throwIfAborted();
     const row = this.sql.get(this.db.selectFrom('repository_blobs as b').innerJoin('repositories as r', 'r.id', 'b.repository_id')
-      .select('b.size').where('r.name', '=', repository).where('b.digest', '=', digest));
+      .select('b.size').where('r.account_id', '=', repoAccount(repository)).where('r.name', '=', repoName(repository)).where('b.digest', '=', digest));
     return row && { size: row.size };
   }
 
-  async unlinkBlob(repository: string, digest: Digest, signal: AbortSignal): Promise<boolean> {
+  async unlinkBlob(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<boolean> {
     signal.throwIfAborted();
     return this.sql.write(() => {
-      const id = this.#repositoryId({ name: repository })?.id;
+      const id = this.#repositoryId(params(repository))?.id;
       if (id === undefined) return false;
       const ref = this.sql.get(this.db.selectFrom('manifest_blobs').select('manifest_digest')
         .where('repository_id', '=', id).where('blob_digest', '=', digest).limit(1));
@@ -129,22 +130,22 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async createUpload(session: { id: string; repository: string }, signal: AbortSignal): Promise<UploadSession> {
+  async createUpload(session: { id: string; repository: RepoKey }, signal: AbortSignal): Promise<UploadSession> {
     signal.throwIfAborted();
     return this.sql.write(() => uploads.createUpload(this.db, this.sql, this.#requireRepository(session.repository), session));
   }
 
-  async getUpload(repository: string, id: string, signal: AbortSignal): Promise<UploadSession | undefined> {
+  async getUpload(repository: RepoKey, id: string, signal: AbortSignal): Promise<UploadSession | undefined> {
     signal.throwIfAborted();
     return uploads.getUpload(this.db, this.sql, repository, id);
   }
 
-  async advanceUpload(repository: string, id: string, expected: number, size: number, signal: AbortSignal): Promise<UploadSession> {
+  async advanceUpload(repository: RepoKey, id: string, expected: number, size: number, signal: AbortSignal): Promise<UploadSession> {
     signal.throwIfAborted();
     return uploads.advanceUpload(this.db, this.sql, repository, id, expected, size);
   }
 
-  async deleteUpload(repository: string, id: string, signal: AbortSignal): Promise<boolean> {
+  async deleteUpload(repository: RepoKey, id: string, signal: AbortSignal): Promise<boolean> {
     signal.throwIfAborted();
     return uploads.deleteUpload(this.db, this.sql, repository, id);
   }
@@ -159,21 +160,21 @@ export class SqliteMetaStore implements MetaStore {
     return this.sql.write(() => putManifest(this.db, this.sql, this.#requireRepository(input.repository), input));
   }
 
-  async getManifest(repository: string, digest: Digest, signal: AbortSignal): Promise<ManifestRecord | undefined> {
+  async getManifest(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<ManifestRecord | undefined> {
     signal.throwIfAborted();
-    const row = this.#getManifest({ repository, digest });
+    const row = this.#getManifest({ ...params(repository), digest });
     return row && toManifest(repository, row);
   }
 
-  async resolveTag(repository: string, tag: string, signal: AbortSignal): Promise<Digest | undefined> {
+  async resolveTag(repository: RepoKey, tag: string, signal: AbortSignal): Promise<Digest | undefined> {
     signal.throwIfAborted();
-    return this.#resolveTag({ repository, tag })?.digest as Digest | undefined;
+    return this.#resolveTag({ ...params(repository), tag })?.digest as Digest | undefined;
   }
 
-  async deleteManifest(repository: string, digest: Digest, signal: AbortSignal): Promise<{ tags: string[] } | undefined> {
+  async deleteManifest(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<{ tags: string[] } | undefined> {
     signal.throwIfAborted();
     return this.sql.write(() => {
-      const id = this.#repositoryId({ name: repository })?.id;
+      const id = this.#repositoryId(params(repository))?.id;
       if (id === undefined) return undefined;
       if (!this.sql.get(this.db.selectFrom('manifests').select('digest').where('repository_id', '=', id).where('digest', '=', digest))) {
         return undefined;
@@ -190,42 +191,43 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async deleteTag(repository: string, tag: string, signal: AbortSignal): Promise<boolean> {
+  async deleteTag(repository: RepoKey, tag: string, signal: AbortSignal): Promise<boolean> {
     signal.throwIfAborted();
     return this.sql.run(this.db.deleteFrom('tags').where('name', '=', tag)
-      .where('repository_id', '=', (eb) => eb.selectFrom('repositories').select('id').where('name', '=', repository))) > 0;
+      .where('repository_id', '=', (eb) => eb.selectFrom('repositories').select('id')
+        .where('account_id', '=', repoAccount(repository)).where('name', '=', repoName(repository)))) > 0;
   }
 
-  async listTags(repository: string, page: PageRequest, signal: AbortSignal): Promise<string[]> {
+  async listTags(repository: RepoKey, page: PageRequest, signal: AbortSignal): Promise<string[]> {
     signal.throwIfAborted();
     let q = this.db.selectFrom('tags as t').innerJoin('repositories as r', 'r.id', 't.repository_id')
-      .select('t.name').where('r.name', '=', repository).orderBy('t.name').limit(limitOf(page));
+      .select('t.name').where('r.account_id', '=', repoAccount(repository)).where('r.name', '=', repoName(repository)).orderBy('t.name').limit(limitOf(page));
     if (page.last !== undefined) q = q.where('t.name', '>', page.last);
     return this.sql.all(q).map((r) => r.name);
   }
 
-  async listReferrers(repository: string, subject: Digest, artifactType: string | undefined, signal: AbortSignal): Promise<Referrer[]> {
+  async listReferrers(repository: RepoKey, subject: Digest, artifactType: string | undefined, signal: AbortSignal): Promise<Referrer[]> {
     signal.throwIfAborted();
     let q = this.db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
       .select(['m.media_type', 'm.digest', 'm.size', 'm.artifact_type', 'm.annotations'])
-      .where('r.name', '=', repository).where('m.subject', '=', subject).orderBy('m.digest');
+      .where('r.account_id', '=', repoAccount(repository)).where('r.name', '=', repoName(repository)).where('m.subject', '=', subject).orderBy('m.digest');
     if (artifactType !== undefined) q = q.where('m.artifact_type', '=', artifactType);
     return this.sql.all(q).map(toReferrer);
   }
 
-  async listImageIds(repository: string, query: { filter?: TagFilter; after?: string; limit: number }, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }> {
+  async listImageIds(repository: RepoKey, query: { filter?: TagFilter; after?: string; limit: number }, signal: AbortSignal): Promise<{ ids: ImageId[]; next?: string }> {
     signal.throwIfAborted();
     return this.sql.read(() => listImageIds(this.db, this.sql, this.#requireRepository(repository), query));
   }
 
-  async describeImages(repository: string, query: { digests?: Digest[]; filter?: TagFilter; after?: string; limit: number }, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }> {
+  async describeImages(repository: RepoKey, query: { digests?: Digest[]; filter?: TagFilter; after?: string; limit: number }, signal: AbortSignal): Promise<{ images: ImageDetail[]; next?: string }> {
     signal.throwIfAborted();
     return this.sql.read(() => describeImages(this.db, this.sql, this.#requireRepository(repository), query));
   }
 
-  async recordPull(repository: string, digest: Digest, at: Date, signal: AbortSignal): Promise<void> {
+  async recordPull(repository: RepoKey, digest: Digest, at: Date, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    const current = this.#lastPull({ repository, digest });
+    const current = this.#lastPull({ ...params(repository), digest });
     if (current) recordPull(this.db, this.sql, current, digest, at);
   }
 
@@ -249,7 +251,7 @@ export class SqliteMetaStore implements MetaStore {
     registry.putAccountSetting(this.db, this.sql, accountId, name, value);
   }
 
-  listBlobReferences(signal: AbortSignal): AsyncIterable<{ repository: string; manifest: Digest; blob: Digest }> {
+  listBlobReferences(signal: AbortSignal): AsyncIterable<{ repository: RepoKey; manifest: Digest; blob: Digest }> {
     return listBlobReferences(this.db, this.sql, signal);
   }
 
@@ -262,11 +264,16 @@ export class SqliteMetaStore implements MetaStore {
     await this.db.destroy();
   }
 
-  #requireRepository(name: string): number {
-    const row = this.#repositoryId({ name });
-    if (!row) throw fail('RepositoryNotFound', 'repository does not exist', { repository: name });
+  #requireRepository(repository: RepoKey): number {
+    const row = this.#repositoryId(params(repository));
+    if (!row) throw fail('RepositoryNotFound', 'repository does not exist', { repository: repoName(repository) });
     return row.id;
   }
+}
+
+/** The bound values that name a repository in the prepared templates. */
+function params(key: RepoKey): { account: string; name: string } {
+  return { account: repoAccount(key), name: repoName(key) };
 }
 
 /** A page size SQLite honours: negative LIMIT would mean "no limit". */
