@@ -14,7 +14,10 @@ export function scopeName(scope: EncryptionScope): string {
   return scope.type === 'AES256' ? 'aes256' : `${scope.type === 'KMS' ? 'kms' : 'dsse'}:${scope.keyArn}`;
 }
 
-/** The scope a repository's blobs are stored under. */
+/**
+ * The scope a repository's blobs are stored under. Account-aware through the key: a KMS scope is
+ * one key ARN (which names the key's account); `AES256` is the service key, shared by all accounts.
+ */
 export function scopeOf(repo: Repository): EncryptionScope {
   const e = repo.settings.encryption;
   if (e.encryptionType === 'AES256' || !e.kmsKey) return { type: 'AES256' };

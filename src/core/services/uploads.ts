@@ -155,7 +155,8 @@ export class UploadService {
   }
 
   /**
-   * Cross-repository mount: links `digest` from `from` into `repository` when `from` holds it
+   * Cross-repository mount: links `digest` from `from` (a repository of the same account; the
+   * route builds its key from the target's account) into `repository` when `from` holds it
    * and both repositories have the same encryption configuration (as ECR: otherwise the blob is
    * uploaded again, so its data key gets wrapped by the target's key from the pushed bytes).
    * Resolves with the size, or `undefined` when the blob is not mountable (the caller then opens

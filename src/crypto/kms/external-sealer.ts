@@ -1,4 +1,4 @@
-import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { MaterialSealer } from '../../core/ports/material-sealer.js';
 
 export interface ExternalKmsOptions {
@@ -16,21 +16,30 @@ export interface ExternalKmsOptions {
  */
 export class AwsKmsSealer implements MaterialSealer {
   readonly name: string;
-  readonly #client: KMSClient;
+  #sdk: Promise<{ client: KMSClient; sdk: typeof import('@aws-sdk/client-kms') }> | undefined;
 
   constructor(private readonly opts: ExternalKmsOptions) {
     this.name = opts.keyId;
-    this.#client = new KMSClient({ region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) });
+  }
+
+  /** The SDK is loaded on first use: it costs seconds of start-up on a busy host, and most deployments never configure an external KMS. */
+  #load(): Promise<{ client: KMSClient; sdk: typeof import('@aws-sdk/client-kms') }> {
+    this.#sdk ??= import('@aws-sdk/client-kms').then((sdk) => ({
+      sdk, client: new sdk.KMSClient({ region: this.opts.region, ...(this.opts.endpoint ? { endpoint: this.opts.endpoint } : {}) }),
+    }));
+    return this.#sdk;
   }
 
   async seal(plaintext: Uint8Array, context: string): Promise<Uint8Array> {
-    const out = await this.#client.send(new EncryptCommand({ KeyId: this.opts.keyId, Plaintext: plaintext, EncryptionContext: { berth: context } }));
+    const { client, sdk } = await this.#load();
+    const out = await client.send(new sdk.EncryptCommand({ KeyId: this.opts.keyId, Plaintext: plaintext, EncryptionContext: { berth: context } }));
     if (!out.CiphertextBlob) throw new Error('external KMS returned no ciphertext');
     return out.CiphertextBlob;
   }
 
   async open(sealed: Uint8Array, context: string): Promise<Uint8Array> {
-    const out = await this.#client.send(new DecryptCommand({ KeyId: this.opts.keyId, CiphertextBlob: sealed, EncryptionContext: { berth: context } }));
+    const { client, sdk } = await this.#load();
+    const out = await client.send(new sdk.DecryptCommand({ KeyId: this.opts.keyId, CiphertextBlob: sealed, EncryptionContext: { berth: context } }));
     if (!out.Plaintext) throw new Error('external KMS returned no plaintext');
     return out.Plaintext;
   }
