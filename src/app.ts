@@ -55,6 +55,14 @@ import { MemoryMetaStore } from './storage/meta/memory/memory-meta-store.js';
 import { openSqliteIdentityStore } from './storage/meta/sqlite/sqlite-identity-store.js';
 import { openSqliteMetaStore } from './storage/meta/sqlite/sqlite-meta-store.js';
 import { removeCredentialsFileOf, writeCredentialsFile } from './config/credentials-file.js';
+import type { GcStore } from './core/ports/gc-store.js';
+import type { LifecycleStore } from './core/ports/lifecycle-store.js';
+import { periodic } from './core/periodic.js';
+import { GarbageCollector, type GcOptions, type GcReport } from './core/services/gc.js';
+import { register as registerLifecycle, type LifecycleFeature, type RepositoryRun } from './lifecycle/index.js';
+import { MemoryLifecycleStore } from './storage/meta/memory/memory-lifecycle-store.js';
+import { openSqliteGcStore } from './storage/meta/sqlite/sqlite-gc-store.js';
+import { openSqliteLifecycleStore } from './storage/meta/sqlite/sqlite-lifecycle-store.js';
 
 /** A running composition: the server plus what must be closed after it. */
 export interface App {
@@ -65,6 +73,9 @@ export interface App {
   logger: Logger;
   /** The default account's root access key (for tests and the first-start message). */
   rootCredentials: RootCredentials;
+  lifecycle: LifecycleFeature;
+  /** Online garbage collection; absent on the in-memory metadata backend. */
+  gc?: GarbageCollector;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes backends. */
   close(): Promise<void>;
   /** Re-reads `tls.certFile`/`tls.keyFile` for new connections (SIGHUP); rejects (keeping the old pair) when unreadable. */
@@ -138,6 +149,53 @@ export function keyService(keyStore: KeyStore, keyring: Keyring, config: Config)
   return { keys, crypto: new KmsCrypto(keys) };
 }
 
+/** The lifecycle and GC stores over the metadata backend (GC needs the SQL backend's fence). */
+export async function openLifecycleBackends(config: Config, meta: MetaStore): Promise<{ lifecycleStore: LifecycleStore; gcStore?: GcStore }> {
+  if (config.storage.meta !== 'sqlite') return { lifecycleStore: new MemoryLifecycleStore(meta) };
+  const path = join(resolve(config.dataDir), 'meta.db');
+  return { lifecycleStore: await openSqliteLifecycleStore({ path }), gcStore: await openSqliteGcStore({ path }) };
+}
+
+/** GC options from the configuration. */
+export function gcOptions(config: Config, extra: Partial<GcOptions> = {}): GcOptions {
+  return { graceMs: config.gc.graceSeconds * 1000, uploadMaxAgeMs: config.gc.uploadMaxAgeHours * 3_600_000, ...extra };
+}
+
+/** One garbage collection over the data directory, for `berth gc`; safe while servers run on it. */
+export async function runGc(config: Config, extra: Partial<GcOptions>, signal: AbortSignal): Promise<GcReport> {
+  // Through the encrypting wrapper, as the servers' GC: deleting a blob also deletes its data-key wrappings.
+  const { meta, blobs, close } = await openEncryptedBackends(config);
+  const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
+  try {
+    if (!gcStore) throw new Error('garbage collection needs the sqlite metadata backend (storage.meta: sqlite)');
+    return await new GarbageCollector(meta, blobs, gcStore, undefined).run(gcOptions(config, extra), signal);
+  } finally {
+    await gcStore?.close();
+    await lifecycleStore.close();
+    await close();
+  }
+}
+
+/** One application of lifecycle policies, for `berth lifecycle run`; safe while servers run on the data directory. */
+export async function runLifecycle(config: Config, opts: { repository?: string; accountId?: string; dryRun?: boolean }, signal: AbortSignal): Promise<RepositoryRun[]> {
+  const { meta, blobs, identity, keys } = await openBackends(config);
+  const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
+  try {
+    const events = new LocalEventBus();
+    const repos = new RepositoryService(meta, events);
+    const images = new EcrImageService(meta, new ManifestService(meta, repos, events), events);
+    const feature = registerLifecycle({ meta, store: lifecycleStore, images, events, intervalMinutes: 0, log: { info: () => {}, error: () => {} } });
+    return await feature.executor.run(opts, signal);
+  } finally {
+    await gcStore?.close();
+    await lifecycleStore.close();
+    await meta.close();
+    await identity.close();
+    await keys.close();
+    await blobs.close();
+  }
+}
+
 /**
  * Writes a just-created root key of the default account to `<data-dir>/credentials` and says where. A key
  * preset through `BERTH_ROOT_*` is the operator's: its secret stays in their environment and is written
@@ -188,6 +246,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const logger = opts.logger ?? createLogger(config);
   logger.info({ config: redactConfig(config) }, 'starting berth');
   const { meta, blobs: rawBlobs, identity, keys: keyStore } = await openBackends(config);
+  const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
   const persistent = config.storage.meta === 'sqlite';
   const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
   const keyring = new MasterKeyring(masterKey);
@@ -219,6 +278,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     return 'errors' in r ? [...r.errors] : [];
   });
 
+  const ecrImages = new EcrImageService(meta, manifests, events);
+  const lifecycle = registerLifecycle({ meta, store: lifecycleStore, images: ecrImages, events, intervalMinutes: config.lifecycle.intervalMinutes, log: logger });
+  manifests.pullGate = lifecycle.api.pulls;
+  const gc = gcStore ? new GarbageCollector(meta, blobs, gcStore, events) : undefined;
+  const gcSchedule = gc ? periodic(config.gc.intervalMinutes * 60_000, async (signal) => {
+    const r = await gc.run(gcOptions(config), signal);
+    logger.info({ gc: r }, `garbage collection freed ${r.blobsDeleted} blobs (${r.bytesReclaimed} bytes), swept ${r.uploadsSwept} uploads`);
+  }, (err) => logger.error({ err }, 'garbage collection failed')) : undefined;
+
   let draining = false;
   const metrics = new Metrics();
   const server = await buildServer({
@@ -230,7 +298,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         AmazonEC2ContainerRegistry_V20150921: {
           service: 'ecr', signingName: 'ecr',
           operations: ecrOperations({
-            repos: ecrRepos, images: new EcrImageService(meta, manifests, events), layers: new EcrLayerService(meta, uploads),
+            repos: ecrRepos, images: ecrImages, lifecycle: lifecycle.api, layers: new EcrLayerService(meta, uploads),
             blobs: blobService, meta, tokens, urls, hosts, onPolicyChange: () => policies.invalidate(), repositoryKeys: new RepositoryKeys(kms.keys),
           }),
         },
@@ -268,6 +336,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       });
       await Promise.race([server.close(), forced]);
       clearTimeout(timer);
+      await lifecycle.stop();
+      await gcSchedule?.stop();
+      await gcStore?.close();
+      await lifecycleStore.close();
       await meta.close();
       await identity.close();
       await keyStore.close();
@@ -281,7 +353,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const tls = await readTls(config);
     if (tls && 'setSecureContext' in server.server) (server.server as unknown as TlsServer).setSecureContext(tls);
   };
-  return { server, meta, blobs, identity, logger, rootCredentials: root, close, reloadTls };
+  return { server, meta, blobs, identity, logger, rootCredentials: root, lifecycle, ...(gc ? { gc } : {}), close, reloadTls };
 }
 
 /** The certificate and key files named by `tls`, read now (start and SIGHUP). */

@@ -4,6 +4,8 @@ import { verifyConfigCommand } from './verify-config.js';
 import { fsckCommand } from './fsck.js';
 import { accountCreateCommand } from './account.js';
 import { encryptExistingCommand } from './encrypt-existing.js';
+import { gcCommand } from './gc.js';
+import { lifecycleRunCommand } from './lifecycle.js';
 
 const program = new Command()
   .name('berth')
@@ -63,6 +65,27 @@ program.command('account')
   .addOption(configOption())
   .addOption(dataDirOption())
   .action(accountCreateCommand);
+
+program.command('gc')
+  .description('delete blobs no manifest references (older than the grace period) and abandoned uploads, while the registry runs')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .option('--dry-run', 'report what would be freed; change nothing')
+  .option('--grace-seconds <n>', 'override gc.graceSeconds (default 3600)')
+  .option('--json', 'print the report as JSON')
+  .action(gcCommand);
+
+program.command('lifecycle')
+  .description('lifecycle policies')
+  .command('run')
+  .description('apply lifecycle policies now (the server also applies them on its schedule)')
+  .option('--repository <name>', 'only this repository (in every account, unless --registry-id)')
+  .option('--registry-id <account>', 'only repositories of this account')
+  .option('--dry-run', 'print what would be expired or archived; change nothing')
+  .option('--json', 'print the result as JSON')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(lifecycleRunCommand);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -33,6 +33,10 @@ export const ENV: ReadonlyArray<readonly [string, readonly string[], (v: string)
   ['BERTH_KMS_EXTERNAL_KEY_ARN', ['kms', 'externalKeyArn'], String],
   ['BERTH_KMS_EXTERNAL_REGION', ['kms', 'externalRegion'], String],
   ['BERTH_KMS_EXTERNAL_ENDPOINT', ['kms', 'externalEndpoint'], String],
+  ['BERTH_LIFECYCLE_INTERVAL_MINUTES', ['lifecycle', 'intervalMinutes'], Number],
+  ['BERTH_GC_INTERVAL_MINUTES', ['gc', 'intervalMinutes'], Number],
+  ['BERTH_GC_GRACE_SECONDS', ['gc', 'graceSeconds'], Number],
+  ['BERTH_GC_UPLOAD_MAX_AGE_HOURS', ['gc', 'uploadMaxAgeHours'], Number],
 ];
 
 /**

@@ -65,6 +65,18 @@ export const configSchema = z.object({
       .describe('Endpoint of a KMS-compatible service to use instead of AWS\'s (e.g. a private endpoint, or another berth in tests).'),
   }).strict().default({}).describe('The built-in key service (KMS API) and blob encryption at rest.'),
   trustProxy: z.boolean().default(false).describe('Trust X-Forwarded-For/-Proto/-Host from a reverse proxy in front.'),
+  lifecycle: z.object({
+    intervalMinutes: z.number().min(0).max(7 * 24 * 60).default(60)
+      .describe('Minutes between scheduled runs of every repository\'s lifecycle policy in each node (0 = only `berth lifecycle run`). See docs/lifecycle.md.'),
+  }).strict().default({ intervalMinutes: 60 }),
+  gc: z.object({
+    intervalMinutes: z.number().min(0).max(7 * 24 * 60).default(60)
+      .describe('Minutes between scheduled online garbage collections of unreferenced blobs and abandoned uploads (0 = only `berth gc`). See docs/gc.md.'),
+    graceSeconds: z.number().min(0).max(30 * 24 * 3600).default(3600)
+      .describe('A blob link or blob unreferenced for less than this many seconds is kept (pushes in flight reference it soon).'),
+    uploadMaxAgeHours: z.number().min(0).max(30 * 24).default(24)
+      .describe('Upload sessions idle for longer than this many hours are swept with their staged bytes.'),
+  }).strict().default({ intervalMinutes: 60, graceSeconds: 3600, uploadMaxAgeHours: 24 }),
 }).strict();
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

@@ -53,6 +53,13 @@ export type ErrorCode =
   | 'NotImplemented'
   /** A repository's KMS key cannot be used (disabled, pending deletion, missing, or not permitted). */
   | 'KmsError'
+  | 'LifecyclePolicyNotFound'
+  | 'LifecyclePolicyPreviewInProgress'
+  | 'LifecyclePolicyPreviewNotFound'
+  | 'ImageArchived'
+  | 'ImageStorageClassUpdateNotSupported'
+  | 'ExclusionAlreadyExists'
+  | 'ExclusionNotFound'
   | 'Internal';
 
 export class BerthError extends Error {

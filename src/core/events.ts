@@ -11,7 +11,11 @@ export type DomainEvent =
   | { type: 'manifest.deleted'; repository: RepoKey; digest: Digest; tags: string[]; at: Date }
   | { type: 'tag.deleted'; repository: RepoKey; tag: string; at: Date }
   | { type: 'repository.created'; repository: RepoKey; at: Date }
-  | { type: 'repository.deleted'; repository: RepoKey; at: Date };
+  | { type: 'repository.deleted'; repository: RepoKey; at: Date }
+  | { type: 'image.archived'; repository: RepoKey; digest: Digest; at: Date }
+  | { type: 'image.restored'; repository: RepoKey; digest: Digest; at: Date }
+  | { type: 'lifecycle.applied'; repository: RepoKey; expired: number; transitioned: number; at: Date }
+  | { type: 'gc.completed'; blobsDeleted: number; bytesReclaimed: number; linksDeleted: number; uploadsSwept: number; at: Date };
 
 /** Feature modules (events, replication, scanning, metrics) subscribe here instead of importing each other. */
 export interface EventBus {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import type { EventBus } from '../core/events.js';
 
@@ -21,13 +21,33 @@ export class Metrics {
   readonly uploadDuration = new Histogram({ name: 'berth_blob_upload_duration_seconds', help: 'Duration of upload requests that carry blob bytes (POST/PATCH/PUT)', labelNames: ['kind'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300], registers: [this.registry] });
   readonly events = new Counter({ name: 'berth_events_total', help: 'Domain events by type', labelNames: ['type'], registers: [this.registry] });
 
+  readonly gcBytes = new Counter({ name: 'berth_gc_reclaimed_bytes_total', help: 'Bytes of blobs garbage collection deleted', registers: [this.registry] });
+  readonly gcBlobs = new Counter({ name: 'berth_gc_deleted_blobs_total', help: 'Blobs garbage collection deleted', registers: [this.registry] });
+  readonly gcUploads = new Counter({ name: 'berth_gc_swept_uploads_total', help: 'Abandoned upload sessions garbage collection swept', registers: [this.registry] });
+  readonly gcLastRun = new Gauge({ name: 'berth_gc_last_run_timestamp_seconds', help: 'When the last garbage collection of this process finished', registers: [this.registry] });
+  readonly gcLastBytes = new Gauge({ name: 'berth_gc_last_run_reclaimed_bytes', help: 'Bytes the last garbage collection of this process deleted', registers: [this.registry] });
+  readonly lifecycleExpired = new Counter({ name: 'berth_lifecycle_expired_images_total', help: 'Images lifecycle policies expired', registers: [this.registry] });
+  readonly lifecycleArchived = new Counter({ name: 'berth_lifecycle_archived_images_total', help: 'Images lifecycle policies moved to the archive class', registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'berth_' });
   }
 
   /** Counts every response; socket deltas give bytes without reading the body stream twice. */
   install(app: FastifyInstance, bus: EventBus): void {
-    bus.subscribe((e) => this.events.inc({ type: e.type }));
+    bus.subscribe((e) => {
+      this.events.inc({ type: e.type });
+      if (e.type === 'gc.completed') {
+        this.gcBytes.inc(e.bytesReclaimed);
+        this.gcBlobs.inc(e.blobsDeleted);
+        this.gcUploads.inc(e.uploadsSwept);
+        this.gcLastRun.set(e.at.getTime() / 1000);
+        this.gcLastBytes.set(e.bytesReclaimed);
+      } else if (e.type === 'lifecycle.applied') {
+        this.lifecycleExpired.inc(e.expired);
+        this.lifecycleArchived.inc(e.transitioned);
+      }
+    });
     app.addHook('onRequest', async (req) => {
       const s = req.raw.socket;
       req.socketMark = { read: s.bytesRead, written: s.bytesWritten, at: process.hrtime.bigint() };

@@ -17,7 +17,7 @@ import { BERTH_ARGS, BerthServer, describeRun, expectOk, run, toolSkipReason } f
 const A = '000000000000';
 const B = '111122223333';
 
-describe('cross-account access between two accounts of one berth', { timeout: 180_000 }, () => {
+describe('cross-account access between two accounts of one berth', { timeout: 600_000 }, () => {
   let server: BerthServer;
   let rootB: AwsKeys;
   let iamB: IAMClient;

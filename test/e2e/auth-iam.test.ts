@@ -28,7 +28,7 @@ const ACCOUNT = '000000000000';
 const repoArn = (name: string) => `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/${name}`;
 const READ_ONLY = 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly';
 
-describe('IAM users, policies and keys against berth', { timeout: 180_000 }, () => {
+describe('IAM users, policies and keys against berth', { timeout: 600_000 }, () => {
   let server: BerthServer;
   let rootIam: IAMClient;
   let root: AwsKeys;

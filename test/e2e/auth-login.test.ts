@@ -19,7 +19,7 @@ import { BerthServer, describeRun, expectOk, run, toolSkipReason, type RunResult
 
 const awsSkip = await toolSkipReason('aws');
 
-describe('registry logins against one berth', { timeout: 240_000 }, () => {
+describe('registry logins against one berth', { timeout: 600_000 }, () => {
   let server: BerthServer;
   before(async () => {
     server = await BerthServer.start();

@@ -13,7 +13,7 @@ import { BerthServer, describeRun } from './harness.js';
 
 interface Session { Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string } }
 
-describe('STS session credentials', { timeout: 120_000 }, () => {
+describe('STS session credentials', { timeout: 600_000 }, () => {
   let server: BerthServer;
   let userFile = '';
   let user: AwsKeys;

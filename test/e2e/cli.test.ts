@@ -88,7 +88,7 @@ describe('berth verify-config', () => {
   });
 });
 
-describe('berth serve', { timeout: 90_000 }, () => {
+describe('berth serve', { timeout: 600_000 }, () => {
   const servers: BerthServer[] = [];
   after(async () => {
     for (const s of servers) await s.dispose();

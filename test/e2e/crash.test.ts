@@ -159,7 +159,7 @@ async function fsckConsistent(server: BerthServer, when: string): Promise<void> 
   assert.ok(report.checkedBlobs > 0);
 }
 
-describe('crash safety (kill -9 during concurrent pushes)', { timeout: 150_000 }, () => {
+describe('crash safety (kill -9 during concurrent pushes)', { timeout: 600_000 }, () => {
   let server: BerthServer | undefined;
   after(async () => {
     await server?.dispose();

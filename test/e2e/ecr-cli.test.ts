@@ -26,7 +26,7 @@ interface ImageDetail { imageDigest: string; imageTags?: string[]; imageSizeInBy
 interface ImageId { imageDigest?: string; imageTag?: string }
 interface Failure { imageId: ImageId; failureCode: string; failureReason: string }
 
-describe('aws ecr CLI against berth', { skip: skip ?? false, timeout: 180_000 }, () => {
+describe('aws ecr CLI against berth', { skip: skip ?? false, timeout: 600_000 }, () => {
   let server: BerthServer;
   let files: string;
   const cli = (...args: string[]) => awsCli(server, ['ecr', ...args]);

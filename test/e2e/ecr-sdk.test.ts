@@ -15,7 +15,7 @@ import { readLayoutBlob } from '../fixtures/oci-image.js';
 import { pushImageWithEcrApi, rawPost, rejection, signedEcrPost, uploadBlobWithEcrApi, type EcrPushed } from './aws-helpers.js';
 import { BerthServer } from './harness.js';
 
-describe('@aws-sdk/client-ecr against berth', { timeout: 120_000 }, () => {
+describe('@aws-sdk/client-ecr against berth', { timeout: 600_000 }, () => {
   let server: BerthServer;
   let ecr: ECRClient;
   const push = (repo: string, tag: string | undefined) => pushImageWithEcrApi(ecr, server.workDir, repo, tag);

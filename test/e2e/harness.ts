@@ -232,7 +232,7 @@ export class BerthServer {
     }
   }
 
-  private async waitReady(child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  private async waitReady(child: ChildProcess, timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) {

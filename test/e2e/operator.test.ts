@@ -81,7 +81,7 @@ after(() => {
 
 const noScript = await toolSkipReason('script');
 
-describe('berth serve on a terminal', { skip: noScript ?? false, timeout: 120_000 }, () => {
+describe('berth serve on a terminal', { skip: noScript ?? false, timeout: 600_000 }, () => {
   it('prints the banner (URL, data directory, root key, next commands) and shows a request line within one second', async () => {
     const port = await freePort();
     const dataDir = join(makeTempDir(), 'data');
@@ -103,7 +103,7 @@ describe('berth serve on a terminal', { skip: noScript ?? false, timeout: 120_00
   });
 });
 
-describe('berth serve with stdout on a pipe', { timeout: 120_000 }, () => {
+describe('berth serve with stdout on a pipe', { timeout: 600_000 }, () => {
   it('writes JSON lines with no repeated key, says it is ready with one worker per CPU by default, and flushes a request line within one second', async () => {
     const port = await freePort();
     const dataDir = join(makeTempDir(), 'data');
@@ -136,7 +136,7 @@ describe('berth serve with stdout on a pipe', { timeout: 120_000 }, () => {
   });
 });
 
-describe('connections and aborted requests', { timeout: 120_000 }, () => {
+describe('connections and aborted requests', { timeout: 600_000 }, () => {
   let server: BerthServer;
   after(() => server?.dispose());
 

@@ -17,7 +17,7 @@ import { BerthServer, describeRun, expectOk, run, toolSkipReason, type RunResult
 
 const skip = await toolSkipReason('podman');
 
-describe('podman e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
+describe('podman e2e', { skip: skip ?? false, timeout: 600_000 }, () => {
   let server: BerthServer;
   let image: BuiltImage;
   let storage: string;

@@ -13,7 +13,7 @@ import { BerthServer, makeTempDir } from './harness.js';
 
 const PRESET = { id: 'AKIAPRESETROOTKEY234', secret: 'preset/secret/of/forty/characters/abcdef' };
 
-describe('root credentials on first start', { timeout: 300_000 }, () => {
+describe('root credentials on first start', { timeout: 600_000 }, () => {
   const servers: BerthServer[] = [];
   after(async () => {
     for (const s of servers) await s.dispose();

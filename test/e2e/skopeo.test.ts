@@ -16,7 +16,7 @@ import { BerthServer, describeRun, expectOk, run, toolSkipReason, type RunResult
 
 const skip = await toolSkipReason('skopeo');
 
-describe('skopeo e2e', { skip: skip ?? false, timeout: 180_000 }, () => {
+describe('skopeo e2e', { skip: skip ?? false, timeout: 600_000 }, () => {
   let server: BerthServer;
   let image: BuiltImage;
 

@@ -32,7 +32,7 @@ function presented(port: number, ca: Buffer): Promise<X509Certificate> {
   });
 }
 
-describe('TLS with berth cert create', { skip: skip ?? false, timeout: 240_000 }, () => {
+describe('TLS with berth cert create', { skip: skip ?? false, timeout: 600_000 }, () => {
   let server: BerthServer;
   let tmp: string;
   let certs: string;

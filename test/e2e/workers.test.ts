@@ -11,7 +11,7 @@ import { BerthServer } from './harness.js';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-describe('berth serve --workers 2', { timeout: 120_000 }, () => {
+describe('berth serve --workers 2', { timeout: 600_000 }, () => {
   let server: BerthServer;
   before(async () => {
     server = await BerthServer.start({ args: ['--workers', '2'] });

@@ -1,6 +1,7 @@
 import { type Digest, isDigest, parseDigest } from '../digest.js';
 import { fail, isBerthError } from '../errors.js';
 import type { EventBus } from '../events.js';
+import type { PullGate } from '../lifecycle.js';
 import { parseManifest } from '../manifest.js';
 import { validateTag } from '../names.js';
 import { assertTagMutable } from '../tag-mutability.js';
@@ -42,6 +43,8 @@ const MANIFEST_CACHE_ENTRIES = 10_000;
 /** Manifests, tags and referrers of a repository. */
 export class ManifestService {
   private readonly pulls = new Map<string, number>();
+  /** Set by the lifecycle feature: archived images are not pullable; some principals' pulls are not recorded. */
+  pullGate: PullGate | undefined;
   private readonly records = new Map<string, { record: ManifestRecord; until: number }>();
 
   constructor(
@@ -146,14 +149,28 @@ export class ManifestService {
    * Records that a client pulled a manifest (ECR's `lastRecordedPullTime`). Best effort and
    * throttled per process to one write a minute per image: it sits on the pull hot path.
    */
-  notePull(repository: RepoKey, digest: Digest): void {
+  notePull(repository: RepoKey, digest: Digest, principalArn?: string): void {
     const key = `${repository}@${digest}`;
     const now = Date.now();
     const last = this.pulls.get(key);
     if (last !== undefined && now - last < 60_000) return;
     if (this.pulls.size >= 10_000) this.pulls.clear();
     this.pulls.set(key, now);
-    void this.meta.recordPull(repository, digest, new Date(now), AbortSignal.timeout(10_000)).catch(() => {});
+    const signal = AbortSignal.timeout(10_000);
+    const gate = this.pullGate;
+    void (async () => {
+      // An excluded principal's pull records no time and gives the throttle slot back.
+      if (gate && !(await gate.recordsPullsBy(repository, principalArn, signal))) {
+        if (this.pulls.get(key) === now) this.pulls.delete(key);
+        return;
+      }
+      await this.meta.recordPull(repository, digest, new Date(now), signal);
+    })().catch(() => {});
+  }
+
+  /** Throws `ImageArchived` when the image may not be pulled (it is in the archive storage class). */
+  async assertPullable(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<void> {
+    await this.pullGate?.assertPullable(repository, digest, signal);
   }
 
   /** Manifests whose subject is `digest`. Throws `RepositoryNotFound`, `InvalidDigest`. */

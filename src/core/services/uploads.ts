@@ -85,7 +85,7 @@ export class UploadService {
       if (isBerthError(err) && err.code === 'DigestMismatch') await this.discard(repository, id, signal);
       throw err;
     }
-    await this.meta.linkBlob(repository, digest, size, signal, { endUpload: id });
+    await this.linkVerified(repository, digest, size, signal, { endUpload: id });
     this.events.emit({ type: 'blob.pushed', repository, digest, size, at: new Date() });
     return { digest, size };
   }
@@ -101,7 +101,7 @@ export class UploadService {
     try {
       const size = await this.stage(id, 0, body, length === undefined ? {} : { length }, signal);
       await this.verifyAndCommit(repo, id, digest, size, signal);
-      await this.meta.linkBlob(repository, digest, size, signal);
+      await this.linkVerified(repository, digest, size, signal);
       this.events.emit({ type: 'blob.pushed', repository, digest, size, at: new Date() });
       return { digest, size };
     } catch (err) {
@@ -170,9 +170,22 @@ export class UploadService {
     const target = await this.repos.forPush(repository, createRepository, signal);
     const sourceRepo = await this.meta.getRepository(from, signal);
     if (!sourceRepo || scopeName(scopeOf(sourceRepo)) !== scopeName(scopeOf(target))) return undefined;
-    await this.meta.linkBlob(repository, digest, source.size, signal);
+    await this.linkVerified(repository, digest, source.size, signal);
     this.events.emit({ type: 'blob.pushed', repository, digest, size: source.size, at: new Date() });
     return { digest, size: source.size };
+  }
+
+  /**
+   * Links a committed blob, then checks its bytes are still there. Garbage collection may have
+   * deleted bytes an earlier push left unreferenced between this push's no-op commit (the digest
+   * already existed) and its link; the link is then undone and the push told to retry, so a link
+   * never points at nothing (core/ports/gc-store.ts explains the fence that closes the rest).
+   */
+  private async linkVerified(repository: RepoKey, digest: Digest, size: number, signal: AbortSignal, opts?: { endUpload?: string }): Promise<void> {
+    await this.meta.linkBlob(repository, digest, size, signal, opts);
+    if (await this.blobs.stat(digest, signal)) return;
+    await this.meta.unlinkBlob(repository, digest, signal).catch(() => false);
+    throw fail('Unavailable', 'the blob was garbage-collected while it was pushed; retry the upload', { digest });
   }
 
   private async discard(repository: RepoKey, id: string, signal: AbortSignal): Promise<void> {

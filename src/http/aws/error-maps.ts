@@ -53,6 +53,13 @@ export const JSON_ERRORS: Record<ErrorCode, { type: string; status: number }> = 
   LimitExceeded: { type: 'LimitExceededException', status: 400 },
   NotImplemented: { type: 'UnsupportedOperationException', status: 400 },
   KmsError: { type: 'KmsException', status: 400 },
+  LifecyclePolicyNotFound: { type: 'LifecyclePolicyNotFoundException', status: 400 },
+  LifecyclePolicyPreviewInProgress: { type: 'LifecyclePolicyPreviewInProgressException', status: 400 },
+  LifecyclePolicyPreviewNotFound: { type: 'LifecyclePolicyPreviewNotFoundException', status: 400 },
+  ImageArchived: { type: 'ImageArchivedException', status: 400 },
+  ImageStorageClassUpdateNotSupported: { type: 'ImageStorageClassUpdateNotSupportedException', status: 400 },
+  ExclusionAlreadyExists: { type: 'ExclusionAlreadyExistsException', status: 400 },
+  ExclusionNotFound: { type: 'ExclusionNotFoundException', status: 400 },
   Internal: { type: 'ServerException', status: 500 },
 };
 
@@ -106,5 +113,12 @@ export const QUERY_ERRORS: Record<ErrorCode, { code: string; status: number }> =
   LimitExceeded: { code: 'LimitExceeded', status: 409 },
   NotImplemented: { code: 'InvalidAction', status: 400 },
   KmsError: { code: 'InvalidInput', status: 400 },
+  LifecyclePolicyNotFound: { code: 'NoSuchEntity', status: 404 },
+  LifecyclePolicyPreviewInProgress: { code: 'InvalidInput', status: 400 },
+  LifecyclePolicyPreviewNotFound: { code: 'NoSuchEntity', status: 404 },
+  ImageArchived: { code: 'InvalidInput', status: 400 },
+  ImageStorageClassUpdateNotSupported: { code: 'InvalidInput', status: 400 },
+  ExclusionAlreadyExists: { code: 'EntityAlreadyExists', status: 409 },
+  ExclusionNotFound: { code: 'NoSuchEntity', status: 404 },
   Internal: { code: 'ServiceFailure', status: 500 },
 };

@@ -14,7 +14,8 @@ import type { ServiceName } from './model/types.js';
 export function implementedOperations(): Partial<Record<ServiceName, string[]>> {
   const placeholder = {} as never;
   return {
-    ecr: Object.keys(ecrOperations(placeholder as EcrDeps)),
+    // app.ts always registers the lifecycle feature, whose operations are added only when it is given.
+    ecr: Object.keys(ecrOperations({ lifecycle: placeholder } as unknown as EcrDeps)),
     iam: Object.keys(iamOperations({ iam: placeholder as IamService })),
     sts: Object.keys(stsOperations({ iam: placeholder as IamService, sessions: placeholder as SessionIssuer })),
     kms: Object.keys(kmsOperations(placeholder as KmsDeps)),

@@ -1,5 +1,6 @@
 import { isDigest } from '../../core/digest.js';
 import type { EcrImageId, EcrImageService } from '../../core/services/ecr/images.js';
+import { refOf, type LifecycleApi } from '../../core/lifecycle.js';
 import { repoAccount, repoName } from '../../core/repo-key.js';
 import type { AwsOperations } from '../aws/context.js';
 import { imageDetailShape, onRepository, optStr, referrerShape, str, token, type RequireRepository } from './shapes.js';
@@ -8,7 +9,7 @@ type TagStatus = 'TAGGED' | 'UNTAGGED' | 'ANY';
 const tagStatus = (filter: unknown): TagStatus => ((filter as { tagStatus?: TagStatus } | undefined)?.tagStatus ?? 'ANY');
 
 /** Image operations; each requires the repository to exist (`RepositoryNotFoundException`). */
-export function imageOperations(images: EcrImageService, requireRepository: RequireRepository): AwsOperations {
+export function imageOperations(images: EcrImageService, requireRepository: RequireRepository, archive?: Pick<LifecycleApi, 'archiveStates'>): AwsOperations {
   return {
     ListImages: onRepository('ecr:ListImages', requireRepository, async (repo, input, ctx) => {
       const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
@@ -21,13 +22,14 @@ export function imageOperations(images: EcrImageService, requireRepository: Requ
     DescribeImages: onRepository('ecr:DescribeImages', requireRepository, async (repo, input, ctx) => {
       const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
       const page = await images.describeImages(repo, input.imageIds as EcrImageId[] | undefined, tagStatus(input.filter), token.decode(input.nextToken), limit, ctx.signal);
+      const states = await archive?.archiveStates(refOf(repo), ctx.signal);
       return {
-        imageDetails: page.images.map((d) => imageDetailShape(d, repo)),
+        imageDetails: page.images.map((d) => imageDetailShape(d, repo, states?.get(d.digest))),
         ...(page.next ? { nextToken: token.encode(page.next) } : {}),
       };
     }),
     BatchGetImage: onRepository('ecr:BatchGetImage', requireRepository, async (repo, input, ctx) => {
-      const r = await images.batchGet(repo, input.imageIds as EcrImageId[], input.acceptedMediaTypes as string[] | undefined, ctx.signal);
+      const r = await images.batchGet(repo, input.imageIds as EcrImageId[], input.acceptedMediaTypes as string[] | undefined, ctx.signal, ctx.principal.arn);
       return {
         images: r.images.map(({ id, record }) => ({
           registryId: repoAccount(repo), repositoryName: repoName(repo), imageId: id,

@@ -1,5 +1,6 @@
 import type { UrlSigner } from '../../auth/url-signer.js';
 import type { RegistryTokens } from '../../auth/registry-tokens.js';
+import type { LifecycleApi } from '../../core/lifecycle.js';
 import type { MetaStore } from '../../core/ports/meta-store.js';
 import type { BlobService } from '../../core/services/blobs.js';
 import type { EcrImageService } from '../../core/services/ecr/images.js';
@@ -11,6 +12,7 @@ import type { AccountHosts } from '../account-hosts.js';
 import type { AwsOperation, AwsOperations } from '../aws/context.js';
 import { imageOperations } from './images.js';
 import { layerOperations } from './layers.js';
+import { lifecycleOperations } from './lifecycle.js';
 import { registryOperations } from './registry.js';
 import { repositoryOperations } from './repositories.js';
 
@@ -28,6 +30,8 @@ export interface EcrDeps {
   onPolicyChange: () => void;
   /** Validates and resolves `encryptionConfiguration` keys at CreateRepository. */
   repositoryKeys?: RepositoryKeys;
+  /** Lifecycle policies and previews (the lifecycle feature); absent: those operations answer "not implemented". */
+  lifecycle?: LifecycleApi;
 }
 
 /** Every ECR operation berth implements; the rest of the model answers "not implemented yet". */
@@ -44,8 +48,9 @@ export function ecrOperations(deps: EcrDeps): AwsOperations {
   }
   return {
     ...repositories,
-    ...imageOperations(deps.images, requireRepository),
+    ...imageOperations(deps.images, requireRepository, deps.lifecycle),
     ...layerOperations(deps.layers, deps.blobs, deps.urls, deps.hosts, requireRepository),
     ...registryOperations(deps),
+    ...(deps.lifecycle ? lifecycleOperations(deps.lifecycle, deps.meta, requireRepository) : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { fail } from '../../core/errors.js';
+import type { ImageArchiveState } from '../../core/lifecycle.js';
 import type { ImageDetail, Referrer, Repository } from '../../core/ports/meta-store.js';
 import { repoAccount, repoKey, repoName, type RepoKey } from '../../core/repo-key.js';
 import type { AccountHosts } from '../account-hosts.js';
@@ -66,7 +67,7 @@ export function repositoryShape(r: Repository, ctx: Pick<AwsCallContext, 'origin
   };
 }
 
-export function imageDetailShape(d: ImageDetail, repository: RepoKey): Record<string, unknown> {
+export function imageDetailShape(d: ImageDetail, repository: RepoKey, archive?: ImageArchiveState): Record<string, unknown> {
   return {
     registryId: repoAccount(repository),
     repositoryName: repoName(repository),
@@ -77,7 +78,9 @@ export function imageDetailShape(d: ImageDetail, repository: RepoKey): Record<st
     imageManifestMediaType: d.mediaType,
     ...(d.artifactType ? { artifactMediaType: d.artifactType } : {}),
     ...(d.lastPulledAt ? { lastRecordedPullTime: epoch(d.lastPulledAt) } : {}),
-    imageStatus: 'ACTIVE',
+    imageStatus: archive?.status ?? 'ACTIVE',
+    ...(archive?.lastArchivedAt ? { lastArchivedAt: epoch(archive.lastArchivedAt) } : {}),
+    ...(archive?.lastActivatedAt ? { lastActivatedAt: epoch(archive.lastActivatedAt) } : {}),
   };
 }
 

@@ -61,6 +61,14 @@ export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = 
   NotImplemented: { status: 405, code: 'UNSUPPORTED' },
   // The repository's key is disabled or pending deletion: refused, with the key named in the message.
   KmsError: { status: 403, code: 'DENIED' },
+  LifecyclePolicyNotFound: { status: 404, code: 'NAME_UNKNOWN' },
+  LifecyclePolicyPreviewInProgress: { status: 409, code: 'DENIED' },
+  LifecyclePolicyPreviewNotFound: { status: 404, code: 'NAME_UNKNOWN' },
+  // An archived image is listed but not pullable until restored (ECR: ImageArchivedException).
+  ImageArchived: { status: 403, code: 'DENIED' },
+  ImageStorageClassUpdateNotSupported: { status: 400, code: 'UNSUPPORTED' },
+  ExclusionAlreadyExists: { status: 409, code: 'DENIED' },
+  ExclusionNotFound: { status: 404, code: 'NAME_UNKNOWN' },
   Internal: { status: 500, code: 'UNKNOWN' },
 };
 

@@ -20,10 +20,11 @@ function checkAcceptable(accept: string | undefined, record: ManifestRecord): vo
 
 async function getManifest(ctx: OciContext, head: boolean): Promise<void> {
   const record = await ctx.deps.manifests.get(ctx.repo, ctx.params.reference!, ctx.signal);
+  await ctx.deps.manifests.assertPullable(ctx.repo, record.digest, ctx.signal);
   checkAcceptable(ctx.req.headers.accept, record);
   const reply = ctx.reply.code(200).header('content-type', record.mediaType).header('docker-content-digest', record.digest)
     .header('etag', `"${record.digest}"`).header('content-length', record.size);
-  if (!head) ctx.deps.manifests.notePull(ctx.repo, record.digest);
+  if (!head) ctx.deps.manifests.notePull(ctx.repo, record.digest, ctx.principal.kind === 'iam' ? ctx.principal.arn : undefined);
   await reply.send(head ? undefined : Buffer.from(record.body.buffer, record.body.byteOffset, record.body.byteLength));
 }
 

@@ -66,9 +66,9 @@ export class EcrImageService {
   }
 
   /** Manifests of the given images; `acceptedMediaTypes` filters like an Accept header. */
-  async batchGet(repository: RepoKey, ids: EcrImageId[], acceptedMediaTypes: string[] | undefined, signal: AbortSignal): Promise<{ images: { id: EcrImageId; record: ManifestRecord }[]; failures: (ImageFailure | { imageId: EcrImageId; failureCode: 'UnsupportedImageType'; failureReason: string })[] }> {
+  async batchGet(repository: RepoKey, ids: EcrImageId[], acceptedMediaTypes: string[] | undefined, signal: AbortSignal, principalArn?: string): Promise<{ images: { id: EcrImageId; record: ManifestRecord }[]; failures: (ImageFailure | { imageId: EcrImageId; failureCode: 'UnsupportedImageType' | 'ImageInaccessible'; failureReason: string })[] }> {
     const images: { id: EcrImageId; record: ManifestRecord }[] = [];
-    const failures: (ImageFailure | { imageId: EcrImageId; failureCode: 'UnsupportedImageType'; failureReason: string })[] = [];
+    const failures: (ImageFailure | { imageId: EcrImageId; failureCode: 'UnsupportedImageType' | 'ImageInaccessible'; failureReason: string })[] = [];
     for (const id of ids) {
       const r = await this.resolve(repository, id, signal);
       if (!r.ok) {
@@ -80,7 +80,14 @@ export class EcrImageService {
         failures.push({ imageId: id, failureCode: 'UnsupportedImageType', failureReason: `Image is of type ${record.mediaType}, not one of the accepted media types` });
         continue;
       }
-      this.manifests.notePull(repository, r.digest);
+      try {
+        await this.manifests.assertPullable(repository, r.digest, signal);
+      } catch (err) {
+        if (!isBerthError(err) || err.code !== 'ImageArchived') throw err;
+        failures.push({ imageId: id, failureCode: 'ImageInaccessible', failureReason: err.message });
+        continue;
+      }
+      this.manifests.notePull(repository, r.digest, principalArn);
       images.push({ id: { imageDigest: r.digest, ...(r.tag ? { imageTag: r.tag } : {}) }, record });
     }
     return { images, failures };

@@ -237,13 +237,23 @@ export class FsBlobStore implements BlobStore {
         // Streamed: a prefix directory of a large registry holds many thousands of entries.
         const dir = await opendir(prefixDir, { bufferSize: 256 }).catch(ignoreMissing);
         if (!dir) continue;
+        // Stats run LIST_PARALLELISM at a time (one at a time, a 100,000-blob walk for garbage
+        // collection is bound by stat latency, not by the disk).
+        let batch: string[] = [];
+        const flush = async () => {
+          const stats = await Promise.all(batch.map((name) => statFile(join(prefixDir, name))));
+          const out = batch.map((name, i) => ({ name, st: stats[i] }));
+          batch = [];
+          return out;
+        };
         for await (const entry of dir) {
           signal.throwIfAborted();
-          const value = `${algorithm}:${entry.name}`;
-          if (!entry.isFile() || !entry.name.startsWith(prefix.name) || !isDigest(value)) continue;
-          const st = await statFile(join(prefixDir, entry.name));
-          if (st) yield { digest: value as Digest, size: st.size, modifiedAt: st.mtime };
+          if (!entry.isFile() || !entry.name.startsWith(prefix.name) || !isDigest(`${algorithm}:${entry.name}`)) continue;
+          batch.push(entry.name);
+          if (batch.length < LIST_PARALLELISM) continue;
+          for (const { name, st } of await flush()) if (st) yield { digest: `${algorithm}:${name}` as Digest, size: st.size, modifiedAt: st.mtime };
         }
+        for (const { name, st } of await flush()) if (st) yield { digest: `${algorithm}:${name}` as Digest, size: st.size, modifiedAt: st.mtime };
       }
     }
   }
@@ -294,6 +304,9 @@ async function openForAppend(
 async function openIfExists(path: string, flags: number = fsc.O_RDONLY): Promise<FileHandle | undefined> {
   return open(path, flags).catch(ignoreMissing);
 }
+
+/** Concurrent stats while listing blobs. */
+const LIST_PARALLELISM = 32;
 
 async function statFile(path: string): Promise<{ size: number; mtime: Date } | undefined> {
   const st = await stat(path).catch(ignoreMissing);

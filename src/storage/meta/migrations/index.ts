@@ -6,9 +6,10 @@ import { identitySchema } from './0003-identity.js';
 import { accountNamespacesSchema } from './0004-account-namespaces.js';
 import { imagePushOrderSchema } from './0005-image-push-order.js';
 import { kmsSchema } from './0006-kms.js';
+import { lifecycleSchema } from './0007-lifecycle.js';
 
 export { SQLITE_TYPES, POSTGRES_TYPES, type SchemaTypes } from './dialect.js';
-export type { MetaSchema } from './schema.js';
+export type { MetaSchema, LifecycleSchema } from './schema.js';
 
 /**
  * Every metadata migration by name, in apply order (kysely sorts names). Listed here rather than
@@ -23,6 +24,7 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
     '0004-account-namespaces': accountNamespacesSchema(types),
     '0005-image-push-order': imagePushOrderSchema(types),
     '0006-kms': kmsSchema(types),
+    '0007-lifecycle': lifecycleSchema(types),
   };
 }
 

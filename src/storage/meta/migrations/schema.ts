@@ -15,6 +15,8 @@ export interface MetaSchema {
   tags: TagsTable;
   registry_policies: RegistryPoliciesTable;
   account_settings: AccountSettingsTable;
+  /** Migration 0007-lifecycle: blobs garbage collection is deleting (linkBlob refuses them). */
+  gc_blob_fence: GcBlobFenceTable;
 }
 
 export interface RepositoriesTable {
@@ -181,4 +183,58 @@ export interface PolicyAttachmentsTable {
   owner_kind: string;
   owner_name_lower: string;
   policy_arn: string;
+}
+
+/** The kysely database type of the lifecycle and GC tables (migration 0007-lifecycle), with what they join. */
+export interface LifecycleSchema {
+  repositories: RepositoriesTable;
+  manifests: ManifestsTable;
+  tags: TagsTable;
+  repository_blobs: RepositoryBlobsTable;
+  manifest_blobs: ManifestBlobsTable;
+  uploads: UploadsTable;
+  lifecycle_policies: LifecyclePoliciesTable;
+  lifecycle_previews: LifecyclePreviewsTable;
+  image_archive: ImageArchiveTable;
+  pull_time_exclusions: PullTimeExclusionsTable;
+  gc_blob_fence: GcBlobFenceTable;
+}
+
+export interface LifecyclePoliciesTable {
+  repository_id: number;
+  text: string;
+  updated_at: number;
+  last_evaluated_at: number | null;
+  last_expired: number | null;
+  last_transitioned: number | null;
+}
+
+export interface LifecyclePreviewsTable {
+  repository_id: number;
+  /** IN_PROGRESS | COMPLETE | EXPIRED | FAILED. */
+  status: string;
+  text: string;
+  started_at: number;
+  /** JSON array of the evaluator's actions. */
+  results: string;
+}
+
+export interface ImageArchiveTable {
+  repository_id: number;
+  digest: string;
+  /** ACTIVE | ARCHIVED | ACTIVATING. */
+  status: string;
+  last_archived_at: number | null;
+  last_activated_at: number | null;
+}
+
+export interface PullTimeExclusionsTable {
+  account_id: string;
+  principal_arn: string;
+  created_at: number;
+}
+
+export interface GcBlobFenceTable {
+  digest: string;
+  fenced_at: number;
 }

@@ -102,6 +102,10 @@ export class SqliteMetaStore implements MetaStore {
     signal.throwIfAborted();
     this.sql.write(() => {
       const id = this.#requireRepository(repository);
+      // Garbage collection is deleting these bytes (see core/ports/gc-store.ts): the push must retry.
+      if (this.sql.get(this.db.selectFrom('gc_blob_fence').select('digest').where('digest', '=', digest))) {
+        throw fail('Unavailable', 'the blob is being garbage-collected; retry the upload', { digest });
+      }
       this.sql.run(this.db.insertInto('repository_blobs')
         .values({ repository_id: id, digest, size, created_at: Date.now() })
         .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing()));
