@@ -35,7 +35,8 @@ export interface ScopedBlobStore extends BlobStore {
 }
 
 export function isScoped(store: BlobStore): store is ScopedBlobStore {
-  return typeof (store as Partial<ScopedBlobStore>).forScope === 'function';
+  // `in` first: wrappers (e.g. test proxies) may not answer a read of a method they lack.
+  return 'forScope' in store && typeof (store as Partial<ScopedBlobStore>).forScope === 'function';
 }
 
 /** The store to use for a repository's blobs. */
