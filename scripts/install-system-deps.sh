@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages berth's end-to-end tests drive (real third-party clients).
+# chromium: the console browser tests drive Debian's build with playwright-core (never a downloaded browser).
 # Idempotent; needs root (CI and the dev machines run as root).
 set -euo pipefail
-packages=(skopeo podman crun)
+packages=(skopeo podman crun zstd zip chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

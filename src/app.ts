@@ -16,11 +16,11 @@ import { ensureRootCredentials, type RootCredentials } from './auth/bootstrap.js
 import type { Config } from './config/schema.js';
 import { redactConfig } from './config/redact.js';
 import { createLogger } from './config/logger.js';
-import { LocalEventBus } from './core/events.js';
+import { LocalEventBus, type EventBus } from './core/events.js';
 import type { BlobStore } from './core/ports/blob-store.js';
 import type { IdentityStore } from './core/ports/identity-store.js';
 import type { MetaStore } from './core/ports/meta-store.js';
-import { repoKey } from './core/repo-key.js';
+import { repoAccount, repoKey, repoName } from './core/repo-key.js';
 import { BlobService } from './core/services/blobs.js';
 import { EcrImageService } from './core/services/ecr/images.js';
 import { EcrLayerService } from './core/services/ecr/layers.js';
@@ -31,6 +31,7 @@ import { UploadService } from './core/services/uploads.js';
 import { MasterKeyring } from './crypto/keyring.js';
 import { loadMasterKey } from './crypto/master-key.js';
 import { ecrOperations } from './http/ecr/index.js';
+import type { AwsOperations } from './http/aws/context.js';
 import { iamOperations } from './http/iam/index.js';
 import { stsOperations } from './http/sts/index.js';
 import { kmsOperations } from './http/kms/index.js';
@@ -63,6 +64,20 @@ import { register as registerLifecycle, type LifecycleFeature, type RepositoryRu
 import { MemoryLifecycleStore } from './storage/meta/memory/memory-lifecycle-store.js';
 import { openSqliteGcStore } from './storage/meta/sqlite/sqlite-gc-store.js';
 import { openSqliteLifecycleStore } from './storage/meta/sqlite/sqlite-lifecycle-store.js';
+import { startScanning, type ScanComposition } from './app/scan.js';
+import { AnonymousTokens } from './auth/anonymous-tokens.js';
+import { PullRateLimiter } from './auth/pull-rate-limit.js';
+import type { LoginProfileStore } from './core/ports/login-profiles.js';
+import type { PublicRegistryStore } from './core/ports/public-registry.js';
+import { PublicRepositoryService } from './core/services/public/public-repositories.js';
+import { LoginProfileService } from './core/services/console/login-profiles.js';
+import { ecrPublicOperations } from './http/ecr-public/index.js';
+import { logoRoutes } from './http/ecr-public/logo-route.js';
+import { bearerChallenge } from './http/token/challenge.js';
+import { tokenPlugin } from './http/token/plugin.js';
+import { webPlugin } from './web/plugin.js';
+import { openSqliteLoginProfiles } from './storage/meta/sqlite/sqlite-login-profiles.js';
+import { openSqlitePublicRegistry } from './storage/meta/sqlite/sqlite-public-registry.js';
 
 /** A running composition: the server plus what must be closed after it. */
 export interface App {
@@ -76,6 +91,12 @@ export interface App {
   lifecycle: LifecycleFeature;
   /** Online garbage collection; absent on the in-memory metadata backend. */
   gc?: GarbageCollector;
+  /** The vulnerability scanning module (job runner, stores). */
+  scan: ScanComposition;
+  /** Domain events of this process (feature modules and tests subscribe). */
+  events: EventBus;
+  /** ECR Public's registries and repositories (for benchmarks and tests that seed many). */
+  publicRepos: PublicRepositoryService;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes backends. */
   close(): Promise<void>;
   /** Re-reads `tls.certFile`/`tls.keyFile` for new connections (SIGHUP); rejects (keeping the old pair) when unreadable. */
@@ -100,6 +121,9 @@ export interface AppOptions {
 
 /** The ONLY place that names implementations: config → backends → services → http. */
 export async function openBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; identity: IdentityStore; keys: KeyStore }> {
+  // Issue 11 in progress: refuse rather than silently fall back to the memory backends.
+  if (config.storage.meta === 'postgres') throw new Error('storage.meta: postgres is not available in this build yet');
+  if (config.storage.blob === 's3') throw new Error('storage.blob: s3 is not available in this build yet');
   const dataDir = resolve(config.dataDir);
   if (config.storage.meta === 'sqlite' || config.storage.blob === 'fs') await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const dbPath = join(dataDir, 'meta.db');
@@ -161,14 +185,16 @@ export function gcOptions(config: Config, extra: Partial<GcOptions> = {}): GcOpt
   return { graceMs: config.gc.graceSeconds * 1000, uploadMaxAgeMs: config.gc.uploadMaxAgeHours * 3_600_000, ...extra };
 }
 
-/** One garbage collection over the data directory, for `berth gc`; safe while servers run on it. */
-export async function runGc(config: Config, extra: Partial<GcOptions>, signal: AbortSignal): Promise<GcReport> {
-  // Through the encrypting wrapper, as the servers' GC: deleting a blob also deletes its data-key wrappings.
+/**
+ * Opens the backends (blobs behind the encrypting wrapper, so a GC'd blob's data-key wrappings go
+ * with its bytes) and the lifecycle/GC stores for a one-off CLI run, hands them to `work`, and
+ * closes everything afterwards whatever `work` does.
+ */
+async function withLifecycleBackends<T>(config: Config, work: (b: { meta: MetaStore; blobs: BlobStore; lifecycleStore: LifecycleStore; gcStore: GcStore | undefined }) => Promise<T>): Promise<T> {
   const { meta, blobs, close } = await openEncryptedBackends(config);
   const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
   try {
-    if (!gcStore) throw new Error('garbage collection needs the sqlite metadata backend (storage.meta: sqlite)');
-    return await new GarbageCollector(meta, blobs, gcStore, undefined).run(gcOptions(config, extra), signal);
+    return await work({ meta, blobs, lifecycleStore, gcStore });
   } finally {
     await gcStore?.close();
     await lifecycleStore.close();
@@ -176,24 +202,32 @@ export async function runGc(config: Config, extra: Partial<GcOptions>, signal: A
   }
 }
 
+/** One garbage collection over the data directory, for `berth gc`; safe while servers run on it. */
+export function runGc(config: Config, extra: Partial<GcOptions>, signal: AbortSignal): Promise<GcReport> {
+  return withLifecycleBackends(config, ({ meta, blobs, gcStore }) => {
+    if (!gcStore) throw new Error('garbage collection needs the sqlite metadata backend (storage.meta: sqlite)');
+    return new GarbageCollector(meta, blobs, gcStore, undefined).run(gcOptions(config, extra), signal);
+  });
+}
+
 /** One application of lifecycle policies, for `berth lifecycle run`; safe while servers run on the data directory. */
-export async function runLifecycle(config: Config, opts: { repository?: string; accountId?: string; dryRun?: boolean }, signal: AbortSignal): Promise<RepositoryRun[]> {
-  const { meta, blobs, identity, keys } = await openBackends(config);
-  const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
-  try {
+export function runLifecycle(config: Config, opts: { repository?: string; accountId?: string; dryRun?: boolean }, signal: AbortSignal): Promise<RepositoryRun[]> {
+  return withLifecycleBackends(config, ({ meta, lifecycleStore }) => {
     const events = new LocalEventBus();
     const repos = new RepositoryService(meta, events);
     const images = new EcrImageService(meta, new ManifestService(meta, repos, events), events);
     const feature = registerLifecycle({ meta, store: lifecycleStore, images, events, intervalMinutes: 0, log: { info: () => {}, error: () => {} } });
-    return await feature.executor.run(opts, signal);
-  } finally {
-    await gcStore?.close();
-    await lifecycleStore.close();
-    await meta.close();
-    await identity.close();
-    await keys.close();
-    await blobs.close();
-  }
+    return feature.executor.run(opts, signal);
+  });
+}
+
+/**
+ * The public-registry and login-profile stores (issue 7): on the metadata file for SQLite; on a
+ * private in-memory SQLite database for the memory backend (no hand-written twin to keep in step).
+ */
+export async function openPublicStores(config: Config): Promise<{ publicRegistry: PublicRegistryStore & { close(): Promise<void> }; loginProfiles: LoginProfileStore & { close(): Promise<void> } }> {
+  const path = config.storage.meta === 'sqlite' ? join(resolve(config.dataDir), 'meta.db') : ':memory:';
+  return { publicRegistry: await openSqlitePublicRegistry({ path }), loginProfiles: await openSqliteLoginProfiles({ path }) };
 }
 
 /**
@@ -227,13 +261,48 @@ export async function bootstrap(config: Config, logger: Logger, env: NodeJS.Proc
  * Adds an account (beside the default one) with a root access key, for `berth account create`.
  * Safe while a server runs on the same data directory. Resolves with the root key.
  */
-export async function createAccount(config: Config, accountId: string, env: NodeJS.ProcessEnv = process.env): Promise<RootCredentials> {
+export async function createAccount(config: Config, accountId: string, env: NodeJS.ProcessEnv = process.env, opts: { alias?: string } = {}): Promise<RootCredentials & { alias: string }> {
   const { meta, blobs, identity, keys } = await openBackends(config);
+  const { publicRegistry, loginProfiles } = await openPublicStores(config);
   try {
     const keyring = new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
     const iam = new IamService(identity, keyring, new PolicySource(identity, meta));
-    return await ensureRootCredentials(identity, iam, keyring, accountId, accountId === config.accountId ? env : {}, AbortSignal.timeout(30_000));
+    const root = await ensureRootCredentials(identity, iam, keyring, accountId, accountId === config.accountId ? env : {}, AbortSignal.timeout(30_000));
+    const publicRepos = new PublicRepositoryService(meta, publicRegistry, new LocalEventBus(() => {}));
+    const alias = await publicRepos.ensureAlias(accountId, opts.alias ?? (accountId === config.accountId ? config.public.alias : undefined), AbortSignal.timeout(30_000));
+    return { ...root, alias };
   } finally {
+    await publicRegistry.close();
+    await loginProfiles.close();
+    await meta.close();
+    await identity.close();
+    await keys.close();
+    await blobs.close();
+  }
+}
+
+/** ECR's CreateRepository, refusing names inside a public registry alias (the namespaces are shared on `/v2`). */
+function guardPrivateCreate(ops: AwsOperations, publicRepos: PublicRepositoryService): AwsOperations {
+  const inner = ops.CreateRepository!;
+  return {
+    ...ops,
+    CreateRepository: { ...inner, handle: async (input, ctx) => {
+      await publicRepos.assertPrivateName(typeof input.repositoryName === 'string' ? input.repositoryName : '', ctx.signal);
+      return inner.handle(input, ctx);
+    } },
+  };
+}
+
+/** Sets the console password of an account's root (`berth account root-password`). Safe while a server runs. */
+export async function setRootPassword(config: Config, accountId: string, password: string): Promise<void> {
+  const { meta, blobs, identity, keys } = await openBackends(config);
+  const { publicRegistry, loginProfiles } = await openPublicStores(config);
+  try {
+    if (!(await identity.getAccount(accountId, AbortSignal.timeout(10_000)))) throw new Error(`account ${accountId} does not exist`);
+    await new LoginProfileService(loginProfiles, identity).setRootPassword(accountId, password, AbortSignal.timeout(30_000));
+  } finally {
+    await publicRegistry.close();
+    await loginProfiles.close();
     await meta.close();
     await identity.close();
     await keys.close();
@@ -247,6 +316,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   logger.info({ config: redactConfig(config) }, 'starting berth');
   const { meta, blobs: rawBlobs, identity, keys: keyStore } = await openBackends(config);
   const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
+  const { publicRegistry, loginProfiles } = await openPublicStores(config);
   const persistent = config.storage.meta === 'sqlite';
   const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
   const keyring = new MasterKeyring(masterKey);
@@ -263,9 +333,24 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const sessions = new SessionIssuer(keyring);
   const kmsAuthorizer = new KmsAuthorizer(policies, (account, ref, signal) => kms.keys.resolve(account, ref, signal));
+  const publicRepos = new PublicRepositoryService(meta, publicRegistry, events);
+  const loginService = new LoginProfileService(loginProfiles, identity);
+  await publicRepos.ensureAlias(config.accountId, config.public.alias, AbortSignal.timeout(30_000));
+  const anonymousTokens = new AnonymousTokens(keyring);
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
     identity, meta, keyring, tokens, policies, sessions, region: config.region, defaultAccountId: config.accountId,
     keyAccess: (request, encryption, signal) => kmsAuthorizer.authorizeRepositoryUse(request, encryption, signal),
+    public: {
+      lookup: async (key, signal) => {
+        const found = await publicRepos.lookup(repoName(key), signal);
+        return found?.record.accountId === repoAccount(key) ? found.record : undefined;
+      },
+      anonymousTokens,
+      rateLimiter: new PullRateLimiter(
+        { perSecond: config.public.anonymousPullsPerSecond, burst: config.public.anonymousPullBurst },
+        { perSecond: config.public.authenticatedPullsPerSecond, burst: config.public.authenticatedPullBurst },
+      ),
+    },
   });
   const repos = new RepositoryService(meta, events);
   const hosts = new AccountHosts({ ...config.accountHosts, region: config.region, defaultAccountId: config.accountId });
@@ -286,20 +371,34 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const r = await gc.run(gcOptions(config), signal);
     logger.info({ gc: r }, `garbage collection freed ${r.blobsDeleted} blobs (${r.bytesReclaimed} bytes), swept ${r.uploadsSwept} uploads`);
   }, (err) => logger.error({ err }, 'garbage collection failed')) : undefined;
+  const scan = await startScanning(config, meta, blobs, manifests, events, logger);
 
+  const ecrLayers = new EcrLayerService(meta, uploads);
+  const ecr = ecrOperations({
+    repos: ecrRepos, images: ecrImages, lifecycle: lifecycle.api, layers: ecrLayers,
+    blobs: blobService, meta, tokens, urls, hosts, onPolicyChange: () => policies.invalidate(), scanning: scan.service,
+    repositoryKeys: new RepositoryKeys(kms.keys),
+  });
   let draining = false;
   const metrics = new Metrics();
   const server = await buildServer({
     logger, metrics, events, trustProxy: config.trustProxy, timeouts: config.timeouts, tls: await readTls(config),
-    oci: { repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls, accounts: hosts },
+    oci: {
+      repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls, accounts: hosts,
+      publicOwner: (name, signal) => publicRepos.ownerOfName(name, signal),
+      ...(access instanceof IamAccessControl ? { challenge: bearerChallenge } : {}),
+    },
     aws: access instanceof IamAccessControl ? {
       access, region: config.region, bodyLimit: 64 * 1024 * 1024, publicUrl: config.publicUrl,
       json: {
         AmazonEC2ContainerRegistry_V20150921: {
           service: 'ecr', signingName: 'ecr',
-          operations: ecrOperations({
-            repos: ecrRepos, images: ecrImages, lifecycle: lifecycle.api, layers: new EcrLayerService(meta, uploads),
-            blobs: blobService, meta, tokens, urls, hosts, onPolicyChange: () => policies.invalidate(), repositoryKeys: new RepositoryKeys(kms.keys),
+          operations: guardPrivateCreate(ecr, publicRepos),
+        },
+        SpencerFrontendService: {
+          service: 'ecr-public', signingName: 'ecr-public',
+          operations: ecrPublicOperations({
+            publicRepos, ecrRepos, images: ecrImages, layers: ecrLayers, tokens, onPolicyChange: () => policies.invalidate(),
           }),
         },
         TrentService: {
@@ -308,10 +407,24 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         },
       },
       query: {
-        iam: { service: 'iam', operations: iamOperations({ iam }) },
+        iam: { service: 'iam', operations: iamOperations({ iam, loginProfiles: loginService }) },
         sts: { service: 'sts', operations: stsOperations({ iam, sessions }) },
       },
     } : undefined,
+    surfaces: [
+      async (app) => {
+        await app.register(logoRoutes, { publicRepos });
+      },
+      ...(access instanceof IamAccessControl ? [async (app: FastifyInstance) => {
+        await app.register(tokenPlugin, {
+          access, anonymousTokens, isPublic: async (name: string, signal: AbortSignal) => (await publicRepos.lookup(name, signal)) !== undefined,
+        });
+        await app.register(webPlugin, {
+          publicRepos, ecrRepos, images: ecrImages, logins: loginService, access, region: config.region,
+          cookieSecret: Buffer.from(keyring.mac('console-session-cookie', Buffer.from('v1'))), onPolicyChange: () => policies.invalidate(),
+        });
+      }] : []),
+    ],
     ops: {
       draining: () => draining,
       ready: async () => {
@@ -336,10 +449,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       });
       await Promise.race([server.close(), forced]);
       clearTimeout(timer);
+      await scan.shutdown();
       await lifecycle.stop();
       await gcSchedule?.stop();
       await gcStore?.close();
       await lifecycleStore.close();
+      await publicRegistry.close();
+      await loginProfiles.close();
       await meta.close();
       await identity.close();
       await keyStore.close();
@@ -353,7 +469,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const tls = await readTls(config);
     if (tls && 'setSecureContext' in server.server) (server.server as unknown as TlsServer).setSecureContext(tls);
   };
-  return { server, meta, blobs, identity, logger, rootCredentials: root, lifecycle, ...(gc ? { gc } : {}), close, reloadTls };
+  return { server, meta, blobs, identity, logger, rootCredentials: root, lifecycle, ...(gc ? { gc } : {}), scan, events, publicRepos, close, reloadTls };
 }
 
 /** The certificate and key files named by `tls`, read now (start and SIGHUP). */

@@ -11,6 +11,8 @@ import type { RegistryTokens } from './registry-tokens.js';
 import { TtlCache } from './ttl-cache.js';
 import type { SessionIssuer } from './session-credentials.js';
 import { verifySigV4, type IncomingSignedRequest } from './sigv4/index.js';
+import { AnonymousTokens } from './anonymous-tokens.js';
+import type { PullRateLimiter } from './pull-rate-limit.js';
 
 export interface IamAccessDeps {
   identity: IdentityStore;
@@ -25,7 +27,25 @@ export interface IamAccessDeps {
   now?: () => Date;
   /** Extra check for allowed requests on a repository with KMS encryption (the key's own policy). */
   keyAccess?: (request: AccessRequest, encryption: RepositorySettings['encryption'], signal: AbortSignal) => Promise<void>;
+  /**
+   * ECR Public (issue 7): which repositories are public (`<alias>/<name>` → owner and short name),
+   * the verifier of anonymous `/token` tokens and the pull rate limiter. Absent: no public registry.
+   */
+  public?: {
+    lookup(repository: RepoKey, signal: AbortSignal): Promise<{ accountId: string; shortName: string } | undefined>;
+    anonymousTokens: AnonymousTokens;
+    rateLimiter: PullRateLimiter;
+  };
 }
+
+/** Actions a pull of a public repository needs; anyone may perform them there (ECR Public). */
+const PUBLIC_PULL_ACTIONS: ReadonlySet<string> = new Set(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability', 'ecr:ListImages']);
+
+/**
+ * The caller presented a valid anonymous token from `/token`: still anonymous for every decision,
+ * but logged in as far as `GET /v2/` is concerned (the Docker token flow's ping).
+ */
+export const TOKEN_ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' });
 
 /**
  * Authentication (SigV4 on the AWS surfaces, `AWS:<token>` Basic on `/v2`) and the one
@@ -41,7 +61,8 @@ export class IamAccessControl implements AccessControl {
   readonly createRepositoryOnPush = false;
   readonly #now: () => Date;
   readonly #tokens = new TtlCache<Principal & { kind: 'iam' }>(ACCESS_CACHE_MS, 10_000);
-  readonly #owners = new TtlCache<{ accountId: string; tags: { Key: string; Value: string }[]; encryption: RepositorySettings['encryption'] }>(ACCESS_CACHE_MS, 10_000);
+  readonly #owners = new TtlCache<Owner>(ACCESS_CACHE_MS, 10_000);
+  readonly #anonymousTokens = new TtlCache<true>(ACCESS_CACHE_MS, 10_000);
 
   constructor(private readonly deps: IamAccessDeps) {
     this.#now = deps.now ?? (() => new Date());
@@ -54,16 +75,26 @@ export class IamAccessControl implements AccessControl {
   /** `/v2` credentials: none (anonymous) or Basic `AWS:<registry token>`. */
   async authenticate(credentials: Credentials, signal: AbortSignal): Promise<Principal> {
     if (credentials.kind === 'none') return ANONYMOUS;
-    if (credentials.kind === 'bearer') throw fail('Unauthenticated', 'bearer tokens are not accepted here; log in with aws ecr get-login-password');
-    if (credentials.username !== 'AWS') throw fail('Unauthenticated', 'the username must be AWS; log in with aws ecr get-login-password');
+    // Docker token flow (issue 7): Bearer carries an anonymous pull token or, for logged-in
+    // clients, the same registry token their Basic login holds (what `/token` hands back).
+    if (credentials.kind === 'bearer' && this.deps.public && AnonymousTokens.looksLike(credentials.token)) {
+      const now = this.#now().getTime();
+      if (!this.#anonymousTokens.has(credentials.token, now)) {
+        const { expiresAt } = this.deps.public.anonymousTokens.verify(credentials.token, this.#now());
+        this.#anonymousTokens.set(credentials.token, true, now, expiresAt.getTime());
+      }
+      return TOKEN_ANONYMOUS;
+    }
+    if (credentials.kind === 'basic' && credentials.username !== 'AWS') throw fail('Unauthenticated', 'the username must be AWS; log in with aws ecr get-login-password');
+    const secret = credentials.kind === 'basic' ? credentials.password : credentials.token;
     const now = this.#now();
-    const cached = this.#tokens.get(credentials.password, now.getTime());
+    const cached = this.#tokens.get(secret, now.getTime());
     if (cached) return cached;
-    const claims = this.deps.tokens.verify(credentials.password, now);
+    const claims = this.deps.tokens.verify(secret, now);
     const key = await this.#activeKey(claims.accessKeyId, signal);
     if (!key) throw fail('Unauthenticated', 'the credentials behind this token were deleted or deactivated');
     const principal = await this.#principalOf(key, signal);
-    this.#tokens.set(credentials.password, principal, now.getTime(), claims.expiresAt.getTime());
+    this.#tokens.set(secret, principal, now.getTime(), claims.expiresAt.getTime());
     return principal;
   }
 
@@ -86,19 +117,34 @@ export class IamAccessControl implements AccessControl {
     return verified.sessionCredentials ? { ...principal, session: true } : principal;
   }
 
-  assertAuthenticated(principal: Principal): void {
-    if (principal.kind === 'anonymous') throw fail('Unauthenticated', 'authentication required');
+  assertAuthenticated(principal: Principal, opts: { ping?: boolean } = {}): void {
+    if (principal.kind === 'anonymous' && !(opts.ping === true && principal === TOKEN_ANONYMOUS)) throw fail('Unauthenticated', 'authentication required');
   }
 
   async authorize(request: AccessRequest, signal: AbortSignal): Promise<void> {
-    const { principal, action, repository } = request;
+    const { principal, repository } = request;
+    let { action } = request;
     const owner = repository ? await this.#owner(repository, signal) : undefined;
     // A repository is always judged in its own account, existing or not: the caller's account
     // never stands in for it (else a name in another account would be checked as one's own).
     const resourceAccount = repository ? repoAccount(repository)
       : principal.kind === 'iam' ? principal.accountId : this.deps.defaultAccountId;
+    // ECR Public (issue 7): pulls of a public repository need no permission (rate-limited per
+    // client); anything else is the `ecr-public:` action on its `arn:aws:ecr-public::` ARN.
+    // Nor does the key policy of a KMS-encrypted public repository apply to its pulls: publishing
+    // it lets anyone read it, and the registry decrypts on the owner's behalf (a disabled key still
+    // stops the pull, in the blob store).
+    if (owner?.publicName !== undefined) {
+      if (PUBLIC_PULL_ACTIONS.has(action)) {
+        if (action === 'ecr:BatchGetImage') this.deps.public?.rateLimiter.take(principal.kind === 'iam' ? principal.arn : request.context.sourceIp, principal.kind === 'iam');
+        return;
+      }
+      if (action.startsWith('ecr:')) action = `ecr-public:${action.slice(4)}`;
+    }
     const resource = repository
-      ? `arn:aws:ecr:${this.deps.region}:${resourceAccount}:repository/${repoName(repository)}`
+      ? owner?.publicName !== undefined
+        ? `arn:aws:ecr-public::${resourceAccount}:repository/${owner.publicName}`
+        : `arn:aws:ecr:${this.deps.region}:${resourceAccount}:repository/${repoName(repository)}`
       : request.resource ?? '*';
     const resourcePolicies = await this.deps.policies.repositoryPolicies(owner ? repository : undefined, resourceAccount, signal);
     const identityPolicies = principal.kind === 'iam' && principal.userName
@@ -127,11 +173,12 @@ export class IamAccessControl implements AccessControl {
   }
 
   /** The account owning a repository and its tags, or `undefined` when it does not exist (briefly cached). */
-  async #owner(repository: RepoKey, signal: AbortSignal): Promise<{ accountId: string; tags: { Key: string; Value: string }[]; encryption: RepositorySettings['encryption'] } | undefined> {
+  async #owner(repository: RepoKey, signal: AbortSignal): Promise<Owner | undefined> {
     const now = Date.now();
     if (this.#owners.has(repository, now)) return this.#owners.get(repository, now);
     const repo = await this.deps.meta.getRepository(repository, signal);
-    const owner = repo && { accountId: repo.accountId, tags: repo.settings.tags, encryption: repo.settings.encryption };
+    const pub = repo && this.deps.public ? await this.deps.public.lookup(repository, signal) : undefined;
+    const owner = repo && { accountId: repo.accountId, tags: repo.settings.tags, encryption: repo.settings.encryption, ...(pub ? { publicName: pub.shortName } : {}) };
     // Only existing repositories are remembered: a repository created a moment later must be seen.
     if (owner) this.#owners.set(repository, owner, now);
     return owner;
@@ -161,6 +208,14 @@ export class IamAccessControl implements AccessControl {
     const key = await this.deps.identity.getAccessKey(accessKeyId, signal);
     return key && key.status === 'Active' ? key : undefined;
   }
+}
+
+/** The account owning a repository, its tags, its encryption (for the key-policy check), and its ECR Public name when it is public. */
+interface Owner {
+  accountId: string;
+  tags: { Key: string; Value: string }[];
+  encryption: RepositorySettings['encryption'];
+  publicName?: string;
 }
 
 /** `aws:ResourceTag/*` and `ecr:ResourceTag/*` from the repository, `aws:RequestTag/*` and `aws:TagKeys` from the request. */

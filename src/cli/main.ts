@@ -2,10 +2,11 @@ import { Command, Option } from 'commander';
 import { serveCommand } from './serve.js';
 import { verifyConfigCommand } from './verify-config.js';
 import { fsckCommand } from './fsck.js';
-import { accountCreateCommand } from './account.js';
+import { accountCreateCommand, rootPasswordCommand } from './account.js';
 import { encryptExistingCommand } from './encrypt-existing.js';
 import { gcCommand } from './gc.js';
 import { lifecycleRunCommand } from './lifecycle.js';
+import { vulndbImportCommand } from './vulndb.js';
 
 const program = new Command()
   .name('berth')
@@ -57,11 +58,21 @@ program.command('encrypt-existing')
   .addOption(dataDirOption())
   .action(encryptExistingCommand);
 
-program.command('account')
-  .description('manage accounts besides the default one')
+const account = program.command('account')
+  .description('manage accounts besides the default one');
+
+account.command('root-password')
+  .description('set the console password of an account root, read from standard input')
+  .option('--account-id <id>', '12-digit account id (default: the default account)')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(rootPasswordCommand);
+
+account
   .command('create')
   .description('add an account with a root access key (written to <data-dir>/credentials-<id>)')
   .requiredOption('--account-id <id>', '12-digit account id')
+  .option('--alias <alias>', 'alias of its ECR Public registry (default: derived from the account id)')
   .addOption(configOption())
   .addOption(dataDirOption())
   .action(accountCreateCommand);
@@ -86,6 +97,14 @@ program.command('lifecycle')
   .addOption(configOption())
   .addOption(dataDirOption())
   .action(lifecycleRunCommand);
+
+program.command('vulndb')
+  .description('manage the offline vulnerability database')
+  .command('import <path>')
+  .description('load OSV data (osv.dev all.zip exports, OSV JSON files, or a directory of them); replaces the previous data')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(vulndbImportCommand);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -37,6 +37,22 @@ export const ENV: ReadonlyArray<readonly [string, readonly string[], (v: string)
   ['BERTH_GC_INTERVAL_MINUTES', ['gc', 'intervalMinutes'], Number],
   ['BERTH_GC_GRACE_SECONDS', ['gc', 'graceSeconds'], Number],
   ['BERTH_GC_UPLOAD_MAX_AGE_HOURS', ['gc', 'uploadMaxAgeHours'], Number],
+  ['BERTH_STORAGE_META', ['storage', 'meta'], String],
+  ['BERTH_STORAGE_BLOB', ['storage', 'blob'], String],
+  ['BERTH_STORAGE_REDIRECT', ['storage', 'redirect'], bool],
+  ['BERTH_POSTGRES_URL', ['postgres', 'url'], String],
+  ['BERTH_POSTGRES_POOL_SIZE', ['postgres', 'poolSize'], Number],
+  ['BERTH_S3_ENDPOINT', ['s3', 'endpoint'], String],
+  ['BERTH_S3_BUCKET', ['s3', 'bucket'], String],
+  ['BERTH_S3_REGION', ['s3', 'region'], String],
+  ['BERTH_S3_ACCESS_KEY_ID', ['s3', 'accessKeyId'], String],
+  ['BERTH_S3_SECRET_ACCESS_KEY', ['s3', 'secretAccessKey'], String],
+  ['BERTH_S3_PREFIX', ['s3', 'prefix'], String],
+  ['BERTH_PUBLIC_ALIAS', ['public', 'alias'], String],
+  ['BERTH_ANONYMOUS_PULLS_PER_SECOND', ['public', 'anonymousPullsPerSecond'], Number],
+  ['BERTH_ANONYMOUS_PULL_BURST', ['public', 'anonymousPullBurst'], Number],
+  ['BERTH_AUTHENTICATED_PULLS_PER_SECOND', ['public', 'authenticatedPullsPerSecond'], Number],
+  ['BERTH_AUTHENTICATED_PULL_BURST', ['public', 'authenticatedPullBurst'], Number],
 ];
 
 /**

@@ -1,7 +1,7 @@
 import type { Config } from './schema.js';
 
 /** Config paths whose values are secrets; logged as "[redacted]". Later issues add keys and passwords. */
-const SECRET_KEYS = new Set(['secretAccessKey', 'password', 'token', 'connectionString', 'key']);
+const SECRET_KEYS = new Set(['secretAccessKey', 'password', 'token', 'connectionString', 'key', 'url']);
 
 /** A copy of the config safe to log. */
 export function redactConfig(config: Config): Record<string, unknown> {

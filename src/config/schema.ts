@@ -32,9 +32,30 @@ export const configSchema = z.object({
     keyFile: z.string().min(1).optional().describe('PEM private key of the certificate. Re-read on SIGHUP.'),
   }).strict().default({}).refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), 'set both certFile and keyFile, or neither'),
   storage: z.object({
-    meta: z.enum(['sqlite', 'memory']).default('sqlite').describe('Metadata backend; memory loses everything on exit (tests).'),
-    blob: z.enum(['fs', 'memory']).default('fs').describe('Blob backend; memory loses everything on exit (tests).'),
-  }).strict().default({ meta: 'sqlite', blob: 'fs' }),
+    meta: z.enum(['sqlite', 'postgres', 'memory']).default('sqlite')
+      .describe('Metadata backend: sqlite (embedded, one machine), postgres (scale-out: every node on one database, see docs/scale-out.md), memory (loses everything on exit; tests).'),
+    blob: z.enum(['fs', 's3', 'memory']).default('fs')
+      .describe('Blob backend: fs (the data directory), s3 (S3-compatible object storage shared by every node), memory (loses everything on exit; tests).'),
+    redirect: z.boolean().default(false)
+      .describe('With the s3 blob backend: answer blob GETs with a redirect to a presigned S3 URL (clients fetch the bytes from S3 directly); GetDownloadUrlForLayer returns presigned S3 URLs too.'),
+  }).strict().default({ meta: 'sqlite', blob: 'fs', redirect: false }),
+  postgres: z.object({
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()
+      .describe('Connection URL of the PostgreSQL database (storage.meta: postgres), e.g. postgres://berth:secret@db:5432/berth. Never logged.'),
+    poolSize: z.number().int().min(1).max(1000).default(10).describe('Connections each process keeps in its pool.'),
+  }).strict().default({ poolSize: 10 }),
+  s3: z.object({
+    endpoint: z.string().regex(/^https?:\/\//, 'must be an http(s):// URL').optional()
+      .describe('S3 endpoint URL (storage.blob: s3); unset: AWS S3 for the region.'),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').optional()
+      .describe('Bucket holding blobs and staged uploads; created when missing.'),
+    region: z.string().min(1).default('us-east-1').describe('Region of the bucket (SigV4 scope).'),
+    accessKeyId: z.string().min(1).optional().describe('Access key; unset: the default AWS credential chain.'),
+    secretAccessKey: z.string().min(1).optional().describe('Secret key for accessKeyId. Never logged.'),
+    prefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, 'must be empty or end with /').default('')
+      .describe('Key prefix every object of this registry is stored under (e.g. berth/).'),
+    forcePathStyle: z.boolean().default(true).describe('Path-style addressing (endpoint/bucket/key), which Ceph RGW and MinIO need.'),
+  }).strict().default({ region: 'us-east-1', prefix: '', forcePathStyle: true }),
   limits: z.object({
     maxBlobBytes: z.number().int().positive().default(50 * 1024 ** 3).describe('Largest blob one upload may carry, in bytes.'),
     maxPageSize: z.number().int().min(1).max(100_000).default(1000).describe('Largest page a list endpoint returns (`n` is clamped to it).'),
@@ -64,6 +85,15 @@ export const configSchema = z.object({
     externalEndpoint: z.string().url().optional()
       .describe('Endpoint of a KMS-compatible service to use instead of AWS\'s (e.g. a private endpoint, or another berth in tests).'),
   }).strict().default({}).describe('The built-in key service (KMS API) and blob encryption at rest.'),
+  public: z.object({
+    alias: z.string().regex(/^[a-z][a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'must match [a-z][a-z0-9]+([._-][a-z0-9]+)*').min(2).max(50).optional()
+      .describe('Alias of the default account\'s ECR Public registry (`<host>/<alias>/<name>`); default: derived from the account id. Other accounts get theirs from `berth account create --alias`. See docs/public.md.'),
+    anonymousPullsPerSecond: z.number().positive().default(1).describe('Anonymous pulls (manifest GETs) of public repositories per second per client address.'),
+    anonymousPullBurst: z.number().int().min(1).default(20).describe('Anonymous pulls a client address may make at once before the per-second rate applies (then 429 with Retry-After).'),
+    authenticatedPullsPerSecond: z.number().positive().default(10).describe('Logged-in pulls of public repositories per second per principal.'),
+    authenticatedPullBurst: z.number().int().min(1).default(200).describe('Logged-in pulls of public repositories a principal may make at once before the per-second rate applies.'),
+  }).strict().default({ anonymousPullsPerSecond: 1, anonymousPullBurst: 20, authenticatedPullsPerSecond: 10, authenticatedPullBurst: 200 })
+    .describe('ECR Public: the default account\'s registry alias and the pull rate limits of public repositories.'),
   trustProxy: z.boolean().default(false).describe('Trust X-Forwarded-For/-Proto/-Host from a reverse proxy in front.'),
   lifecycle: z.object({
     intervalMinutes: z.number().min(0).max(7 * 24 * 60).default(60)
@@ -77,7 +107,17 @@ export const configSchema = z.object({
     uploadMaxAgeHours: z.number().min(0).max(30 * 24).default(24)
       .describe('Upload sessions idle for longer than this many hours are swept with their staged bytes.'),
   }).strict().default({ intervalMinutes: 60, graceSeconds: 3600, uploadMaxAgeHours: 24 }),
-}).strict();
+}).strict().superRefine((c, ctx) => {
+  if (c.storage.meta === 'postgres' && c.postgres.url === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['postgres', 'url'], message: 'is required when storage.meta is postgres (BERTH_POSTGRES_URL)' });
+  }
+  if (c.storage.blob === 's3' && c.s3.bucket === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['s3', 'bucket'], message: 'is required when storage.blob is s3 (BERTH_S3_BUCKET)' });
+  }
+  if (c.storage.redirect && c.storage.blob !== 's3') {
+    ctx.addIssue({ code: 'custom', path: ['storage', 'redirect'], message: 'needs storage.blob: s3' });
+  }
+});
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 export type ConfigInput = z.input<typeof configSchema>;

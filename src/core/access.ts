@@ -60,8 +60,12 @@ export interface AccessRequest {
 export interface AccessControl {
   authenticate(credentials: Credentials, signal: AbortSignal): Promise<Principal>;
   authorize(request: AccessRequest, signal: AbortSignal): Promise<void>;
-  /** For routes that need a caller but no permission (`GET /v2/`): throws `Unauthenticated` for anonymous callers when logins are required. */
-  assertAuthenticated(principal: Principal): void;
+  /**
+   * For routes that need a caller but no permission (`GET /v2/`, `_catalog`): throws `Unauthenticated` for
+   * anonymous callers when logins are required. `ping`: the route is `GET /v2/`, which the Docker token
+   * flow also calls with an anonymous pull token (issue 7); no other route lets that token through.
+   */
+  assertAuthenticated(principal: Principal, opts?: { ping?: boolean }): void;
   /**
    * Whether a push may create a missing repository. True until the control plane exists: then
    * repositories are created explicitly and a push to a missing one gets `RepositoryNotFound`.

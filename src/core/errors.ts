@@ -50,6 +50,8 @@ export type ErrorCode =
   | 'NoSuchEntity'
   | 'DeleteConflict'
   | 'LimitExceeded'
+  | 'ScanNotFound'
+  | 'UnsupportedImageType'
   | 'NotImplemented'
   /** A repository's KMS key cannot be used (disabled, pending deletion, missing, or not permitted). */
   | 'KmsError'

@@ -15,7 +15,11 @@ export type DomainEvent =
   | { type: 'image.archived'; repository: RepoKey; digest: Digest; at: Date }
   | { type: 'image.restored'; repository: RepoKey; digest: Digest; at: Date }
   | { type: 'lifecycle.applied'; repository: RepoKey; expired: number; transitioned: number; at: Date }
-  | { type: 'gc.completed'; blobsDeleted: number; bytesReclaimed: number; linksDeleted: number; uploadsSwept: number; at: Date };
+  | { type: 'gc.completed'; blobsDeleted: number; bytesReclaimed: number; linksDeleted: number; uploadsSwept: number; at: Date }
+  | {
+    type: 'image.scanned'; accountId: string; repository: RepoKey; digest: Digest;
+    status: 'COMPLETE' | 'FAILED'; findingSeverityCounts: Record<string, number>; at: Date;
+  };
 
 /** Feature modules (events, replication, scanning, metrics) subscribe here instead of importing each other. */
 export interface EventBus {

@@ -21,6 +21,8 @@ export interface ServerDeps {
   /** Serve HTTPS with this certificate and key (PEM); plain HTTP when absent. */
   tls?: { cert: Buffer; key: Buffer } | undefined;
   timeouts: { headersSeconds: number; idleSeconds: number; keepAliveSeconds: number };
+  /** Further surfaces (the token server, the console), each registering its own encapsulated plugin. */
+  surfaces?: ((app: FastifyInstance) => Promise<void>)[];
 }
 
 /** Builds the one listener with every surface registered as its own encapsulated plugin. */
@@ -60,5 +62,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(opsRoutes, { ...deps.ops, metrics: deps.metrics });
   await app.register(ociPlugin, deps.oci);
   if (deps.aws) await app.register(awsPlugin, deps.aws);
+  for (const surface of deps.surfaces ?? []) await surface(app);
   return app;
 }

@@ -35,10 +35,10 @@ describe('registry logins against one berth', { timeout: 600_000 }, () => {
       return res;
     };
 
-    it('GET /v2/ without credentials is 401 with WWW-Authenticate: Basic and an UNAUTHORIZED error', async () => {
+    it('GET /v2/ without credentials is 401 with the Bearer challenge of /token and an UNAUTHORIZED error', async () => {
       const res = await server.fetch('/v2/', { anonymous: true });
       assert.equal(res.status, 401);
-      assert.match(res.headers.get('www-authenticate') ?? '', /^Basic realm="[^"]+"/);
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm="http:\/\/[^"]+\/token",service="[^"]+"$/);
       const body = await res.json() as { errors: { code: string }[] };
       assert.equal(body.errors[0]?.code, 'UNAUTHORIZED');
     });
@@ -47,12 +47,16 @@ describe('registry logins against one berth', { timeout: 600_000 }, () => {
       assert.equal((await v2(basicAuth(server.password))).status, 200);
     });
 
-    it('a made-up password, a non-token, a wrong user name and a Bearer header are 401', async () => {
-      for (const auth of [basicAuth('hunter2'), basicAuth('b1.e30.AAAA'), basicAuth(''), basicAuth(server.password, 'admin'), `Bearer ${server.password}`, 'Basic !!!not-base64']) {
+    it('a made-up password, a non-token, a wrong user name and a Bearer of no token are 401', async () => {
+      for (const auth of [basicAuth('hunter2'), basicAuth('b1.e30.AAAA'), basicAuth(''), basicAuth(server.password, 'admin'), `Bearer ${server.password.slice(0, -2)}`, 'Bearer b1a.e30.AAAA', 'Basic !!!not-base64']) {
         const res = await v2(auth);
         assert.equal(res.status, 401, `${auth.slice(0, 30)}… answered ${res.status}`);
-        assert.match(res.headers.get('www-authenticate') ?? '', /^Basic /);
+        assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm=/);
       }
+    });
+
+    it('Bearer with the registry token (what /token hands a logged-in client) is 200', async () => {
+      assert.equal((await v2(`Bearer ${server.password}`)).status, 200);
     });
 
     it('a token whose payload was altered (a later expiry, another key, another account) is 401: the MAC covers the claims', async () => {

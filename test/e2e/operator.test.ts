@@ -98,8 +98,12 @@ describe('berth serve on a terminal', { skip: noScript ?? false, timeout: 600_00
     assert.equal(res.status, 401);
     const ms = await out.waitFor(/GET[\s\S]*\/v2\/[\s\S]*401/, 1000, mark);
     assert.ok(ms <= 1000, `request line after ${ms} ms`);
-    process.kill(-child.pid!, 'SIGTERM');
-    await exitOf(child);
+    // Ctrl-C on the terminal: the pseudo-terminal turns it into SIGINT for berth (which runs in its own
+    // session under `script`, so a signal to script's process group would not reach it).
+    child.stdin!.write('\x03');
+    const code = await Promise.race([exitOf(child), sleep(20_000).then(() => 'still running')]);
+    assert.notEqual(code, 'still running', `berth did not stop on Ctrl-C:\n${out.text.slice(-2000)}`);
+    assert.match(out.text, /shutting down/);
   });
 });
 

@@ -185,10 +185,10 @@ describe('skopeo e2e', { skip: skip ?? false, timeout: 600_000 }, () => {
     assert.notEqual(copy.code, 0, `an anonymous copy succeeded\n${describeRun(copy, server)}`);
     assert.match(copy.stderr, /authentication required|unauthorized/i, describeRun(copy, server));
 
-    // The registry itself answers 401 with the challenge ECR sends.
+    // The registry itself answers 401 with the Docker token flow's challenge (ECR Public's), naming the scope.
     const res = await server.fetch('/v2/e2e/app/manifests/v1', { anonymous: true, headers: { accept: OCI_MANIFEST } });
     assert.equal(res.status, 401);
-    assert.equal(res.headers.get('www-authenticate'), 'Basic realm="berth"');
+    assert.equal(res.headers.get('www-authenticate'), `Bearer realm="${server.url}/token",service="${server.host}",scope="repository:e2e/app:pull"`);
     await res.arrayBuffer();
   });
 

@@ -38,6 +38,11 @@ const MAX_CACHED_HEADS = 10_000;
  * One ciphertext per digest, its data key wrapped once per scope that stores it: identical content
  * pushed to repositories with different keys is stored once, and each repository reads it only
  * through its own key (see docs/encryption.md for why this is safe).
+ *
+ * Only the port's methods are passed on, each decrypting: this wrapper must NEVER expose an
+ * optional presign/redirect method of the inner store (e.g. S3 presigned URLs for
+ * `storage.redirect`) — a client sent straight to the backend would receive the ciphertext. With
+ * this wrapper in front, blob reads always come through berth.
  */
 export class EncryptedBlobStore implements ScopedBlobStore {
   readonly #s: Shared;

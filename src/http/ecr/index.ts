@@ -1,6 +1,7 @@
 import type { UrlSigner } from '../../auth/url-signer.js';
 import type { RegistryTokens } from '../../auth/registry-tokens.js';
 import type { LifecycleApi } from '../../core/lifecycle.js';
+import type { ImageScanning } from '../../core/ports/image-scanning.js';
 import type { MetaStore } from '../../core/ports/meta-store.js';
 import type { BlobService } from '../../core/services/blobs.js';
 import type { EcrImageService } from '../../core/services/ecr/images.js';
@@ -15,6 +16,7 @@ import { layerOperations } from './layers.js';
 import { lifecycleOperations } from './lifecycle.js';
 import { registryOperations } from './registry.js';
 import { repositoryOperations } from './repositories.js';
+import { scanningOperations, withScanStatus } from './scanning.js';
 
 export interface EcrDeps {
   repos: EcrRepositoryService;
@@ -32,6 +34,8 @@ export interface EcrDeps {
   repositoryKeys?: RepositoryKeys;
   /** Lifecycle policies and previews (the lifecycle feature); absent: those operations answer "not implemented". */
   lifecycle?: LifecycleApi;
+  /** The scan module's use cases; without it the scanning operations answer "not implemented". */
+  scanning?: ImageScanning;
 }
 
 /** Every ECR operation berth implements; the rest of the model answers "not implemented yet". */
@@ -46,11 +50,16 @@ export function ecrOperations(deps: EcrDeps): AwsOperations {
       return out;
     } };
   }
+  const images = imageOperations(deps.images, requireRepository, deps.lifecycle);
   return {
     ...repositories,
-    ...imageOperations(deps.images, requireRepository, deps.lifecycle),
+    ...images,
     ...layerOperations(deps.layers, deps.blobs, deps.urls, deps.hosts, requireRepository),
     ...registryOperations(deps),
     ...(deps.lifecycle ? lifecycleOperations(deps.lifecycle, deps.meta, requireRepository) : {}),
+    ...(deps.scanning ? {
+      ...scanningOperations(deps.scanning, deps.images, deps.repos, requireRepository),
+      DescribeImages: withScanStatus(images.DescribeImages!, deps.scanning),
+    } : {}),
   };
 }

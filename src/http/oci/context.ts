@@ -17,6 +17,13 @@ export interface OciDeps {
   presignedUrls?: { verify(accountId: string, path: string, query: Record<string, string | undefined>, now: Date): boolean };
   /** Which account (registry) a request addressed, by its Host header. */
   accounts: { accountOf(hostHeader: string | undefined): string };
+  /**
+   * ECR Public (issue 7): the account owning the public registry alias a name starts with
+   * (`<alias>/<name>`), so public repositories resolve on every host; absent: none.
+   */
+  publicOwner?: (name: string, signal: AbortSignal) => Promise<string | undefined>;
+  /** The `WWW-Authenticate` value of 401s (the Docker token flow's Bearer challenge); absent: Basic. */
+  challenge?: (req: FastifyRequest) => string;
 }
 
 /** What a `/v2` handler gets: the matched path parts, the caller, and a signal that fires if the client goes away. */

@@ -58,6 +58,8 @@ export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = 
   NoSuchEntity: { status: 404, code: 'NAME_UNKNOWN' },
   DeleteConflict: { status: 409, code: 'DENIED' },
   LimitExceeded: { status: 400, code: 'DENIED' },
+  ScanNotFound: { status: 404, code: 'NAME_UNKNOWN' },
+  UnsupportedImageType: { status: 400, code: 'UNSUPPORTED' },
   NotImplemented: { status: 405, code: 'UNSUPPORTED' },
   // The repository's key is disabled or pending deletion: refused, with the key named in the message.
   KmsError: { status: 403, code: 'DENIED' },
@@ -72,11 +74,11 @@ export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = 
   Internal: { status: 500, code: 'UNKNOWN' },
 };
 
-/** Realm advertised with 401s; the control plane's token flow replaces Basic with Bearer where configured. */
+/** Realm advertised with 401s when there is no token server (tests of the bare OCI surface). */
 export const WWW_AUTHENTICATE = 'Basic realm="berth"';
 
 /** Renders any error as `{"errors":[{code,message,detail}]}`; never a stack trace. */
-export function ociErrorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
+export function ociErrorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply, challenge?: (req: FastifyRequest) => string): void {
   if (!isBerthError(err) && isClientAbort(err, req)) {
     req.log.info({ reason: err.message }, 'client went away mid-request');
     reply.raw.destroy();
@@ -101,7 +103,9 @@ export function ociErrorHandler(err: FastifyError | Error, req: FastifyRequest, 
     req.log.error({ err }, 'unhandled error');
   }
   if (status >= 400 && status < 500) req.log.info({ code, status, reason: message }, 'client error');
-  if (status === 401) reply.header('www-authenticate', WWW_AUTHENTICATE);
+  if (status === 401) reply.header('www-authenticate', challenge ? challenge(req) : WWW_AUTHENTICATE);
+  const retryAfter = isBerthError(err) ? err.detail?.retryAfterSeconds : undefined;
+  if (status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
   if (reply.sent || reply.raw.headersSent) {
     reply.raw.destroy();
     return;

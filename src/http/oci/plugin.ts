@@ -8,6 +8,7 @@ import { ociErrorHandler } from './errors.js';
 import { blobRoutes } from './routes-blobs.js';
 import { listRoutes } from './routes-lists.js';
 import { manifestRoutes } from './routes-manifests.js';
+import { sbomRoutes } from './routes-sbom.js';
 import { uploadRoutes } from './routes-uploads.js';
 
 const baseRoute: OciRoute = {
@@ -23,7 +24,7 @@ const baseRoute: OciRoute = {
  * contain slashes, which fastify's router cannot express, so `/v2/*` is matched here against the
  * raw (still percent-encoded) path: an encoded `%2e%2e` can never become a path segment.
  */
-const ROUTES: OciRoute[] = [...manifestRoutes, ...uploadRoutes, ...blobRoutes, ...listRoutes, baseRoute];
+const ROUTES: OciRoute[] = [...manifestRoutes, ...uploadRoutes, ...blobRoutes, ...listRoutes, ...sbomRoutes, baseRoute];
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 function match(method: string, path: string): { route: OciRoute; groups: Record<string, string> } | 'method' | undefined {
@@ -53,7 +54,7 @@ export async function ociPlugin(app: FastifyInstance, deps: OciDeps): Promise<vo
   // Bodies are streamed by the handlers themselves (blobs can be gigabytes): no parsing here.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
-  app.setErrorHandler(ociErrorHandler);
+  app.setErrorHandler((err: Error, req, reply) => ociErrorHandler(err, req, reply, deps.challenge));
   app.addHook('onRequest', async (_req, reply) => {
     reply.header('docker-distribution-api-version', 'registry/2.0');
   });
@@ -77,7 +78,9 @@ export async function ociPlugin(app: FastifyInstance, deps: OciDeps): Promise<vo
     const signal = controller.signal;
     const requestContext = { sourceIp: req.ip, secureTransport: req.protocol === 'https' };
     // Each account is its own registry: the host names it (the bare host, the default account).
-    const accountId = deps.accounts.accountOf(req.headers.host);
+    // A name inside a public registry alias is that alias owner's, whichever host was used.
+    const publicOwner = name && deps.publicOwner ? await deps.publicOwner(name, signal) : undefined;
+    const accountId = publicOwner ?? deps.accounts.accountOf(req.headers.host);
     const repo = repoKey(accountId, name);
     // A presigned download URL stands in for credentials, for a GET of that one blob only.
     const query = req.query as Record<string, string | undefined>;
@@ -90,7 +93,7 @@ export async function ociPlugin(app: FastifyInstance, deps: OciDeps): Promise<vo
     const authorize = (action: Parameters<OciContext['authorize']>[0], repository: RepoKey | undefined) =>
       deps.access.authorize({ principal, action, ...(repository !== undefined ? { repository } : {}), context: requestContext }, signal);
     if (route.action) await authorize(route.action, name ? repo : undefined);
-    else deps.access.assertAuthenticated(principal);
+    else deps.access.assertAuthenticated(principal, { ping: route === baseRoute });
     await route.handle({ req, reply, deps, name, accountId, repo, params, principal, signal, authorize });
   };
 

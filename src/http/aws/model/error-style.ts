@@ -10,8 +10,7 @@
 //       Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [...]'
 //     (jenkins-x/jx#1344, int128/create-ecr-repository-action#231, aws/aws-dotnet-deploy#549, boto/boto3#3191,
 //     hashicorp/terraform-provider-aws#40309; the enum form as moto's ECR tests expect it).
-// A service not listed uses the generic AWS wording with `ValidationException`; ECR Public and others can
-// choose their style here, one line each.
+// ECR Public answers as ECR does. A service not listed uses the generic AWS wording with `ValidationException`.
 import type { ErrorCode } from '../../../core/errors.js';
 import { awsPath, formatValidationMessage } from './messages.js';
 import type { ConstraintDetail, ServiceName, ValidationProblem } from './types.js';
@@ -63,6 +62,9 @@ export const ECR_VALIDATION_STYLE: ValidationStyle = {
 
 const STYLES: Partial<Record<ServiceName, ValidationStyle>> = {
   ecr: ECR_VALIDATION_STYLE,
+  // ECR Public is served by the same front end as ECR (its protocol target is SpencerFrontendService, and
+  // its model lists InvalidParameterException on every operation): ECR's style, not the generic one.
+  'ecr-public': ECR_VALIDATION_STYLE,
 };
 
 /** The validation style of `service` (the generic AWS one unless the service has its own). */

@@ -7,6 +7,8 @@ import { accountNamespacesSchema } from './0004-account-namespaces.js';
 import { imagePushOrderSchema } from './0005-image-push-order.js';
 import { kmsSchema } from './0006-kms.js';
 import { lifecycleSchema } from './0007-lifecycle.js';
+import { scanningSchema } from './0008-scanning.js';
+import { publicSchema } from './0009-public.js';
 
 export { SQLITE_TYPES, POSTGRES_TYPES, type SchemaTypes } from './dialect.js';
 export type { MetaSchema, LifecycleSchema } from './schema.js';
@@ -25,6 +27,8 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
     '0005-image-push-order': imagePushOrderSchema(types),
     '0006-kms': kmsSchema(types),
     '0007-lifecycle': lifecycleSchema(types),
+    '0008-scanning': scanningSchema(types),
+    '0009-public': publicSchema(types),
   };
 }
 
@@ -34,7 +38,11 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
  */
 export async function migrateMetaStore(db: Kysely<unknown>, types: SchemaTypes): Promise<void> {
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve(metaMigrations(types)) };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Unordered: migration numbers are handed out to features built in parallel, so a database may
+  // already have a later number (e.g. 0007–0009) when an earlier one (0006-kms) lands; kysely
+  // would otherwise refuse it as "corrupted". Every migration here only adds its own tables and
+  // columns, so applying a late-landing one after higher numbers is safe.
+  const { error, results } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`metadata migration ${failed} failed: ${String(error)}`, { cause: error });

@@ -1,0 +1,62 @@
+import type { Digest } from '../digest.js';
+import type { Inventory, RegistryScanningConfig, ScanRecord } from '../scanning.js';
+
+/**
+ * Scan results and scanning configuration, in the metadata database beside the images they
+ * describe.
+ *
+ * ```
+ *  registry_scanning   account_id (pk) · config json (scanType, rules)
+ *  image_scans         pk(account_id, repository, digest) · status · description · scan_type
+ *                      · started_at · completed_at · vuln_source_updated_at
+ *                      · last_manual_at (24 h StartImageScan limit) · findings json · first_observed json
+ *  image_inventories   digest (pk) · inventory json · created_at        (content-addressed: shared
+ *                                                                        by every repository)
+ * ```
+ *
+ * Writes are atomic and visible to every node once their promise resolves.
+ */
+export interface ScanStore {
+  /** The account's registry scanning configuration, or `undefined` when never set. */
+  getRegistryConfig(accountId: string, signal: AbortSignal): Promise<RegistryScanningConfig | undefined>;
+
+  /** Replaces the account's registry scanning configuration. */
+  putRegistryConfig(accountId: string, config: RegistryScanningConfig, signal: AbortSignal): Promise<void>;
+
+  /** The scan of one image, or `undefined` when it was never scanned. */
+  getScan(key: ScanKey, signal: AbortSignal): Promise<ScanRecord | undefined>;
+
+  /** Scans of several images of one repository (missing ones omitted), keyed by digest. */
+  getScans(accountId: string, repository: string, digests: readonly Digest[], signal: AbortSignal): Promise<Map<Digest, ScanRecord>>;
+
+  /** Inserts or replaces the scan of `record`'s image. */
+  putScan(record: ScanRecord, signal: AbortSignal): Promise<void>;
+
+  /**
+   * Records a manual scan request at `at` unless one was recorded after `since` (ECR allows one per
+   * image per 24 h). Atomic: of two concurrent requests only one gets `true`.
+   */
+  recordManualScan(key: ScanKey, at: Date, since: Date, signal: AbortSignal): Promise<boolean>;
+
+  /** Deletes the scans of one image (`digest`) or of a whole repository of account `accountId`. */
+  deleteScans(accountId: string, repository: string, digest: Digest | undefined, signal: AbortSignal): Promise<void>;
+
+  /** Keys of every completed scan, ordered, after `after`, at most `limit` (for re-evaluation). */
+  listCompleted(after: ScanKey | undefined, limit: number, signal: AbortSignal): Promise<ScanKey[]>;
+}
+
+/** One image of one repository: `repository` is the name within account `accountId` (never global). */
+export interface ScanKey {
+  accountId: string;
+  repository: string;
+  digest: Digest;
+}
+
+/** Inventories by image manifest digest: read once from the layers, re-matched on every db change. */
+export interface InventoryStore {
+  /** Stores the inventory of the image with manifest `digest`; replaces an existing one. */
+  putInventory(digest: Digest, inventory: Inventory, signal: AbortSignal): Promise<void>;
+
+  /** The stored inventory, or `undefined`. */
+  getInventory(digest: Digest, signal: AbortSignal): Promise<Inventory | undefined>;
+}

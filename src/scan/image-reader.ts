@@ -1,0 +1,51 @@
+import type { Digest } from '../core/digest.js';
+import { parseManifest } from '../core/manifest.js';
+import { isIndexMediaType, isNonDistributable, MediaType } from '../core/media-types.js';
+import type { BlobStore } from '../core/ports/blob-store.js';
+import type { Inventory } from '../core/scanning.js';
+import { buildInventory, wantFile } from './inventory/catalog.js';
+import { probeGoBinary } from './inventory/go.js';
+import { sniffCompression } from './layers/decompress.js';
+import { MergedFilesystem } from './layers/merge.js';
+import { readLayer, type LayerLimits } from './layers/read-layer.js';
+import { ScanError } from './scan-error.js';
+
+export type ImageKind = { kind: 'image'; layers: Digest[] } | { kind: 'index' } | { kind: 'artifact'; reason: string };
+
+const IMAGE_CONFIGS: readonly string[] = [MediaType.OciConfig, MediaType.DockerConfig];
+
+/** Whether a manifest is a container image berth can scan, an index, or some other artifact. */
+export function classifyManifest(body: Uint8Array, mediaType: string): ImageKind {
+  if (isIndexMediaType(mediaType)) return { kind: 'index' };
+  const parsed = JSON.parse(Buffer.from(body).toString('utf8')) as { config?: { mediaType?: string }; layers?: { mediaType: string; digest: string }[] };
+  parseManifest(body, mediaType);
+  const configType = parsed.config?.mediaType ?? '';
+  if (!IMAGE_CONFIGS.includes(configType)) return { kind: 'artifact', reason: `config media type ${configType} is not a container image` };
+  const layers: Digest[] = [];
+  for (const l of parsed.layers ?? []) {
+    if (isNonDistributable(l.mediaType)) continue;
+    if (!/tar/.test(l.mediaType)) return { kind: 'artifact', reason: `layer media type ${l.mediaType} is not a tar archive` };
+    layers.push(l.digest as Digest);
+  }
+  return { kind: 'image', layers };
+}
+
+/**
+ * Reads an image's layers bottom-up through the blob store (streams only) and lists what is
+ * installed. Throws `ScanError` for a missing, corrupt or hostile layer.
+ */
+export async function readInventory(layers: readonly Digest[], blobs: BlobStore, limits: LayerLimits, signal: AbortSignal): Promise<Inventory> {
+  const fs = new MergedFilesystem();
+  for (const layer of layers) {
+    const st = await blobs.stat(layer, signal);
+    if (!st) throw new ScanError(`layer ${layer} is missing from storage`);
+    if (st.size === 0) continue;
+    const headStream = await blobs.read(layer, { start: 0, end: Math.min(3, st.size - 1) }, signal);
+    const head: Buffer[] = [];
+    for await (const c of headStream) head.push(c as Buffer);
+    const body = await blobs.read(layer, undefined, signal);
+    const changes = await readLayer(body, sniffCompression(Buffer.concat(head)), layer, wantFile, (_p, s) => probeGoBinary(s), limits, signal);
+    fs.apply(changes);
+  }
+  return buildInventory(fs);
+}
