@@ -130,10 +130,22 @@ export async function openBackends(config: Config): Promise<{ meta: MetaStore; b
   // One after the other: both migrate the same file under its write lock.
   const meta = config.storage.meta === 'sqlite' ? await openSqliteMetaStore({ path: dbPath }) : new MemoryMetaStore();
   const identity = config.storage.meta === 'sqlite' ? await openSqliteIdentityStore({ path: dbPath }) : new MemoryIdentityStore();
-  // The key store has no hand-written memory twin: SQLite's own :memory: mode serves that case.
-  const keys = await openSqliteKeyStore({ path: config.storage.meta === 'sqlite' ? dbPath : ':memory:' });
+  const keys = await openKeyStore(config, dbPath);
   const blobs = config.storage.blob === 'fs' ? await FsBlobStore.open({ root: dataDir }) : new MemoryBlobStore();
   return { meta, blobs, identity, keys };
+}
+
+/** The key service's store on the metadata backend (`dbPath`: the SQLite file, when that is the backend). */
+export async function openKeyStore(config: Config, dbPath: string): Promise<KeyStore> {
+  if (config.storage.meta === 'postgres') {
+    // Loaded on demand, so the embedded default never loads `pg` (start-up time, issue 12).
+    const { openPostgresKeyStore } = await import('./storage/meta/postgres/pg-key-store.js');
+    const { url, poolSize } = config.postgres;
+    if (url === undefined) throw new Error('postgres.url is required when storage.meta is postgres');
+    return openPostgresKeyStore({ url, poolSize });
+  }
+  // No hand-written memory twin: SQLite's own :memory: mode serves the memory backend.
+  return openSqliteKeyStore({ path: config.storage.meta === 'sqlite' ? dbPath : ':memory:' });
 }
 
 /**

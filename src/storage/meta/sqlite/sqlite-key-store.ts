@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { fail } from '../../../core/errors.js';
 import type { BlobDataKey, KeyStore, KeyVersion, KmsAlias, KmsKey } from '../../../core/ports/key-store.js';
 import type { KeySchema } from '../migrations/0006-kms.js';
+import { fromDoc, toAlias, toDataKey, toDoc, toVersion } from './key-rows.js';
 import { openSqlite } from './open.js';
 import { bytesParam } from './rows.js';
 import type { Statements } from './statements.js';
@@ -13,29 +14,6 @@ import type { Statements } from './statements.js';
 export async function openSqliteKeyStore(opts: { path: string }): Promise<SqliteKeyStore> {
   const { db, sql } = await openSqlite<KeySchema>(opts.path);
   return new SqliteKeyStore(db, sql);
-}
-
-type KeyDoc = Omit<KmsKey, 'createdAt' | 'deletionDate'> & { createdAt: number; deletionDate?: number };
-
-function toDoc(k: KmsKey): string {
-  const { createdAt, deletionDate, ...rest } = k;
-  return JSON.stringify({ ...rest, createdAt: createdAt.getTime(), ...(deletionDate ? { deletionDate: deletionDate.getTime() } : {}) });
-}
-
-function fromDoc(doc: string): KmsKey {
-  const { createdAt, deletionDate, ...rest } = JSON.parse(doc) as KeyDoc;
-  return { ...rest, createdAt: new Date(createdAt), ...(deletionDate !== undefined ? { deletionDate: new Date(deletionDate) } : {}) };
-}
-
-function toVersion(r: KeySchema['kms_key_versions']): KeyVersion {
-  return {
-    keyId: r.key_id, version: r.version, sealed: r.sealed, createdAt: new Date(r.created_at), origin: r.origin as KeyVersion['origin'],
-    ...(r.public_key ? { publicKey: r.public_key } : {}),
-  };
-}
-
-function toAlias(r: KeySchema['kms_aliases']): KmsAlias {
-  return { accountId: r.account_id, aliasName: r.alias_name, targetKeyId: r.target_key_id, createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at) };
 }
 
 /** {@link KeyStore} on SQLite: kysely builds the SQL, better-sqlite3 runs it synchronously. */
@@ -168,7 +146,7 @@ export class SqliteKeyStore implements KeyStore {
   async getDataKeys(digest: string, dataKeyId: string, signal: AbortSignal): Promise<BlobDataKey[]> {
     signal.throwIfAborted();
     return this.sql.all(this.db.selectFrom('blob_data_keys').selectAll().where('digest', '=', digest).where('data_key_id', '=', dataKeyId).orderBy('created_at'))
-      .map((r) => ({ digest: r.digest, dataKeyId: r.data_key_id, scope: r.scope, wrapped: r.wrapped, createdAt: new Date(r.created_at) }));
+      .map(toDataKey);
   }
 
   async hasDataKeys(digest: string, signal: AbortSignal): Promise<boolean> {
