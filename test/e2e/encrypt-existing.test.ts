@@ -21,7 +21,7 @@ async function fsckReport(server: BerthServer, when: string): Promise<Report> {
   return JSON.parse(r.stdout) as Report;
 }
 
-describe('berth encrypt-existing e2e', { timeout: 300_000 }, () => {
+describe('berth encrypt-existing e2e', { timeout: 600_000 }, () => {
   let server: BerthServer;
   after(async () => {
     await server?.dispose();

@@ -36,7 +36,7 @@ function sharesA32ByteRun(plain: Buffer, stored: Buffer): boolean {
   return false;
 }
 
-describe('KMS encryption at rest e2e (aws kms, aws ecr, skopeo)', { skip: skip ?? false, timeout: 300_000 }, () => {
+describe('KMS encryption at rest e2e (aws kms, aws ecr, skopeo)', { skip: skip ?? false, timeout: 600_000 }, () => {
   let server: BerthServer;
   let image: BuiltImage;
   let keyId = '';

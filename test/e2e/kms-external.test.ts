@@ -14,7 +14,7 @@ import { BerthServer, describeRun, expectOk, toolSkipReason } from './harness.js
 
 const skip = await toolSkipReason('aws');
 
-describe('external KMS sealing (berth B seals key material with a key in berth A)', { skip: skip ?? false, timeout: 240_000 }, () => {
+describe('external KMS sealing (berth B seals key material with a key in berth A)', { skip: skip ?? false, timeout: 600_000 }, () => {
   let a: BerthServer;
   let b: BerthServer;
   after(async () => {
