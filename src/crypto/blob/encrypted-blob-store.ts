@@ -10,7 +10,7 @@ import type { DataKeyWrapping } from './data-keys.js';
 import { HEADER_BYTES, parseHeader, plainSize, SEGMENT_BYTES, SegmentOpener, segmentOffset } from './segments.js';
 import { decrypting, readPrefix, StagedUploads } from './staging.js';
 
-type Head = { kind: 'missing' } | { kind: 'plain' } | { kind: 'encrypted'; keyIdHex: string; header: Buffer; segmentBytes: number };
+type Head = { kind: 'missing' } | { kind: 'plain'; storedSize?: number } | { kind: 'encrypted'; keyIdHex: string; header: Buffer; segmentBytes: number };
 
 interface Shared {
   inner: BlobStore;
@@ -197,7 +197,17 @@ export class EncryptedBlobStore implements ScopedBlobStore {
 
   async #head(digest: Digest, signal: AbortSignal, retry = true): Promise<Head> {
     const cached = this.#s.heads.get(digest);
-    if (cached) return cached;
+    if (cached?.kind === 'plain') {
+      // A plaintext blob stays cached only while its stored size is unchanged: `encrypt-existing`
+      // (maybe in another process) replaces it by an envelope of the same digest, which is always
+      // longer (32-byte header + 28 bytes per segment). One stat instead of a read and a key lookup.
+      if ((await this.#s.inner.stat(digest, signal))?.size === cached.storedSize) return cached;
+      this.#s.heads.delete(digest);
+    } else if (cached) return cached;
+    // Stat BEFORE reading: a plaintext head is cached with a size seen no later than the bytes
+    // that showed it plaintext, so a replacement by an envelope after the read is noticed.
+    const before = await this.#s.inner.stat(digest, signal);
+    if (!before) return { kind: 'missing' };
     let bytes: Buffer;
     try {
       bytes = await readPrefix(await this.#s.inner.read(digest, undefined, signal), HEADER_BYTES);
@@ -206,11 +216,19 @@ export class EncryptedBlobStore implements ScopedBlobStore {
       throw err;
     }
     const parsed = parseHeader(bytes);
-    if (!parsed) return this.#plainOrDamaged(digest, retry, signal);
+    if (!parsed) {
+      const plain = await this.#plainOrDamaged(digest, retry, signal);
+      if (plain.kind === 'plain') this.#cache(digest, { kind: 'plain', storedSize: before.size });
+      return plain;
+    }
     const head: Head = { kind: 'encrypted', keyIdHex: parsed.keyId.toString('hex'), header: parsed.header, segmentBytes: parsed.segmentBytes };
+    this.#cache(digest, head);
+    return head;
+  }
+
+  #cache(digest: Digest, head: Head): void {
     if (this.#s.heads.size >= MAX_CACHED_HEADS) this.#s.heads.clear();
     this.#s.heads.set(digest, head);
-    return head;
   }
 
   /**
