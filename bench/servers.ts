@@ -69,7 +69,7 @@ export function logTail(file: string, lines = 30): string {
   }
 }
 
-function spawnLogged(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): ChildProcess {
+export function spawnLogged(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): ChildProcess {
   const fd = openSync(logFile, 'a');
   try {
     return track(spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', fd, fd], env: env ?? process.env }));
@@ -78,7 +78,7 @@ function spawnLogged(cmd: string, args: string[], logFile: string, env?: NodeJS.
   }
 }
 
-async function waitReady(base: URL, child: ChildProcess, logFile: string, timeoutMs: number, path = '/v2/'): Promise<void> {
+export async function waitReady(base: URL, child: ChildProcess, logFile: string, timeoutMs: number, path = '/v2/'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const agent = keepAliveAgent(1);
   let last = 'no answer';
@@ -188,7 +188,7 @@ export async function startBerth(launch: BerthLaunch, workDir: string): Promise<
 }
 
 /** Logs in the way ECR users do: root credentials → GetAuthorizationToken → Basic AWS:<token>. */
-async function berthLogin(base: URL, dataDir: string): Promise<Pick<Server, 'authorization' | 'ensureRepository'>> {
+export async function berthLogin(base: URL, dataDir: string): Promise<Pick<Server, 'authorization' | 'ensureRepository'>> {
   const { ECRClient, GetAuthorizationTokenCommand, CreateRepositoryCommand, RepositoryAlreadyExistsException } = await import('@aws-sdk/client-ecr');
   const text = readFileSync(join(dataDir, 'credentials'), 'utf8');
   const field = (k: string) => new RegExp(`^${k}\\s*=\\s*(\\S+)`, 'm').exec(text)?.[1] ?? '';

@@ -35,6 +35,18 @@ import { ecrOperations } from './http/ecr/index.js';
 import type { AwsOperations } from './http/aws/context.js';
 import { iamOperations } from './http/iam/index.js';
 import { stsOperations } from './http/sts/index.js';
+import { kmsOperations } from './http/kms/index.js';
+import { KmsAuthorizer } from './auth/kms-access.js';
+import { KmsKeys } from './core/services/kms/keys.js';
+import { KmsCrypto } from './core/services/kms/kms-crypto.js';
+import type { KeyStore } from './core/ports/key-store.js';
+import { openSqliteKeyStore } from './storage/meta/sqlite/sqlite-key-store.js';
+import { KeyringSealer } from './crypto/kms/sealer.js';
+import { AwsKmsSealer } from './crypto/kms/external-sealer.js';
+import { DataKeyWrapping } from './crypto/blob/data-keys.js';
+import { EncryptedBlobStore } from './crypto/blob/encrypted-blob-store.js';
+import { RepositoryKeys } from './core/services/kms/repository-keys.js';
+import type { Keyring } from './core/ports/keyring.js';
 import { AccountHosts } from './http/account-hosts.js';
 import { Metrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
@@ -103,19 +115,26 @@ export interface AppOptions {
    * foundation did. Not reachable from config or flags, so no deployment can switch IAM off.
    */
   openRegistry?: boolean;
+  /**
+   * Benchmark seam: serve blobs without the encrypting wrapper, so `bench/encryption.ts` can put
+   * a figure on its cost. Not reachable from config, flags or environment: no deployment stores
+   * plaintext.
+   */
+  plaintextBlobs?: boolean;
   env?: NodeJS.ProcessEnv;
   /** The cross-node change feed to use instead of the configured one (tests run two apps on one). */
   changeFeed?: ChangeFeed;
 }
 
 /** The ONLY place that names implementations: config → backends → services → http. */
-export async function openBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; identity: IdentityStore }> {
+export async function openBackends(config: Config): Promise<{ meta: MetaStore; blobs: BlobStore; identity: IdentityStore; keys: KeyStore }> {
   const { meta, blobs } = await openDataBackends(config);
   const dbPath = join(resolve(config.dataDir), 'meta.db');
   // After the metadata store: both migrate the same file (or database) under its lock.
   const identity = config.storage.meta === 'sqlite' ? await openSqliteIdentityStore({ path: dbPath })
     : config.storage.meta === 'postgres' ? await openPostgresIdentity(config) : new MemoryIdentityStore();
-  return { meta, blobs, identity };
+  const keys = await openKeyStore(config, dbPath);
+  return { meta, blobs, identity, keys };
 }
 
 /** The metadata and blob stores only (what `berth fsck` reads). */
@@ -138,6 +157,56 @@ async function openMeta(config: Config, dbPath: string): Promise<MetaStore> {
   return openPostgresMetaStore({ url, poolSize });
 }
 
+/** The key service's store on the metadata backend (`dbPath`: the SQLite file, when that is the backend). */
+export async function openKeyStore(config: Config, dbPath: string): Promise<KeyStore> {
+  if (config.storage.meta === 'postgres') {
+    // Loaded on demand, so the embedded default never loads `pg` (start-up time, issue 12).
+    const { openPostgresKeyStore } = await import('./storage/meta/postgres/pg-key-store.js');
+    const { url, poolSize } = config.postgres;
+    if (url === undefined) throw new Error('postgres.url is required when storage.meta is postgres');
+    return openPostgresKeyStore({ url, poolSize });
+  }
+  // No hand-written memory twin: SQLite's own :memory: mode serves the memory backend.
+  return openSqliteKeyStore({ path: config.storage.meta === 'sqlite' ? dbPath : ':memory:' });
+}
+
+/**
+ * The blob store every service sees: `raw` behind the encrypting wrapper (every blob encrypted
+ * at rest; data keys wrapped by the service key or the repository's KMS key).
+ */
+export function encryptBlobs(raw: BlobStore, keyStore: KeyStore, keyring: Keyring, kms: { keys: KmsKeys; crypto: KmsCrypto }): EncryptedBlobStore {
+  return new EncryptedBlobStore(raw, keyStore, new DataKeyWrapping(keyStore, keyring, kms), keyring);
+}
+
+/**
+ * The backends as the services see them (blobs behind the encrypting wrapper), for offline
+ * commands (`berth fsck`, `berth encrypt-existing`) that run beside a server on the same data.
+ */
+export async function openEncryptedBackends(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<{ meta: MetaStore; blobs: EncryptedBlobStore; close(): Promise<void> }> {
+  const { meta, blobs: raw, identity, keys } = await openBackends(config);
+  const keyring = new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
+  const blobs = encryptBlobs(raw, keys, keyring, keyService(keys, keyring, config));
+  return {
+    meta, blobs,
+    async close() {
+      await meta.close();
+      await identity.close();
+      await keys.close();
+      await blobs.close();
+    },
+  };
+}
+
+/** The key service over a key store, its material sealed by the master keyring. */
+export function keyService(keyStore: KeyStore, keyring: Keyring, config: Config): { keys: KmsKeys; crypto: KmsCrypto } {
+  const external = config.kms.externalKeyArn;
+  const sealer = external
+    ? new AwsKmsSealer({ keyId: external, region: config.kms.externalRegion ?? config.region, ...(config.kms.externalEndpoint ? { endpoint: config.kms.externalEndpoint } : {}) })
+    : new KeyringSealer(keyring);
+  const keys = new KmsKeys(keyStore, sealer, config.region);
+  return { keys, crypto: new KmsCrypto(keys) };
+}
+
 /** The lifecycle and GC stores over the metadata backend (GC needs the SQL backend's fence). */
 export async function openLifecycleBackends(config: Config, meta: MetaStore): Promise<{ lifecycleStore: LifecycleStore; gcStore?: GcStore }> {
   if (config.storage.meta === 'postgres') return openPostgresLifecycle(config);
@@ -152,20 +221,19 @@ export function gcOptions(config: Config, extra: Partial<GcOptions> = {}): GcOpt
 }
 
 /**
- * Opens the backends and the lifecycle/GC stores for a one-off CLI run, hands them to `work`, and
+ * Opens the backends (blobs behind the encrypting wrapper, so a GC'd blob's data-key wrappings go
+ * with its bytes) and the lifecycle/GC stores for a one-off CLI run, hands them to `work`, and
  * closes everything afterwards whatever `work` does.
  */
 async function withLifecycleBackends<T>(config: Config, work: (b: { meta: MetaStore; blobs: BlobStore; lifecycleStore: LifecycleStore; gcStore: GcStore | undefined }) => Promise<T>): Promise<T> {
-  const { meta, blobs, identity } = await openBackends(config);
+  const { meta, blobs, close } = await openEncryptedBackends(config);
   const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
   try {
     return await work({ meta, blobs, lifecycleStore, gcStore });
   } finally {
     await gcStore?.close();
     await lifecycleStore.close();
-    await meta.close();
-    await identity.close();
-    await blobs.close();
+    await close();
   }
 }
 
@@ -233,7 +301,7 @@ export async function bootstrap(config: Config, logger: Logger, env: NodeJS.Proc
  * Safe while a server runs on the same data directory. Resolves with the root key.
  */
 export async function createAccount(config: Config, accountId: string, env: NodeJS.ProcessEnv = process.env, opts: { alias?: string } = {}): Promise<RootCredentials & { alias: string }> {
-  const { meta, blobs, identity } = await openBackends(config);
+  const { meta, blobs, identity, keys } = await openBackends(config);
   const { publicRegistry, loginProfiles } = await openPublicStores(config);
   try {
     const keyring = new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
@@ -247,6 +315,7 @@ export async function createAccount(config: Config, accountId: string, env: Node
     await loginProfiles.close();
     await meta.close();
     await identity.close();
+    await keys.close();
     await blobs.close();
   }
 }
@@ -265,7 +334,7 @@ function guardPrivateCreate(ops: AwsOperations, publicRepos: PublicRepositorySer
 
 /** Sets the console password of an account's root (`berth account root-password`). Safe while a server runs. */
 export async function setRootPassword(config: Config, accountId: string, password: string): Promise<void> {
-  const { meta, blobs, identity } = await openBackends(config);
+  const { meta, blobs, identity, keys } = await openBackends(config);
   const { publicRegistry, loginProfiles } = await openPublicStores(config);
   try {
     if (!(await identity.getAccount(accountId, AbortSignal.timeout(10_000)))) throw new Error(`account ${accountId} does not exist`);
@@ -275,6 +344,7 @@ export async function setRootPassword(config: Config, accountId: string, passwor
     await loginProfiles.close();
     await meta.close();
     await identity.close();
+    await keys.close();
     await blobs.close();
   }
 }
@@ -283,7 +353,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const env = opts.env ?? process.env;
   const logger = opts.logger ?? createLogger(config);
   logger.info({ config: redactConfig(config) }, 'starting berth');
-  const { meta, blobs, identity } = await openBackends(config);
+  const { meta, blobs: rawBlobs, identity, keys: keyStore } = await openBackends(config);
   const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
   const { publicRegistry, loginProfiles } = await openPublicStores(config);
   const persistent = config.storage.meta !== 'memory';
@@ -292,6 +362,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (config.storage.meta === 'postgres' && !env.BERTH_MASTER_KEY) throw new Error('storage.meta: postgres needs BERTH_MASTER_KEY (the same base64 32-byte key on every node; see docs/scale-out.md)');
   const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
   const keyring = new MasterKeyring(masterKey);
+  const kms = keyService(keyStore, keyring, config);
+  const blobs = opts.plaintextBlobs ? rawBlobs : encryptBlobs(rawBlobs, keyStore, keyring, kms);
   const events = new LocalEventBus((err) => logger.error({ err }, 'event listener failed'));
   const policies = new PolicySource(identity, meta);
   const iam = new IamService(identity, keyring, policies);
@@ -302,6 +374,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (persistent) await announceRoot(config, root, logger);
 
   const sessions = new SessionIssuer(keyring);
+  const kmsAuthorizer = new KmsAuthorizer(policies, (account, ref, signal) => kms.keys.resolve(account, ref, signal));
   const publicRepos = new PublicRepositoryService(meta, publicRegistry, events);
   const loginService = new LoginProfileService(loginProfiles, identity);
   await publicRepos.ensureAlias(config.accountId, config.public.alias, AbortSignal.timeout(30_000));
@@ -309,6 +382,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const limits = await openSharedLimits(config);
   const access = opts.openRegistry ? new AllowAllAccess() : new IamAccessControl({
     identity, meta, keyring, tokens, policies, sessions, region: config.region, defaultAccountId: config.accountId,
+    keyAccess: (request, encryption, signal) => kmsAuthorizer.authorizeRepositoryUse(request, encryption, signal),
     public: {
       lookup: async (key, signal) => {
         const found = await publicRepos.lookup(repoName(key), signal);
@@ -353,6 +427,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const ecr = ecrOperations({
     repos: ecrRepos, images: ecrImages, lifecycle: lifecycle.api, layers: ecrLayers,
     blobs: blobService, meta, tokens, urls, hosts, onPolicyChange: () => policies.invalidate(), scanning: scan.service,
+    repositoryKeys: new RepositoryKeys(kms.keys),
   });
   let draining = false;
   const metrics = new Metrics();
@@ -375,6 +450,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
           operations: ecrPublicOperations({
             publicRepos, ecrRepos, images: ecrImages, layers: ecrLayers, tokens, onPolicyChange: () => policies.invalidate(),
           }),
+        },
+        TrentService: {
+          service: 'kms', signingName: 'kms',
+          operations: kmsOperations({ ...kms, authorizer: kmsAuthorizer }),
         },
       },
       query: {
@@ -435,6 +514,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await loginProfiles.close();
       await meta.close();
       await identity.close();
+      await keyStore.close();
       await blobs.close();
       logger.info('berth stopped');
       logger.flush();

@@ -3,7 +3,7 @@ import { fail } from '../core/errors.js';
 import { rootArn, userArn, type AccessKey } from '../core/identity.js';
 import type { IdentityStore } from '../core/ports/identity-store.js';
 import type { Keyring } from '../core/ports/keyring.js';
-import type { MetaStore } from '../core/ports/meta-store.js';
+import type { MetaStore, RepositorySettings } from '../core/ports/meta-store.js';
 import { repoAccount, repoName, type RepoKey } from '../core/repo-key.js';
 import { evaluate } from './policy/index.js';
 import type { PolicySource } from './policy-source.js';
@@ -25,6 +25,8 @@ export interface IamAccessDeps {
   /** The account judged as resource owner for an anonymous caller's request that names no repository. */
   defaultAccountId: string;
   now?: () => Date;
+  /** Extra check for allowed requests on a repository with KMS encryption (the key's own policy). */
+  keyAccess?: (request: AccessRequest, encryption: RepositorySettings['encryption'], signal: AbortSignal) => Promise<void>;
   /**
    * ECR Public (issue 7): which repositories are public (`<alias>/<name>` → owner and short name),
    * the verifier of anonymous `/token` tokens and the pull rate limiter. Absent: no public registry.
@@ -130,6 +132,9 @@ export class IamAccessControl implements AccessControl {
       : principal.kind === 'iam' ? principal.accountId : this.deps.defaultAccountId;
     // ECR Public (issue 7): pulls of a public repository need no permission (rate-limited per
     // client); anything else is the `ecr-public:` action on its `arn:aws:ecr-public::` ARN.
+    // Nor does the key policy of a KMS-encrypted public repository apply to its pulls: publishing
+    // it lets anyone read it, and the registry decrypts on the owner's behalf (a disabled key still
+    // stops the pull, in the blob store).
     if (owner?.publicName !== undefined) {
       if (PUBLIC_PULL_ACTIONS.has(action)) {
         if (action === 'ecr:BatchGetImage') await this.deps.public?.rateLimiter.take(principal.kind === 'iam' ? principal.arn : request.context.sourceIp, principal.kind === 'iam', signal);
@@ -159,7 +164,10 @@ export class IamAccessControl implements AccessControl {
         ...tagContext(owner?.tags, request.requestTags),
       },
     });
-    if (result.decision === 'Allow') return;
+    if (result.decision === 'Allow') {
+      if (owner && this.deps.keyAccess) await this.deps.keyAccess(request, owner.encryption, signal);
+      return;
+    }
     // An anonymous caller that is not allowed must be asked to log in, not told "denied".
     if (principal.kind === 'anonymous') throw fail('Unauthenticated', 'authentication required');
     denied(principal, action, resource, result.decision === 'ExplicitDeny' ? 'an explicit deny applies' : undefined);
@@ -181,7 +189,7 @@ export class IamAccessControl implements AccessControl {
     const epoch = this.#owners.epoch;
     const repo = await this.deps.meta.getRepository(repository, signal);
     const pub = repo && this.deps.public ? await this.deps.public.lookup(repository, signal) : undefined;
-    const owner = repo && { accountId: repo.accountId, tags: repo.settings.tags, ...(pub ? { publicName: pub.shortName } : {}) };
+    const owner = repo && { accountId: repo.accountId, tags: repo.settings.tags, encryption: repo.settings.encryption, ...(pub ? { publicName: pub.shortName } : {}) };
     // Only existing repositories are remembered: a repository created a moment later must be seen.
     if (owner) this.#owners.set(repository, owner, now, undefined, epoch);
     return owner;
@@ -213,10 +221,11 @@ export class IamAccessControl implements AccessControl {
   }
 }
 
-/** The account owning a repository, its tags, and its ECR Public name when it is public. */
+/** The account owning a repository, its tags, its encryption (for the key-policy check), and its ECR Public name when it is public. */
 interface Owner {
   accountId: string;
   tags: { Key: string; Value: string }[];
+  encryption: RepositorySettings['encryption'];
   publicName?: string;
 }
 

@@ -12,6 +12,7 @@ const migrateCommand = lazy(async () => (await import('./migrate.js')).migrateCo
 const fsckCommand = lazy(async () => (await import('./fsck.js')).fsckCommand);
 const accountCreateCommand = lazy(async () => (await import('./account.js')).accountCreateCommand);
 const rootPasswordCommand = lazy(async () => (await import('./account.js')).rootPasswordCommand);
+const encryptExistingCommand = lazy(async () => (await import('./encrypt-existing.js')).encryptExistingCommand);
 const gcCommand = lazy(async () => (await import('./gc.js')).gcCommand);
 const lifecycleRunCommand = lazy(async () => (await import('./lifecycle.js')).lifecycleRunCommand);
 const vulndbImportCommand = lazy(async () => (await import('./vulndb.js')).vulndbImportCommand);
@@ -67,6 +68,12 @@ program.command('migrate')
   .addOption(configOption())
   .addOption(dataDirOption())
   .action(migrateCommand);
+
+program.command('encrypt-existing')
+  .description('encrypt blobs stored before encryption at rest (safe while serving; resumable)')
+  .addOption(configOption())
+  .addOption(dataDirOption())
+  .action(encryptExistingCommand);
 
 const account = program.command('account')
   .description('manage accounts besides the default one');

@@ -77,6 +77,14 @@ export const configSchema = z.object({
       .describe('An account\'s registry host (no port): {account} (required, first), {region}, and {host} (the host clients reach berth on). The bare host is the default account\'s. See docs/accounts.md.'),
     map: z.record(z.string().min(1).max(253), accountId).default({}).describe('Explicit host → account mappings, besides the pattern.'),
   }).strict().default({ pattern: '{account}.{host}', map: {} }),
+  kms: z.object({
+    externalKeyArn: z.string().min(1).optional()
+      .describe('ARN of a key in an external AWS KMS that seals the built-in key service\'s key material instead of the master key (credentials from the AWS SDK\'s default chain). See docs/encryption.md.'),
+    externalRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like us-east-1').optional()
+      .describe('Region of the external KMS; unset: berth\'s own region.'),
+    externalEndpoint: z.string().url().optional()
+      .describe('Endpoint of a KMS-compatible service to use instead of AWS\'s (e.g. a private endpoint, or another berth in tests).'),
+  }).strict().default({}).describe('The built-in key service (KMS API) and blob encryption at rest.'),
   public: z.object({
     alias: z.string().regex(/^[a-z][a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'must match [a-z][a-z0-9]+([._-][a-z0-9]+)*').min(2).max(50).optional()
       .describe('Alias of the default account\'s ECR Public registry (`<host>/<alias>/<name>`); default: derived from the account id. Other accounts get theirs from `berth account create --alias`. See docs/public.md.'),

@@ -53,6 +53,8 @@ export type ErrorCode =
   | 'ScanNotFound'
   | 'UnsupportedImageType'
   | 'NotImplemented'
+  /** A repository's KMS key cannot be used (disabled, pending deletion, missing, or not permitted). */
+  | 'KmsError'
   | 'LifecyclePolicyNotFound'
   | 'LifecyclePolicyPreviewInProgress'
   | 'LifecyclePolicyPreviewNotFound'

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { digestOf } from '../core/manifest.js';
 import { EMPTY_JSON_DIGEST, MediaType } from '../core/media-types.js';
+import { blobsFor } from '../core/ports/blob-encryption.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
 import type { ScanKey } from '../core/ports/scan-store.js';
@@ -20,15 +21,16 @@ import { buildSbom, CYCLONEDX_MEDIA_TYPE } from './sbom.js';
 export function sbomAttacher(meta: MetaStore, blobs: BlobStore, manifests: ManifestService) {
   return async (key: ScanKey, inventory: Inventory, signal: AbortSignal): Promise<void> => {
     const repo = repoKey(key.accountId, key.repository);
-    const subject = await meta.getManifest(repo, key.digest, signal);
-    if (!subject) return;
+    const [record, subject] = await Promise.all([meta.getRepository(repo, signal), meta.getManifest(repo, key.digest, signal)]);
+    if (!record || !subject) return;
     const doc = Buffer.from(JSON.stringify(buildSbom(key.repository, key.digest, inventory)));
     const digest = digestOf(doc);
-    if (!await blobs.stat(digest, signal)) {
-      const upload = `sbom-${randomUUID()}`;
-      await blobs.appendUpload(upload, 0, Readable.from([doc]), signal);
-      await blobs.commitUpload(upload, digest, signal);
-    }
+    // Committed as the repository's own push would be: its data key wrapped by the repository's
+    // key (a KMS repository's SBOM is not left under the service key alone).
+    const store = blobsFor(blobs, record);
+    const upload = `sbom-${randomUUID()}`;
+    await store.appendUpload(upload, 0, Readable.from([doc]), signal);
+    await store.commitUpload(upload, digest, signal);
     await meta.linkBlob(repo, digest, doc.length, signal);
     const manifest = Buffer.from(JSON.stringify({
       schemaVersion: 2, mediaType: MediaType.OciManifest, artifactType: CYCLONEDX_MEDIA_TYPE,

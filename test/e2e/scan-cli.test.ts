@@ -2,10 +2,12 @@
  * Vulnerability scanning end to end with the real `aws` CLI: scan on push, `aws ecr wait
  * image-scan-complete`, paged `describe-image-scan-findings` (BASIC and ENHANCED shapes), scan
  * status in `describe-images`, the 24 h StartImageScan limit, unsupported image types, and a
- * CONTINUOUS_SCAN re-evaluation after `berth vulndb import` runs against the live server.
+ * CONTINUOUS_SCAN re-evaluation after `berth vulndb import` runs against the live server, and a
+ * scan of an image in a KMS-encrypted repository (the scanner reads layers through the decrypting
+ * blob store; its SBOM is stored under the repository's key).
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -150,6 +152,54 @@ describe('vulnerability scanning through the aws CLI', { skip: skip ?? false, ti
     await server.ecr.send(new PutImageCommand({ repositoryName: 'manual', imageTag: 'multi', imageManifest: index, imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' }));
     const r = await rejection(server.ecr.send(new StartImageScanCommand({ repositoryName: 'manual', imageId: { imageTag: 'multi' } })));
     assert.equal(r.name, 'UnsupportedImageTypeException');
+  });
+
+  it('scans an image in a KMS-encrypted repository: layers read through the decrypting store, the SBOM under the key', async () => {
+    const key = await awsJson<{ KeyMetadata: { KeyId: string; Arn: string } }>(server, ['kms', 'create-key', '--description', 'scanned repository key']);
+    await server.ecr.send(new CreateRepositoryCommand({
+      repositoryName: 'kms-scanned', imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfiguration: { encryptionType: 'KMS', kmsKey: key.KeyMetadata.Arn },
+    }));
+    // Content of its own (a marker file), so no other repository already stores these blobs.
+    const image = await imageOf([
+      { entries: [
+        { name: 'usr/lib/os-release', data: MACHINE_OS_RELEASE },
+        { name: 'etc/os-release', type: 'symlink', linkname: '../usr/lib/os-release' },
+        { name: 'var/lib/dpkg/status', data: MACHINE_STATUS },
+        { name: 'etc/kms-scanned-marker', data: `only in the KMS repository ${key.KeyMetadata.KeyId}\n` },
+      ] },
+      { compression: 'zstd', entries: [{ name: 'app/node_modules/lodash/package.json', data: JSON.stringify({ name: 'lodash', version: '4.17.20' }) }] },
+    ]);
+    await push('kms-scanned', 'v1', image);
+
+    // At rest the layers are ciphertext: had the scanner read the raw store it would find nothing.
+    for (const b of image.blobs) {
+      const hex = b.digest.slice('sha256:'.length);
+      const stored = await readFile(join(server.dataDir, 'blobs', 'sha256', hex.slice(0, 2), hex));
+      assert.ok(stored.length > b.data.length, `${b.digest} is stored as an envelope`);
+      for (let i = 0; i < b.data.length; i += 32) assert.ok(!stored.includes(b.data.subarray(i, i + 32)), `${b.digest} holds no plaintext (bytes ${i}+)`);
+    }
+
+    await waitUntilImageScanComplete({ client: server.ecr, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { repositoryName: 'kms-scanned', imageId: { imageTag: 'v1' } });
+    const out = await server.ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: 'kms-scanned', imageId: { imageTag: 'v1' } })) as unknown as FindingsOut;
+    assert.equal(out.imageScanStatus.status, 'COMPLETE');
+    assert.deepEqual(out.imageScanFindings!.findings!.map((f) => f.name), fixture.expected.map((e) => e.name), 'the same packages and findings as the unencrypted image');
+
+    // The SBOM is the repository's own blob: readable while the key is enabled, not while it is disabled.
+    const sbom = () => server.fetch(`/v2/kms-scanned/_berth/sbom/${image.manifestDigest}`);
+    const ok = await sbom();
+    assert.equal(ok.status, 200);
+    const bom = await ok.json() as { components: { purl?: string }[] };
+    assert.ok(bom.components.some((c) => c.purl === 'pkg:npm/lodash@4.17.20'));
+    expectOk(await awsCli(server, ['kms', 'disable-key', '--key-id', key.KeyMetadata.KeyId]), server);
+    try {
+      const refused = await sbom();
+      assert.equal(refused.status, 403, 'a disabled key stops reads of the SBOM too');
+      assert.match(await refused.text(), new RegExp(key.KeyMetadata.KeyId));
+    } finally {
+      expectOk(await awsCli(server, ['kms', 'enable-key', '--key-id', key.KeyMetadata.KeyId]), server);
+    }
+    assert.equal((await sbom()).status, 200);
   });
 
   it('registry scanning rules: ENHANCED findings with package details, and CONTINUOUS_SCAN re-evaluates after a database import', async () => {

@@ -104,6 +104,13 @@ export function evaluate(req: EvaluationRequest): EvaluationResult {
       : result('ImplicitDeny', `anonymous callers need a resource policy allowing Principal "*" for ${what}`);
   }
   const root = isRootCaller(p);
+  if (req.keyPolicyRule) {
+    if (resourceDirect) return result('Allow', `${what} is allowed by the key policy`);
+    if (resourceDelegated && identityAllow) return result('Allow', `${what} is allowed by an identity policy the key policy delegates to`);
+    return result('ImplicitDeny', resourceDelegated
+      ? `the key policy delegates ${what} to the account, but no identity policy allows it`
+      : `the key policy does not allow ${what}`);
+  }
   const identityOk = identityAllow || root;
   if (p.account === req.resourceAccount) {
     if (root) return result('Allow', `the account root user may perform ${what} in its own account`);

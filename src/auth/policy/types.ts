@@ -112,6 +112,12 @@ export interface EvaluationRequest {
    * `aws:PrincipalArn` and `aws:PrincipalAccount` default to the caller's when not given.
    */
   readonly context: Readonly<Record<string, ConditionValue>>;
+  /**
+   * KMS's rule instead of IAM's: the resource policy is a key policy and must allow the request,
+   * either naming the caller (Allow on its own) or naming the caller's account, which delegates
+   * to IAM (then an identity policy must allow too). The root user is not allowed implicitly.
+   */
+  readonly keyPolicyRule?: boolean;
 }
 
 export interface MatchedStatement {

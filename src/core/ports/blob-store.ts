@@ -31,15 +31,20 @@ export interface BlobStore {
   /** Size in bytes of a staged upload, or `undefined` when there is none. */
   uploadSize(uploadId: string, signal: AbortSignal): Promise<number | undefined>;
 
-  /** Streams a staged upload from the start (used to recompute a digest). Throws `UploadNotFound`. */
-  readUpload(uploadId: string, signal: AbortSignal): Promise<Readable>;
+  /**
+   * Streams a staged upload from the start (used to recompute a digest), or from byte `from`
+   * (an encrypting wrapper re-reads the trailing segment it re-seals). Throws `UploadNotFound`.
+   */
+  readUpload(uploadId: string, signal: AbortSignal, from?: number): Promise<Readable>;
 
   /**
    * Makes staged upload `uploadId` durable and visible as blob `digest`, atomically: readers see
    * either no blob or all of it. Idempotent when the blob already exists (the staged copy is
-   * removed). Throws `UploadNotFound` when nothing is staged.
+   * removed). With `replace`, an existing blob is atomically replaced instead (readers see the
+   * old bytes or the new, never neither): for re-encoding the same content, e.g. encrypting a
+   * plaintext blob in place. Throws `UploadNotFound` when nothing is staged.
    */
-  commitUpload(uploadId: string, digest: Digest, signal: AbortSignal): Promise<void>;
+  commitUpload(uploadId: string, digest: Digest, signal: AbortSignal, replace?: boolean): Promise<void>;
 
   /** Removes a staged upload; a no-op when it does not exist. */
   deleteUpload(uploadId: string, signal: AbortSignal): Promise<void>;

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { type Digest, parseDigest } from '../digest.js';
 import { fail } from '../errors.js';
 import { EMPTY_JSON, EMPTY_JSON_DIGEST } from '../media-types.js';
+import { blobsFor } from '../ports/blob-encryption.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetaStore } from '../ports/meta-store.js';
 import type { RepositoryService } from './repositories.js';
@@ -60,11 +61,16 @@ export class BlobService {
 
   /** Size of a blob of the repository. Throws `RepositoryNotFound`, `InvalidDigest`, `BlobNotFound`. */
   async stat(repository: RepoKey, digestText: string, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
+    const { digest, size } = await this.#stat(repository, digestText, signal);
+    return { digest, size };
+  }
+
+  async #stat(repository: RepoKey, digestText: string, signal: AbortSignal) {
     const { digest } = parseDigest(digestText);
-    await this.repos.require(repository, signal);
+    const repo = await this.repos.require(repository, signal);
     const link = await this.meta.getBlobLink(repository, digest, signal);
-    if (link) return { digest, size: link.size };
-    if (digest === EMPTY_JSON_DIGEST) return { digest, size: EMPTY_JSON.length };
+    if (link) return { digest, size: link.size, repo };
+    if (digest === EMPTY_JSON_DIGEST) return { digest, size: EMPTY_JSON.length, repo };
     throw fail('BlobNotFound', 'blob unknown to registry', { digest });
   }
 
@@ -79,18 +85,20 @@ export class BlobService {
     pickRange: ((size: number) => BlobRange | undefined) | undefined,
     signal: AbortSignal,
   ): Promise<OpenedBlob> {
-    const { digest, size } = await this.stat(repository, digestText, signal);
+    const { digest, size, repo } = await this.#stat(repository, digestText, signal);
     const range = pickRange?.(size);
-    if (digest === EMPTY_JSON_DIGEST && !(await this.blobs.stat(digest, signal))) {
+    // Reads go through the repository's key: a disabled KMS key stops them here (KmsError).
+    const blobs = blobsFor(this.blobs, repo);
+    if (digest === EMPTY_JSON_DIGEST && !(await blobs.stat(digest, signal))) {
       const bytes = range ? EMPTY_JSON.subarray(range.start, range.end + 1) : EMPTY_JSON;
       return { digest, size, ...(range ? { range } : {}), body: Readable.from([bytes]) };
     }
-    const pipeTo = this.blobs.pipeTo?.bind(this.blobs);
-    if (pipeTo && (await this.blobs.stat(digest, signal))) {
+    const pipeTo = blobs.pipeTo?.bind(blobs);
+    if (pipeTo && (await blobs.stat(digest, signal))) {
       return { digest, size, ...(range ? { range } : {}), pipeTo: (write) => pipeTo(digest, range, write, signal) };
     }
     try {
-      const body = await this.blobs.read(digest, range, signal);
+      const body = await blobs.read(digest, range, signal);
       return { digest, size, ...(range ? { range } : {}), body };
     } catch (err) {
       if (err instanceof Error && 'code' in err && err.code === 'BlobNotFound') {

@@ -12,6 +12,8 @@ export interface FsckReport {
   sizeMismatch: { digest: Digest; recorded: number; stored: number }[];
   /** Stored blobs no repository links (garbage collection may remove them). */
   orphans: { digest: Digest; size: number }[];
+  /** Stored blobs still in plaintext (not yet encrypted at rest; `berth encrypt-existing` converts them). */
+  plaintext: Digest[];
   /** Staged upload files with no bytes committed, for information. */
   stagedUploads: number;
   checkedBlobs: number;
@@ -21,15 +23,23 @@ export interface FsckReport {
  * Checks metadata against storage: every manifest's blobs exist, every stored blob matches its
  * digest, and lists orphans. Read-only; safe while the registry serves traffic.
  */
-export async function fsck(meta: MetaStore, blobs: BlobStore, signal: AbortSignal): Promise<FsckReport> {
-  const report: FsckReport = { missing: [], corrupt: [], sizeMismatch: [], orphans: [], stagedUploads: 0, checkedBlobs: 0 };
+export async function fsck(meta: MetaStore, blobs: BlobStore & { isEncrypted?(d: Digest, s: AbortSignal): Promise<boolean | undefined> }, signal: AbortSignal): Promise<FsckReport> {
+  const report: FsckReport = { missing: [], corrupt: [], sizeMismatch: [], orphans: [], plaintext: [], stagedUploads: 0, checkedBlobs: 0 };
   const stored = new Map<Digest, number>();
   for await (const b of blobs.list(signal)) {
     stored.set(b.digest, b.size);
     const { algorithm } = parseDigest(b.digest);
     const hash = createHash(algorithm);
-    for await (const chunk of await blobs.read(b.digest, undefined, signal)) hash.update(chunk as Buffer);
-    const actual = `${algorithm}:${hash.digest('hex')}`;
+    let actual: string;
+    try {
+      if (blobs.isEncrypted && (await blobs.isEncrypted(b.digest, signal)) === false) report.plaintext.push(b.digest);
+      for await (const chunk of await blobs.read(b.digest, undefined, signal)) hash.update(chunk as Buffer);
+      actual = `${algorithm}:${hash.digest('hex')}`;
+    } catch (err) {
+      // An encrypted blob that fails authentication (tampered, truncated) is damage, not a crash.
+      if (signal.aborted) throw err;
+      actual = `unreadable: ${err instanceof Error ? err.message : String(err)}`;
+    }
     if (actual !== b.digest) report.corrupt.push({ digest: b.digest, actual });
     report.checkedBlobs++;
   }

@@ -3,8 +3,9 @@ import { Readable, pipeline } from 'node:stream';
 import { type Digest, parseDigest } from '../digest.js';
 import { fail, isBerthError } from '../errors.js';
 import type { EventBus } from '../events.js';
+import { blobsFor, scopeName, scopeOf } from '../ports/blob-encryption.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import type { MetaStore, UploadSession } from '../ports/meta-store.js';
+import type { MetaStore, Repository, UploadSession } from '../ports/meta-store.js';
 import { validateRepositoryName } from '../names.js';
 import { MeteredStream } from './metered-stream.js';
 import type { RepositoryService } from './repositories.js';
@@ -77,8 +78,9 @@ export class UploadService {
     // Always stage, if only nothing: it also cuts staged bytes a crashed request left past the
     // recorded size, so the digest and the committed blob cover exactly the recorded bytes.
     const size = await this.stage(id, session.size, body ?? Readable.from([]), body ? opts : {}, signal);
+    const repo = await this.repos.require(repository, signal);
     try {
-      await this.verifyAndCommit(id, digest, size, signal);
+      await this.verifyAndCommit(repo, id, digest, size, signal);
     } catch (err) {
       if (isBerthError(err) && err.code === 'DigestMismatch') await this.discard(repository, id, signal);
       throw err;
@@ -94,11 +96,11 @@ export class UploadService {
    */
   async monolithic(repository: RepoKey, digestText: string, body: Readable, length: number | undefined, createRepository: boolean, signal: AbortSignal): Promise<{ digest: Digest; size: number }> {
     const { digest } = parseDigest(digestText);
-    await this.repos.forPush(repository, createRepository, signal);
+    const repo = await this.repos.forPush(repository, createRepository, signal);
     const id = randomUUID();
     try {
       const size = await this.stage(id, 0, body, length === undefined ? {} : { length }, signal);
-      await this.verifyAndCommit(id, digest, size, signal);
+      await this.verifyAndCommit(repo, id, digest, size, signal);
       await this.linkVerified(repository, digest, size, signal);
       this.events.emit({ type: 'blob.pushed', repository, digest, size, at: new Date() });
       return { digest, size };
@@ -136,11 +138,14 @@ export class UploadService {
     return size;
   }
 
-  /** Checks the staged bytes against `digest` and makes them the blob. Throws `DigestMismatch`. */
-  private async verifyAndCommit(id: string, digest: Digest, size: number, signal: AbortSignal): Promise<void> {
+  /**
+   * Checks the staged bytes against `digest` and makes them the blob, its data key wrapped by the
+   * repository's key (a disabled KMS key stops the push here with `KmsError`). Throws `DigestMismatch`.
+   */
+  private async verifyAndCommit(repo: Repository, id: string, digest: Digest, size: number, signal: AbortSignal): Promise<void> {
     const actual = await this.digestOf(id, size, parseDigest(digest).algorithm, signal);
     if (actual !== digest) throw fail('DigestMismatch', 'provided digest did not match uploaded content', { digest, actual });
-    await this.blobs.commitUpload(id, digest, signal);
+    await blobsFor(this.blobs, repo).commitUpload(id, digest, signal);
   }
 
   /** Cancels a session. Throws `UploadNotFound`. */
@@ -150,7 +155,10 @@ export class UploadService {
   }
 
   /**
-   * Cross-repository mount: links `digest` from `from` into `repository` when `from` holds it.
+   * Cross-repository mount: links `digest` from `from` (a repository of the same account; the
+   * route builds its key from the target's account) into `repository` when `from` holds it
+   * and both repositories have the same encryption configuration (as ECR: otherwise the blob is
+   * uploaded again, so its data key gets wrapped by the target's key from the pushed bytes).
    * Resolves with the size, or `undefined` when the blob is not mountable (the caller then opens
    * an ordinary upload session).
    */
@@ -159,7 +167,9 @@ export class UploadService {
     validateRepositoryName(repoName(from));
     const source = await this.meta.getBlobLink(from, digest, signal);
     if (!source || !(await this.blobs.stat(digest, signal))) return undefined;
-    await this.repos.forPush(repository, createRepository, signal);
+    const target = await this.repos.forPush(repository, createRepository, signal);
+    const sourceRepo = await this.meta.getRepository(from, signal);
+    if (!sourceRepo || scopeName(scopeOf(sourceRepo)) !== scopeName(scopeOf(target))) return undefined;
     await this.linkVerified(repository, digest, source.size, signal);
     this.events.emit({ type: 'blob.pushed', repository, digest, size: source.size, at: new Date() });
     return { digest, size: source.size };

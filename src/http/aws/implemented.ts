@@ -2,6 +2,7 @@ import { ecrOperations, type EcrDeps } from '../ecr/index.js';
 import { ecrPublicOperations, type EcrPublicDeps } from '../ecr-public/index.js';
 import { iamOperations } from '../iam/index.js';
 import { stsOperations } from '../sts/index.js';
+import { kmsOperations, type KmsDeps } from '../kms/index.js';
 import type { ImageScanning } from '../../core/ports/image-scanning.js';
 import type { IamService } from '../../auth/iam-service.js';
 import type { LoginProfileService } from '../../core/services/console/login-profiles.js';
@@ -21,5 +22,6 @@ export function implementedOperations(): Partial<Record<ServiceName, string[]>> 
     'ecr-public': Object.keys(ecrPublicOperations(placeholder as EcrPublicDeps)),
     iam: Object.keys(iamOperations({ iam: placeholder as IamService, loginProfiles: placeholder as LoginProfileService })),
     sts: Object.keys(stsOperations({ iam: placeholder as IamService, sessions: placeholder as SessionIssuer })),
+    kms: Object.keys(kmsOperations(placeholder as KmsDeps)),
   };
 }

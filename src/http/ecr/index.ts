@@ -7,6 +7,7 @@ import type { BlobService } from '../../core/services/blobs.js';
 import type { EcrImageService } from '../../core/services/ecr/images.js';
 import type { EcrLayerService } from '../../core/services/ecr/layers.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
+import type { RepositoryKeys } from '../../core/services/kms/repository-keys.js';
 import type { RepoKey } from '../../core/repo-key.js';
 import type { AccountHosts } from '../account-hosts.js';
 import type { AwsOperation, AwsOperations } from '../aws/context.js';
@@ -29,6 +30,8 @@ export interface EcrDeps {
   hosts: AccountHosts;
   /** Called after a repository or registry policy changes, so cached decisions are dropped at once. */
   onPolicyChange: () => void;
+  /** Validates and resolves `encryptionConfiguration` keys at CreateRepository. */
+  repositoryKeys?: RepositoryKeys;
   /** Lifecycle policies and previews (the lifecycle feature); absent: those operations answer "not implemented". */
   lifecycle?: LifecycleApi;
   /** The scan module's use cases; without it the scanning operations answer "not implemented". */
@@ -38,7 +41,7 @@ export interface EcrDeps {
 /** Every ECR operation berth implements; the rest of the model answers "not implemented yet". */
 export function ecrOperations(deps: EcrDeps): AwsOperations {
   const requireRepository = (repository: RepoKey, signal: AbortSignal) => deps.repos.get(repository, signal);
-  const repositories = repositoryOperations(deps.repos, deps.hosts);
+  const repositories = repositoryOperations(deps.repos, deps.hosts, deps.repositoryKeys);
   for (const op of ['SetRepositoryPolicy', 'DeleteRepositoryPolicy', 'DeleteRepository'] as const) {
     const inner = repositories[op]!;
     (repositories as Record<string, AwsOperation>)[op] = { ...inner, handle: async (input, ctx) => {

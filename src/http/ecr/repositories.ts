@@ -2,6 +2,7 @@ import { fail } from '../../core/errors.js';
 import { validateRepositoryName } from '../../core/names.js';
 import type { RepositorySettings } from '../../core/ports/meta-store.js';
 import type { EcrRepositoryService } from '../../core/services/ecr/repositories.js';
+import type { RepositoryKeys } from '../../core/services/kms/repository-keys.js';
 import { isBerthError } from '../../core/errors.js';
 import { repoKey, type RepoKey } from '../../core/repo-key.js';
 import type { AccountHosts } from '../account-hosts.js';
@@ -27,7 +28,7 @@ function isValidRepositoryName(name: string): boolean {
 
 type Tag = { Key: string; Value: string };
 
-export function repositoryOperations(repos: EcrRepositoryService, hosts: AccountHosts): AwsOperations {
+export function repositoryOperations(repos: EcrRepositoryService, hosts: AccountHosts, keys?: RepositoryKeys): AwsOperations {
   return {
     CreateRepository: {
       // Judged in the target registry's account: another account's registry needs its consent.
@@ -38,7 +39,10 @@ export function repositoryOperations(repos: EcrRepositoryService, hosts: Account
         if (input.imageTagMutabilityExclusionFilters) settings.imageTagMutabilityExclusionFilters = input.imageTagMutabilityExclusionFilters as RepositorySettings['imageTagMutabilityExclusionFilters'];
         const scanning = input.imageScanningConfiguration as { scanOnPush?: boolean } | undefined;
         if (scanning?.scanOnPush !== undefined) settings.scanOnPush = scanning.scanOnPush;
-        if (input.encryptionConfiguration) settings.encryption = input.encryptionConfiguration as RepositorySettings['encryption'];
+        if (input.encryptionConfiguration) {
+          const config = input.encryptionConfiguration as RepositorySettings['encryption'];
+          settings.encryption = keys ? await keys.validate(accountOf(input, ctx), config, ctx.signal) : config;
+        }
         if (input.tags) settings.tags = input.tags as Tag[];
         const repo = await repos.create(repoOf(input, ctx.principal), settings, ctx.signal);
         return { repository: repositoryShape(repo, ctx, hosts) };

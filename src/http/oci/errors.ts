@@ -61,6 +61,8 @@ export const OCI_ERRORS: Record<ErrorCode, { status: number; code: OciCode }> = 
   ScanNotFound: { status: 404, code: 'NAME_UNKNOWN' },
   UnsupportedImageType: { status: 400, code: 'UNSUPPORTED' },
   NotImplemented: { status: 405, code: 'UNSUPPORTED' },
+  // The repository's key is disabled or pending deletion: refused, with the key named in the message.
+  KmsError: { status: 403, code: 'DENIED' },
   LifecyclePolicyNotFound: { status: 404, code: 'NAME_UNKNOWN' },
   LifecyclePolicyPreviewInProgress: { status: 409, code: 'DENIED' },
   LifecyclePolicyPreviewNotFound: { status: 404, code: 'NAME_UNKNOWN' },

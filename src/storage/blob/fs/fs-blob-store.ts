@@ -110,16 +110,16 @@ export class FsBlobStore implements BlobStore {
   }
 
   /** {@inheritDoc BlobStore.readUpload} */
-  async readUpload(uploadId: string, signal: AbortSignal): Promise<Readable> {
+  async readUpload(uploadId: string, signal: AbortSignal, from?: number): Promise<Readable> {
     const path = this.#uploadPath(uploadId);
     signal.throwIfAborted();
     const handle = await openIfExists(path);
     if (!handle) throw fail('UploadNotFound', 'upload unknown', { uploadId });
-    return addAbortSignal(signal, handle.createReadStream({ highWaterMark: IO_CHUNK }));
+    return addAbortSignal(signal, handle.createReadStream({ highWaterMark: IO_CHUNK, ...(from ? { start: from } : {}) }));
   }
 
   /** {@inheritDoc BlobStore.commitUpload} */
-  async commitUpload(uploadId: string, digest: Digest, signal: AbortSignal): Promise<void> {
+  async commitUpload(uploadId: string, digest: Digest, signal: AbortSignal, replace = false): Promise<void> {
     const staged = this.#uploadPath(uploadId);
     const target = this.#blobPath(digest);
     signal.throwIfAborted();
@@ -129,7 +129,7 @@ export class FsBlobStore implements BlobStore {
     const handle = await openIfExists(staged);
     if (!handle) throw fail('UploadNotFound', 'upload unknown', { uploadId });
     try {
-      if (await statFile(target)) {
+      if (!replace && (await statFile(target))) {
         // Content-addressed and immutable: the existing blob already holds these exact bytes.
         await unlink(staged).catch(ignoreMissing);
         return;
@@ -143,6 +143,7 @@ export class FsBlobStore implements BlobStore {
     const firstCreated = await mkdir(dir, { recursive: true });
     if (firstCreated !== undefined) await this.#syncNewDirs(firstCreated, dir);
     try {
+      // rename(2) replaces an existing target atomically, which is what `replace` relies on.
       await rename(staged, target);
     } catch (e) {
       // Lost a race with a concurrent commit or delete of the same upload.

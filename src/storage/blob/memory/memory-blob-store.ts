@@ -76,16 +76,16 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   /** {@inheritDoc BlobStore.readUpload} */
-  async readUpload(uploadId: string, signal: AbortSignal): Promise<Readable> {
+  async readUpload(uploadId: string, signal: AbortSignal, from?: number): Promise<Readable> {
     assertUploadId(uploadId);
     signal.throwIfAborted();
     const upload = this.#uploads.get(uploadId);
     if (!upload) throw fail('UploadNotFound', 'upload unknown', { uploadId });
-    return bytesStream([...upload.chunks]);
+    return bytesStream(from ? [Buffer.concat(upload.chunks).subarray(from)] : [...upload.chunks]);
   }
 
   /** {@inheritDoc BlobStore.commitUpload} */
-  async commitUpload(uploadId: string, digest: Digest, signal: AbortSignal): Promise<void> {
+  async commitUpload(uploadId: string, digest: Digest, signal: AbortSignal, replace = false): Promise<void> {
     assertUploadId(uploadId);
     parseDigest(digest);
     signal.throwIfAborted();
@@ -95,7 +95,7 @@ export class MemoryBlobStore implements BlobStore {
     const upload = this.#uploads.get(uploadId);
     if (!upload) throw fail('UploadNotFound', 'upload unknown', { uploadId });
     this.#uploads.delete(uploadId);
-    if (this.#blobs.has(digest)) return;
+    if (this.#blobs.has(digest) && !replace) return;
     this.#blobs.set(digest, { bytes: Buffer.concat(upload.chunks, upload.size), modifiedAt: new Date() });
   }
 

@@ -5,6 +5,7 @@ import { ecrSchema } from './0002-ecr.js';
 import { identitySchema } from './0003-identity.js';
 import { accountNamespacesSchema } from './0004-account-namespaces.js';
 import { imagePushOrderSchema } from './0005-image-push-order.js';
+import { kmsSchema } from './0006-kms.js';
 import { lifecycleSchema } from './0007-lifecycle.js';
 import { scanningSchema } from './0008-scanning.js';
 import { publicSchema } from './0009-public.js';
@@ -25,6 +26,7 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
     '0003-identity': identitySchema(types),
     '0004-account-namespaces': accountNamespacesSchema(types),
     '0005-image-push-order': imagePushOrderSchema(types),
+    '0006-kms': kmsSchema(types),
     '0007-lifecycle': lifecycleSchema(types),
     '0008-scanning': scanningSchema(types),
     '0009-public': publicSchema(types),
@@ -38,7 +40,11 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
  */
 export async function migrateMetaStore(db: Kysely<unknown>, types: SchemaTypes): Promise<void> {
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve(metaMigrations(types)) };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Unordered: migration numbers are handed out to features built in parallel, so a database may
+  // already have a later number (e.g. 0007–0009) when an earlier one (0006-kms) lands; kysely
+  // would otherwise refuse it as "corrupted". Every migration here only adds its own tables and
+  // columns, so applying a late-landing one after higher numbers is safe.
+  const { error, results } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`metadata migration ${failed} failed: ${String(error)}`, { cause: error });
