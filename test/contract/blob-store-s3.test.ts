@@ -74,6 +74,31 @@ describe('S3BlobStore specifics', { skip }, () => {
     }
   });
 
+  it('reads an upload\'s first bytes and its pending tail without sealing the multipart upload (the encrypting wrapper does both before every append)', async () => {
+    const s = settings();
+    const store = await S3BlobStore.open(s);
+    try {
+      const bytes = randomBytes(9 * MiB + 100);
+      const id = randomUUID();
+      await store.appendUpload(id, 0, body(bytes.subarray(0, 8 * MiB + 10)), never);
+      await store.appendUpload(id, 8 * MiB + 10, body(bytes.subarray(8 * MiB + 10)), never);
+      assert.ok((await store.uploadHead(id, 32, never)).equals(bytes.subarray(0, 32)));
+      assert.ok((await readAll(await store.readUpload(id, never, 8 * MiB + 50))).equals(bytes.subarray(8 * MiB + 50)));
+      const client = makeS3Client(s);
+      const mpus = await client.send(new ListMultipartUploadsCommand({ Bucket: s.bucket }));
+      client.destroy();
+      assert.equal(mpus.Uploads?.length, 1, 'the multipart upload is still open (not sealed)');
+      // A read reaching into the parts seals; the head is kept across the seal and later appends.
+      assert.ok((await readAll(await store.readUpload(id, never, 100))).equals(bytes.subarray(100)));
+      const more = randomBytes(1000);
+      await store.appendUpload(id, bytes.length, body(more), never);
+      assert.ok((await store.uploadHead(id, 64, never)).equals(bytes.subarray(0, 64)));
+      assert.ok((await readAll(await store.readUpload(id, never))).equals(Buffer.concat([bytes, more])));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a retry from the recorded offset after a crash that advanced past it inside a part cuts the part and continues', async () => {
     const store = await S3BlobStore.open(settings());
     try {

@@ -87,6 +87,30 @@ export function blobStoreContract(name: string, open: () => Promise<BlobStore>):
           assert.equal((await readAll(await s.readUpload(id, never))).toString(), 'hello world');
         }));
 
+      it('reads a staged upload from a byte offset (and nothing from its end)', () =>
+        withStore(async (s) => {
+          const id = randomUUID();
+          await s.appendUpload(id, 0, body(Buffer.from('hello ')), never);
+          await s.appendUpload(id, 6, body(Buffer.from('world')), never);
+          assert.equal((await readAll(await s.readUpload(id, never, 4))).toString(), 'o world');
+          assert.equal((await readAll(await s.readUpload(id, never, 11))).toString(), '');
+          if (s.uploadHead) assert.equal((await s.uploadHead(id, 5, never)).toString(), 'hello');
+        }));
+
+      it('commitUpload with replace swaps an existing blob\'s bytes; without it the existing blob stays', () =>
+        withStore(async (s) => {
+          const digest = await put(s, Buffer.from('original'));
+          const keep = randomUUID();
+          await s.appendUpload(keep, 0, body(Buffer.from('other')), never);
+          await s.commitUpload(keep, digest, never);
+          assert.equal((await readAll(await s.read(digest, undefined, never))).toString(), 'original');
+          const swap = randomUUID();
+          await s.appendUpload(swap, 0, body(Buffer.from('re-encoded')), never);
+          await s.commitUpload(swap, digest, never, true);
+          assert.equal((await readAll(await s.read(digest, undefined, never))).toString(), 're-encoded');
+          assert.equal(await s.uploadSize(swap, never), undefined);
+        }));
+
       it('creates an empty upload when the first append has no bytes', () =>
         withStore(async (s) => {
           const id = randomUUID();

@@ -38,6 +38,13 @@ export interface BlobStore {
   readUpload(uploadId: string, signal: AbortSignal, from?: number): Promise<Readable>;
 
   /**
+   * Optional: the first `n` (at most 64) bytes of a staged upload, for a store where reading an
+   * upload's start through {@link readUpload} is costly (S3 must seal its multipart upload first).
+   * Throws `UploadNotFound`.
+   */
+  uploadHead?(uploadId: string, n: number, signal: AbortSignal): Promise<Buffer>;
+
+  /**
    * Makes staged upload `uploadId` durable and visible as blob `digest`, atomically: readers see
    * either no blob or all of it. Idempotent when the blob already exists (the staged copy is
    * removed). With `replace`, an existing blob is atomically replaced instead (readers see the

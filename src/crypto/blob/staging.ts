@@ -30,7 +30,9 @@ export class StagedUploads {
 
   /** Whether the staged bytes are this upload's envelope (false for plaintext staged before encryption). */
   async encrypted(uploadId: string, signal: AbortSignal): Promise<boolean> {
-    const head = await readPrefix(await this.inner.readUpload(uploadId, signal), HEADER_BYTES);
+    const head = this.inner.uploadHead
+      ? await this.inner.uploadHead(uploadId, HEADER_BYTES, signal)
+      : await readPrefix(await this.inner.readUpload(uploadId, signal), HEADER_BYTES);
     return head.equals(this.keyOf(uploadId).header);
   }
 

@@ -7,7 +7,7 @@ import type { BlobStore } from '../../../core/ports/blob-store.js';
 import { assertOffset, assertUploadId, isUploadId } from '../upload-id.js';
 import { ensureBucket, makeS3Client, type S3Settings } from './s3-client.js';
 import { S3Io } from './s3-io.js';
-import { S3Keys } from './s3-upload-state.js';
+import { partsSize, S3Keys } from './s3-upload-state.js';
 import { S3Uploads } from './s3-uploads.js';
 
 /** Options for {@link S3BlobStore}. */
@@ -83,28 +83,66 @@ export class S3BlobStore implements BlobStore {
     return this.#uploads.size(uploadId, signal);
   }
 
-  /** {@inheritDoc BlobStore.readUpload} Seals the upload first (parts of an open multipart upload cannot be read). */
-  async readUpload(uploadId: string, signal: AbortSignal): Promise<Readable> {
+  /**
+   * {@inheritDoc BlobStore.readUpload} Bytes still in the pending tail are read from it directly;
+   * anything earlier first seals the upload (parts of an open multipart upload cannot be read).
+   */
+  async readUpload(uploadId: string, signal: AbortSignal, from = 0): Promise<Readable> {
     assertUploadId(uploadId);
     signal.throwIfAborted();
     const loaded = await this.#uploads.load(uploadId, signal);
     if (!loaded) throw fail('UploadNotFound', 'upload unknown', { uploadId });
-    const { key } = await this.#exclusive(uploadId, 'cannot read while an append is in progress', () => this.#uploads.seal(uploadId, loaded, signal));
-    const stream = key === undefined ? undefined : await this.#io.stream(key, undefined, signal);
+    const { state } = loaded;
+    if (from >= state.size) return Readable.from([]);
+    const partsEnd = partsSize(state);
+    let key: string | undefined;
+    let start = from;
+    if (!state.sealed && from >= partsEnd && state.tail) {
+      key = state.tail.key;
+      start = from - partsEnd;
+    } else {
+      key = (await this.#exclusive(uploadId, 'cannot read while an append is in progress', () => this.#uploads.seal(uploadId, loaded, signal))).key;
+    }
+    const stream = key === undefined ? undefined : await this.#io.stream(key, start > 0 ? { start, end: state.size - (from - start) - 1 } : undefined, signal);
     if (key !== undefined && !stream) throw fail('UploadNotFound', 'upload unknown', { uploadId });
     return stream ?? Readable.from([]);
   }
 
+  /** {@inheritDoc BlobStore.uploadHead} From the state's copy of the first bytes: no seal, one GET. */
+  async uploadHead(uploadId: string, n: number, signal: AbortSignal): Promise<Buffer> {
+    assertUploadId(uploadId);
+    const loaded = await this.#uploads.load(uploadId, signal);
+    if (!loaded) throw fail('UploadNotFound', 'upload unknown', { uploadId });
+    const { head, size } = loaded.state;
+    const kept = head === undefined ? undefined : Buffer.from(head, 'base64');
+    if (kept && (kept.length >= n || kept.length === size)) return kept.subarray(0, n);
+    // A state written before heads were kept: read (and seal) it.
+    const stream = await this.readUpload(uploadId, signal);
+    const parts: Buffer[] = [];
+    let have = 0;
+    try {
+      for await (const chunk of stream) {
+        parts.push(chunk as Buffer);
+        have += (chunk as Buffer).length;
+        if (have >= n) break;
+      }
+    } finally {
+      stream.destroy();
+    }
+    return Buffer.concat(parts).subarray(0, n);
+  }
+
   /** {@inheritDoc BlobStore.commitUpload} */
-  async commitUpload(uploadId: string, digest: Digest, signal: AbortSignal): Promise<void> {
+  async commitUpload(uploadId: string, digest: Digest, signal: AbortSignal, replace = false): Promise<void> {
     assertUploadId(uploadId);
     const target = this.#blobKey(digest);
     signal.throwIfAborted();
     await this.#exclusive(uploadId, 'cannot commit while an append is in progress', async () => {
       const loaded = await this.#uploads.load(uploadId, signal);
       if (!loaded) throw fail('UploadNotFound', 'upload unknown', { uploadId });
-      // Content-addressed and immutable: an existing blob already holds these exact bytes.
-      if (!(await this.#io.head(target, signal))) {
+      // Content-addressed and immutable: an existing blob already holds these exact bytes — unless
+      // the caller re-encodes it (`replace`); a CopyObject over it is atomic for readers.
+      if (replace || !(await this.#io.head(target, signal))) {
         const { key: source } = await this.#uploads.seal(uploadId, loaded, signal);
         if (source === undefined) await this.#io.put(target, Buffer.alloc(0), signal);
         else await this.#io.copy(source, target, loaded.state.size, signal);

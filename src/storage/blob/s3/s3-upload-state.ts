@@ -30,7 +30,16 @@ export interface UploadState {
   mpu?: { key: string; id: string; parts: PartRef[] };
   tail?: { key: string; size: number };
   sealed?: { key: string };
+  /**
+   * The upload's first bytes (up to {@link HEAD_BYTES}, base64), so a caller that only needs the
+   * start (the encrypting wrapper checks its envelope header before every append) does not have to
+   * seal the multipart upload to read it. Absent in states written before it existed.
+   */
+  head?: string;
 }
+
+/** How many leading bytes of an upload its state keeps (see {@link UploadState.head}). */
+export const HEAD_BYTES = 64;
 
 /** Object keys of one store (all under the configured prefix). */
 export class S3Keys {

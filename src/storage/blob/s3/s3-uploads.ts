@@ -2,7 +2,7 @@ import { addAbortSignal, type Readable } from 'node:stream';
 import { fail } from '../../../core/errors.js';
 import { isNotFound } from './s3-client.js';
 import type { S3Io } from './s3-io.js';
-import { loadState, partsSize, saveState, type LoadedState, type PartRef, type S3Keys, type UploadState } from './s3-upload-state.js';
+import { HEAD_BYTES, loadState, partsSize, saveState, type LoadedState, type PartRef, type S3Keys, type UploadState } from './s3-upload-state.js';
 
 /** Where an append starts writing: the parts it keeps and the bytes (below one part) to send first. */
 interface StartPoint {
@@ -47,14 +47,18 @@ export class S3Uploads {
     let created: { key: string; id: string } | undefined;
     try {
       start = await this.startAt(id, loaded, offset, signal);
-      const streamed = await this.stream(id, start, body, signal, (m) => (created = m));
+      // Parts are ≥ the part size, so bytes before the first part's end are either all rewritten
+      // (the append starts at part 0) or all kept: the head is captured anew or carried over.
+      const rewritesHead = start.mpu === undefined || start.mpu.parts.length === 0;
+      const streamed = await this.stream(id, start, body, signal, (m) => (created = m), rewritesHead);
       let tail: UploadState['tail'];
       if (streamed.rest.length > 0) {
         tailKey = this.keys.fresh(id, 'tail');
         await this.io.put(tailKey, streamed.rest, signal);
         tail = { key: tailKey, size: streamed.rest.length };
       }
-      const state: UploadState = { v: 1, size: 0, ...(streamed.mpu ? { mpu: streamed.mpu } : {}), ...(tail ? { tail } : {}) };
+      const head = rewritesHead ? streamed.head.toString('base64') : old?.head;
+      const state: UploadState = { v: 1, size: 0, ...(streamed.mpu ? { mpu: streamed.mpu } : {}), ...(tail ? { tail } : {}), ...(head !== undefined ? { head } : {}) };
       state.size = partsSize(state) + (tail?.size ?? 0);
       await saveState(this.io.client, this.io.bucket, this.keys, id, state, start.etag, signal);
       // The new state is in place: what only the previous one named is garbage now (best effort;
@@ -116,10 +120,11 @@ export class S3Uploads {
    * Streams `body` after `start.head` into parts of at least the part size; one part uploads while
    * the next is read. Resolves with the parts and the bytes left over (below one part).
    */
-  private async stream(id: string, start: StartPoint, body: Readable, signal: AbortSignal, onCreate: (m: { key: string; id: string }) => void): Promise<{ mpu?: StartPoint['mpu']; rest: Buffer }> {
+  private async stream(id: string, start: StartPoint, body: Readable, signal: AbortSignal, onCreate: (m: { key: string; id: string }) => void, captureHead: boolean): Promise<{ mpu?: StartPoint['mpu']; rest: Buffer; head: Buffer }> {
     let mpu = start.mpu ? { ...start.mpu, parts: [...start.mpu.parts] } : undefined;
     let chunks: Buffer[] = start.head.length ? [start.head] : [];
     let buffered = start.head.length;
+    let head = captureHead ? start.head.subarray(0, HEAD_BYTES) : Buffer.alloc(0);
     let inflight: Promise<void> | undefined;
     const flush = async (): Promise<void> => {
       const bytes = Buffer.concat(chunks, buffered);
@@ -142,12 +147,13 @@ export class S3Uploads {
     };
     for await (const chunk of addAbortSignal(signal, body)) {
       const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      if (captureHead && head.length < HEAD_BYTES) head = Buffer.concat([head, buf.subarray(0, HEAD_BYTES - head.length)]);
       chunks.push(buf);
       buffered += buf.length;
       if (buffered >= this.partSize) await flush();
     }
     await inflight;
-    return { ...(mpu ? { mpu } : {}), rest: Buffer.concat(chunks, buffered) };
+    return { ...(mpu ? { mpu } : {}), rest: Buffer.concat(chunks, buffered), head };
   }
 
   /**
@@ -172,7 +178,7 @@ export class S3Uploads {
       const done = isNotFound(e) ? await this.io.head(mpu.key, signal) : undefined;
       if (done?.size !== state.size) throw e;
     }
-    const next = await saveState(this.io.client, this.io.bucket, this.keys, id, { v: 1, size: state.size, sealed: { key: mpu.key } }, etag, signal);
+    const next = await saveState(this.io.client, this.io.bucket, this.keys, id, { v: 1, size: state.size, sealed: { key: mpu.key }, ...(state.head !== undefined ? { head: state.head } : {}) }, etag, signal);
     if (state.tail) await this.io.delete(state.tail.key, signal).catch(() => {});
     return { key: mpu.key, etag: next };
   }
