@@ -11,6 +11,7 @@ function listDb(records: OsvRecord[]): VulnDb {
   return {
     info: async () => ({ source: 'test', importedAt: new Date(0), records: records.length }),
     affecting: async (eco, names) => records.filter((r) => r.affected?.some((a) => a.package?.ecosystem === eco && names.map((n) => packageKey(eco, n)).includes(packageKey(eco, a.package.name)))),
+    changedSince: async () => undefined,
     reload: async () => false,
     close: async () => {},
   };

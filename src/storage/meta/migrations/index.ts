@@ -8,6 +8,7 @@ import { imagePushOrderSchema } from './0005-image-push-order.js';
 import { lifecycleSchema } from './0007-lifecycle.js';
 import { scanningSchema } from './0008-scanning.js';
 import { publicSchema } from './0009-public.js';
+import { scanAdvisoriesSchema } from './0013-scan-advisories.js';
 
 export { SQLITE_TYPES, POSTGRES_TYPES, type SchemaTypes } from './dialect.js';
 export type { MetaSchema, LifecycleSchema } from './schema.js';
@@ -27,6 +28,7 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
     '0007-lifecycle': lifecycleSchema(types),
     '0008-scanning': scanningSchema(types),
     '0009-public': publicSchema(types),
+    '0013-scan-advisories': scanAdvisoriesSchema(types),
   };
 }
 
