@@ -65,6 +65,16 @@ async function reevaluateAll(d: ReevaluateDeps, info: VulnDbInfo | undefined, si
     }
     return changeSets.get(k);
   };
+  // Images of one base share their inventory object (the store parses identical ones once): match
+  // each inventory once per pass, in full or against one change set.
+  const matches = new WeakMap<Inventory, Map<ChangeSet | undefined, Promise<Finding[]>>>();
+  const matchOnce = (inventory: Inventory, changes: ChangeSet | undefined): Promise<Finding[]> => {
+    let byChanges = matches.get(inventory);
+    if (!byChanges) matches.set(inventory, (byChanges = new Map()));
+    let m = byChanges.get(changes);
+    if (!m) byChanges.set(changes, (m = matchInventory(inventory, changes ? changes.db : db, signal)));
+    return m;
+  };
   let after: CompletedScan | undefined;
   for (;;) {
     const page = await d.scans.listCompleted(after, PAGE, signal);
@@ -85,7 +95,7 @@ async function reevaluateAll(d: ReevaluateDeps, info: VulnDbInfo | undefined, si
       const changes = current && evaluatedWith ? await changesFor(evaluatedWith) : undefined;
       let findings: Finding[];
       if (changes) {
-        const fresh = await matchInventory(inventory, changes.db, signal);
+        const fresh = await matchOnce(inventory, changes);
         const stale = base.findings.filter((f) => changes.ids.has(f.vulnerabilityId));
         if (isDeepStrictEqual(stale, fresh)) {
           touches.push({ key, scanType: cfg.scanType, completedAt: at, ...(info ? { vulnSourceUpdatedAt: info.importedAt } : {}), ...(current ? { evaluatedWith: current } : {}) });
@@ -94,7 +104,7 @@ async function reevaluateAll(d: ReevaluateDeps, info: VulnDbInfo | undefined, si
         }
         findings = [...base.findings.filter((f) => !changes.ids.has(f.vulnerabilityId)), ...fresh].sort(compareFindings);
       } else {
-        findings = await matchInventory(inventory, db, signal);
+        findings = await matchOnce(inventory, undefined);
       }
       const firstObserved: Record<string, number> = {};
       for (const f of findings) firstObserved[f.vulnerabilityId] = base.firstObserved[f.vulnerabilityId] ?? at.getTime();

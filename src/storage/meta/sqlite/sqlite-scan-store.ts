@@ -20,13 +20,22 @@ function toRecord(r: Selectable<ImageScansTable>, findings: Finding[]): ScanReco
   };
 }
 
-/** Parsed inventories kept per store (immutable per digest, so never stale). */
+/** Parsed inventories kept per store. */
 const MAX_INVENTORIES = 32;
+
+/** Adds to a small cache, dropping the oldest entry when full. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= MAX_INVENTORIES) cache.delete(cache.keys().next().value as string);
+  cache.set(key, value);
+}
 
 /** Scan results, scanning configuration and inventories in the metadata database (migrations 0008, 0013). */
 export class SqliteScanStore implements ScanStore, InventoryStore {
   readonly #codec = new FindingsCodec();
-  readonly #inventories = new Map<string, { inventory: Inventory; indexed?: IndexedPackages }>();
+  /** Parsed inventories by digest and by their stored text (identical inventories parse once). */
+  readonly #inventories = new Map<string, Inventory>();
+  readonly #parsed = new Map<string, Inventory>();
+  readonly #indexes = new WeakMap<Inventory, IndexedPackages>();
 
   constructor(private readonly db: Kysely<ScanSchema>, private readonly sql: Statements) {}
 
@@ -123,28 +132,31 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
     return toRecord(r, this.#codec.decode(r.findings, () => this.#inventory(r.digest as Digest)?.packages));
   }
 
-  /** The stored inventory of `digest`, parsed once per store. */
+  /**
+   * The stored inventory of `digest`. Parsing dominated a re-evaluation pass, so parsed ones are
+   * kept per store, also by text: images of one base share it. Immutable per digest, so never stale.
+   * Callers must not modify the returned object.
+   */
   #inventory(digest: Digest): Inventory | undefined {
     const hit = this.#inventories.get(digest);
-    if (hit) return hit.inventory;
+    if (hit) return hit;
     const r = this.sql.get(this.db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest));
     if (!r) return undefined;
-    const inventory = JSON.parse(r.inventory) as Inventory;
-    this.#remember(digest, inventory);
+    let inventory = this.#parsed.get(r.inventory);
+    if (!inventory) {
+      inventory = JSON.parse(r.inventory) as Inventory;
+      remember(this.#parsed, r.inventory, inventory);
+    }
+    remember(this.#inventories, digest, inventory);
     return inventory;
   }
 
   #indexed(digest: Digest): IndexedPackages | undefined {
     const inventory = this.#inventory(digest);
     if (!inventory) return undefined;
-    const entry = this.#inventories.get(digest);
-    if (!entry) return indexPackages(inventory.packages);
-    return (entry.indexed ??= indexPackages(inventory.packages));
-  }
-
-  #remember(digest: string, inventory: Inventory): void {
-    if (this.#inventories.size >= MAX_INVENTORIES) this.#inventories.delete(this.#inventories.keys().next().value as string);
-    this.#inventories.set(digest, { inventory });
+    let indexed = this.#indexes.get(inventory);
+    if (!indexed) this.#indexes.set(inventory, (indexed = indexPackages(inventory.packages)));
+    return indexed;
   }
 
   async recordManualScan(key: ScanKey, at: Date, since: Date, signal: AbortSignal): Promise<boolean> {
