@@ -114,12 +114,13 @@ export class FindingsCodec {
   missing(json: string): string[] {
     const parsed = JSON.parse(json) as unknown;
     if (Array.isArray(parsed)) return [];
+    // Bounded here, not in learn(): the refs found cached now must still be there for decode().
+    if (this.#read.size > MAX_CACHED) this.#read.clear();
     return [...new Set((parsed as { f: Entry[] }).f.map((e) => e[0]).filter((r) => !this.#read.has(r)))];
   }
 
   /** Remembers advisory rows read from the store. */
   learn(rows: readonly { ref: string; body: string }[]): void {
-    if (this.#read.size + rows.length > MAX_CACHED) this.#read.clear();
     for (const r of rows) {
       const b = JSON.parse(r.body) as AdvisoryBody;
       const { publishedAt, modifiedAt, ...rest } = b;
