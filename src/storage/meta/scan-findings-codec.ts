@@ -92,6 +92,15 @@ export class FindingsCodec {
   readonly #written = new Map<string, { advisory: Advisory; ref: string }[]>();
   #writtenCount = 0;
   readonly #read = new Map<string, Advisory>();
+  /** The value {@link missing} parsed last, so {@link decode} of the same text does not parse again. */
+  #last: [json: string, parsed: unknown] | undefined;
+
+  #parse(json: string): unknown {
+    if (this.#last?.[0] === json) return this.#last[1];
+    const parsed = JSON.parse(json) as unknown;
+    this.#last = [json, parsed];
+    return parsed;
+  }
 
   /**
    * The stored form of `findings`, and the advisories it references that this instance has not
@@ -112,7 +121,7 @@ export class FindingsCodec {
 
   /** Advisory refs of a stored findings value that this instance has not read yet. */
   missing(json: string): string[] {
-    const parsed = JSON.parse(json) as unknown;
+    const parsed = this.#parse(json);
     if (Array.isArray(parsed)) return [];
     // Bounded here, not in learn(): the refs found cached now must still be there for decode().
     if (this.#read.size > MAX_CACHED) this.#read.clear();
@@ -136,7 +145,8 @@ export class FindingsCodec {
    * entries point into it). Call {@link missing}/{@link learn} first. Throws on a dangling reference.
    */
   decode(json: string, packagesOf: () => readonly InstalledPackage[] | undefined): Finding[] {
-    const parsed = JSON.parse(json) as unknown;
+    const parsed = this.#parse(json);
+    this.#last = undefined;
     if (Array.isArray(parsed)) return (parsed as (Finding & { publishedAt?: string; modifiedAt?: string })[]).map(reviveLegacy);
     let packages: readonly InstalledPackage[] | undefined;
     return (parsed as { f: Entry[] }).f.map(([ref, pkg, fixed]) => {
