@@ -7,7 +7,7 @@ import { buildInventory, wantFile } from './inventory/catalog.js';
 import { probeGoBinary } from './inventory/go.js';
 import { sniffCompression } from './layers/decompress.js';
 import { MergedFilesystem } from './layers/merge.js';
-import { readLayer, type LayerChanges, type LayerLimits } from './layers/read-layer.js';
+import { readLayer, type LayerLimits } from './layers/read-layer.js';
 import { ScanError } from './scan-error.js';
 
 export type ImageKind = { kind: 'image'; layers: Digest[] } | { kind: 'index' } | { kind: 'artifact'; reason: string };
@@ -30,53 +30,22 @@ export function classifyManifest(body: Uint8Array, mediaType: string): ImageKind
   return { kind: 'image', layers };
 }
 
-/** Layers read at once: gunzip runs on libuv's thread pool, so layers decompress on several cores. */
-const PARALLEL_LAYERS = 3;
-
 /**
- * Reads an image's layers through the blob store (streams only; up to {@link PARALLEL_LAYERS} at
- * once, each kept only as the few files the scan wants) and applies them bottom-up, then lists
- * what is installed. Throws `ScanError` for a missing, corrupt or hostile layer.
+ * Reads an image's layers bottom-up through the blob store (streams only) and lists what is
+ * installed. Throws `ScanError` for a missing, corrupt or hostile layer.
  */
 export async function readInventory(layers: readonly Digest[], blobs: BlobStore, limits: LayerLimits, signal: AbortSignal): Promise<Inventory> {
-  const stop = new AbortController();
-  const onAbort = (): void => stop.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  const results: Promise<LayerChanges | undefined>[] = [];
-  let next = 0;
-  const readOne = async (layer: Digest): Promise<LayerChanges | undefined> => {
-    const st = await blobs.stat(layer, stop.signal);
+  const fs = new MergedFilesystem();
+  for (const layer of layers) {
+    const st = await blobs.stat(layer, signal);
     if (!st) throw new ScanError(`layer ${layer} is missing from storage`);
-    if (st.size === 0) return undefined;
-    const headStream = await blobs.read(layer, { start: 0, end: Math.min(3, st.size - 1) }, stop.signal);
+    if (st.size === 0) continue;
+    const headStream = await blobs.read(layer, { start: 0, end: Math.min(3, st.size - 1) }, signal);
     const head: Buffer[] = [];
     for await (const c of headStream) head.push(c as Buffer);
-    const body = await blobs.read(layer, undefined, stop.signal);
-    return readLayer(body, sniffCompression(Buffer.concat(head)), layer, wantFile, (_p, s) => probeGoBinary(s), limits, stop.signal);
-  };
-  // Each slot takes the next unread layer when its previous one is done.
-  const worker = async (): Promise<void> => {
-    while (next < layers.length) {
-      const i = next++;
-      const p = readOne(layers[i]!);
-      results[i] = p;
-      await p;
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_LAYERS, layers.length) }, worker));
-    const fs = new MergedFilesystem();
-    for (const r of results) {
-      const changes = await r;
-      if (changes) fs.apply(changes);
-    }
-    return buildInventory(fs);
-  } catch (err) {
-    // One bad layer ends the image: the others stop reading.
-    stop.abort(err);
-    for (const r of results) r?.catch(() => {});
-    throw err;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
+    const body = await blobs.read(layer, undefined, signal);
+    const changes = await readLayer(body, sniffCompression(Buffer.concat(head)), layer, wantFile, (_p, s) => probeGoBinary(s), limits, signal);
+    fs.apply(changes);
   }
+  return buildInventory(fs);
 }
