@@ -17,7 +17,10 @@ import { MemoryMetaStore } from '../../src/storage/meta/memory/memory-meta-store
 import type { ScanSchema } from '../../src/storage/meta/migrations/scan-schema.js';
 import { openSqlite } from '../../src/storage/meta/sqlite/open.js';
 import { SqliteScanStore } from '../../src/storage/meta/sqlite/sqlite-scan-store.js';
+import { openPostgresScanStore, type PgScanStore } from '../../src/storage/meta/postgres/pg-scan-store.js';
 import { importVulnDb, SqliteVulnDb } from '../../src/storage/vuln/sqlite-vuln-db.js';
+import { migratedDatabases } from '../support/pg-databases.js';
+import { POSTGRES_SKIP, skipReason } from '../support/servers.js';
 
 const s = (): AbortSignal => AbortSignal.timeout(20_000);
 const dir = mkdtempSync(join(tmpdir(), 'berth-reeval-'));
@@ -77,10 +80,23 @@ async function* each(records: OsvRecord[]): AsyncIterable<OsvRecord> {
   yield* records;
 }
 
-/** A registry with the three images in one CONTINUOUS_SCAN repository, scans not yet matched. */
-async function setup(name: string) {
+type Backend = 'sqlite' | 'postgres';
+const databases = migratedDatabases();
+after(() => databases.dropAll());
+
+/** The scan store of a new database on `backend`, and how to close it. */
+async function openScans(name: string, backend: Backend): Promise<{ scans: SqliteScanStore | PgScanStore; close: () => Promise<void> }> {
+  if (backend === 'postgres') {
+    const scans = await openPostgresScanStore({ url: (await databases.fresh()).url, poolSize: 4 });
+    return { scans, close: () => scans.close() };
+  }
   const { db, sql } = await openSqlite<ScanSchema>(join(dir, `${name}.db`));
-  const scans = new SqliteScanStore(db, sql);
+  return { scans: new SqliteScanStore(db, sql), close: () => db.destroy() };
+}
+
+/** A registry with the three images in one CONTINUOUS_SCAN repository, scans not yet matched. */
+async function setup(name: string, backend: Backend = 'sqlite') {
+  const { scans, close } = await openScans(name, backend);
   const meta = new MemoryMetaStore();
   await meta.createRepository(repoKey(ACCOUNT, 'app'), s());
   await scans.putRegistryConfig(ACCOUNT, { scanType: 'ENHANCED', rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: 'app', filterType: 'WILDCARD' }] }] }, s());
@@ -88,7 +104,7 @@ async function setup(name: string) {
     await scans.putInventory(digestOf(image), inventory, s());
     await scans.putScan({ accountId: ACCOUNT, repository: 'app', digest: digestOf(image), status: 'COMPLETE', description: '', scanType: 'ENHANCED', startedAt: new Date(0), completedAt: new Date(0), findings: [], firstObserved: {} }, s());
   }
-  return { db, scans, meta };
+  return { scans, meta, close };
 }
 
 /** Counts full-database lookups and change-set requests of a VulnDb. */
@@ -115,111 +131,116 @@ function spied(db: VulnDb) {
 const plain = (findings: readonly Finding[]): unknown => JSON.parse(JSON.stringify(findings));
 const key = (image: string) => ({ accountId: ACCOUNT, repository: 'app', digest: digestOf(image) });
 
+/** The re-evaluation over a scan store on `backend` (both must give exactly the same results). */
+async function incrementalEqualsFull(backend: Backend): Promise<void> {
+  const path = join(dir, `vulndb-${backend}.sqlite`);
+  await importVulnDb(path, each(V1), 'v1');
+  const vulnDb = await SqliteVulnDb.open(path);
+  const { spy, calls } = spied(vulnDb);
+  const { scans, meta, close } = await setup('incremental', backend);
+  const events: DomainEvent[] = [];
+  const bus = new LocalEventBus();
+  bus.subscribe((e) => events.push(e));
+  let clock = 1_000;
+  const handlers = scanHandlers({ meta, blobs: new MemoryBlobStore(), scans, vulnDb: spy, events: bus, limits: DEFAULT_LAYER_LIMITS, now: () => new Date(clock) });
+  const reevaluate = () => handlers[REEVALUATE_JOB]!({ id: 'j', kind: REEVALUATE_JOB, payload: {}, attempts: 1, leaseUntil: new Date() }, s());
+
+  // First pass: nothing was matched before, so every image is matched in full.
+  await reevaluate();
+  const v1 = (await vulnDb.info(s()))!.version!;
+  const first: Record<string, ScanRecord> = {};
+  for (const image of Object.keys(INVENTORIES)) {
+    const r = (await scans.getScan(key(image), s()))!;
+    first[image] = r;
+    assert.deepEqual(r.evaluatedWith, v1);
+    assert.deepEqual(plain(r.findings), plain(await matchInventory(INVENTORIES[image]!, vulnDb, s())), `${image}: first pass = full match`);
+  }
+  assert.deepEqual(first.web!.findings.map((f) => [f.vulnerabilityId, f.package.name, f.severity, f.fixedInVersion ?? null]), [
+    ['DSA-1', 'libssl3', 'CRITICAL', '3.0.13-1'], ['DSA-1', 'openssl', 'CRITICAL', '3.0.13-1'],
+    ['DSA-2', 'zlib1g', 'CRITICAL', '1:1.2.13-2'], ['DSA-4', 'bash', 'CRITICAL', null], ['GHSA-1', 'lodash', 'MEDIUM', '4.17.21'],
+  ]);
+  assert.equal(first.quiet!.findings.length, 0);
+
+  // The changed database.
+  await importVulnDb(path, each(V2), 'v2');
+  assert.equal(await vulnDb.reload(s()), true);
+  const v2info = (await vulnDb.info(s()))!;
+  assert.notEqual(v2info.version!.importId, v1.importId);
+  assert.equal(v2info.version!.generation, 2);
+  calls.affecting = 0;
+  clock = 2_000;
+  events.length = 0;
+  await reevaluate();
+  assert.equal(calls.affecting, 0, 'no image was matched against the whole database');
+  assert.ok(calls.incremental >= 1, 'images were matched against the change set');
+
+  for (const image of Object.keys(INVENTORIES)) {
+    const r = (await scans.getScan(key(image), s()))!;
+    const full = await matchInventory(INVENTORIES[image]!, vulnDb, s());
+    assert.deepEqual(plain(r.findings), plain(full), `${image}: incremental = full re-scan`);
+    assert.deepEqual(r.evaluatedWith, v2info.version);
+    assert.equal(r.completedAt?.getTime(), 2_000, `${image}: re-evaluated now`);
+    assert.equal(r.vulnSourceUpdatedAt?.getTime(), v2info.importedAt.getTime());
+    assert.equal(r.status, 'COMPLETE');
+    assert.equal(r.scanType, 'ENHANCED');
+    // First-seen times survive for findings that stay and start now for new ones.
+    for (const f of r.findings) assert.equal(r.firstObserved[f.vulnerabilityId], first[image]!.firstObserved[f.vulnerabilityId] ?? 2_000);
+    assert.deepEqual(Object.keys(r.firstObserved).sort(), [...new Set(r.findings.map((f) => f.vulnerabilityId))].sort());
+  }
+  const web = (await scans.getScan(key('web'), s()))!;
+  assert.deepEqual(web.findings.map((f) => [f.vulnerabilityId, f.package.name, f.severity, f.fixedInVersion ?? null, f.cvss?.score ?? null]), [
+    ['DSA-4', 'bash', 'CRITICAL', null, 9.8], ['DSA-6', 'libssl3', 'CRITICAL', null, 9.8], ['DSA-6', 'openssl', 'CRITICAL', null, 9.8],
+    ['GHSA-2', 'lodash', 'CRITICAL', '4.17.22', 9.8], ['DSA-1', 'libssl3', 'LOW', '3.0.12-1', 3.7], ['DSA-1', 'openssl', 'LOW', '3.0.12-1', 3.7],
+  ]);
+  // The untouched image keeps its findings and first-seen times (only marked re-evaluated).
+  const quiet = (await scans.getScan(key('quiet'), s()))!;
+  assert.deepEqual(quiet.firstObserved, first.quiet!.firstObserved);
+  // Every re-evaluated image is announced with its counts.
+  assert.deepEqual(events.map((e) => e.type === 'image.scanned' ? [e.digest, e.findingSeverityCounts] : []).sort(), [
+    [digestOf('quiet'), {}],
+    [digestOf('web'), { CRITICAL: 4, LOW: 2 }],
+    [digestOf('worker'), { CRITICAL: 3, LOW: 2 }],
+  ].sort());
+
+  // The same result as a registry that matches every image in full against the changed database.
+  const fresh = await setup('full', backend);
+  const fullHandlers = scanHandlers({ meta: fresh.meta, blobs: new MemoryBlobStore(), scans: fresh.scans, vulnDb, events: new LocalEventBus(), limits: DEFAULT_LAYER_LIMITS });
+  await fullHandlers[REEVALUATE_JOB]!({ id: 'j', kind: REEVALUATE_JOB, payload: {}, attempts: 1, leaseUntil: new Date() }, s());
+  for (const image of Object.keys(INVENTORIES)) {
+    assert.deepEqual(plain((await fresh.scans.getScan(key(image), s()))!.findings), plain((await scans.getScan(key(image), s()))!.findings));
+  }
+
+  // An identical re-import changes nothing: every image is only touched.
+  await importVulnDb(path, each(V2), 'v3');
+  await vulnDb.reload(s());
+  clock = 3_000;
+  const before = await scans.getScan(key('web'), s());
+  await reevaluate();
+  assert.equal(calls.affecting, 0);
+  const after3 = (await scans.getScan(key('web'), s()))!;
+  assert.deepEqual(plain(after3.findings), plain(before!.findings));
+  assert.equal(after3.completedAt?.getTime(), 3_000);
+  assert.equal(after3.evaluatedWith?.generation, 3);
+
+  // A database that is not a descendant (a new chain) is matched in full.
+  rmSync(path);
+  await importVulnDb(path, each(V1), 'again');
+  await vulnDb.reload(s());
+  await reevaluate();
+  assert.ok(calls.affecting > 0, 'matched against the whole database');
+  assert.deepEqual(plain((await scans.getScan(key('web'), s()))!.findings), plain(first.web!.findings));
+  await vulnDb.close();
+  await close();
+  await fresh.close();
+}
+
 describe('continuous re-evaluation matches only what changed', () => {
-  it('gives exactly the findings, severities, fixes and counts a full re-scan gives, touching images whose findings stay', async () => {
-    const path = join(dir, 'vulndb.sqlite');
-    await importVulnDb(path, each(V1), 'v1');
-    const vulnDb = await SqliteVulnDb.open(path);
-    const { spy, calls } = spied(vulnDb);
-    const { db, scans, meta } = await setup('incremental');
-    const events: DomainEvent[] = [];
-    const bus = new LocalEventBus();
-    bus.subscribe((e) => events.push(e));
-    let clock = 1_000;
-    const handlers = scanHandlers({ meta, blobs: new MemoryBlobStore(), scans, vulnDb: spy, events: bus, limits: DEFAULT_LAYER_LIMITS, now: () => new Date(clock) });
-    const reevaluate = () => handlers[REEVALUATE_JOB]!({ id: 'j', kind: REEVALUATE_JOB, payload: {}, attempts: 1, leaseUntil: new Date() }, s());
+  it('gives exactly the findings, severities, fixes and counts a full re-scan gives, touching images whose findings stay', () => incrementalEqualsFull('sqlite'));
 
-    // First pass: nothing was matched before, so every image is matched in full.
-    await reevaluate();
-    const v1 = (await vulnDb.info(s()))!.version!;
-    const first: Record<string, ScanRecord> = {};
-    for (const image of Object.keys(INVENTORIES)) {
-      const r = (await scans.getScan(key(image), s()))!;
-      first[image] = r;
-      assert.deepEqual(r.evaluatedWith, v1);
-      assert.deepEqual(plain(r.findings), plain(await matchInventory(INVENTORIES[image]!, vulnDb, s())), `${image}: first pass = full match`);
-    }
-    assert.deepEqual(first.web!.findings.map((f) => [f.vulnerabilityId, f.package.name, f.severity, f.fixedInVersion ?? null]), [
-      ['DSA-1', 'libssl3', 'CRITICAL', '3.0.13-1'], ['DSA-1', 'openssl', 'CRITICAL', '3.0.13-1'],
-      ['DSA-2', 'zlib1g', 'CRITICAL', '1:1.2.13-2'], ['DSA-4', 'bash', 'CRITICAL', null], ['GHSA-1', 'lodash', 'MEDIUM', '4.17.21'],
-    ]);
-    assert.equal(first.quiet!.findings.length, 0);
-
-    // The changed database.
-    await importVulnDb(path, each(V2), 'v2');
-    assert.equal(await vulnDb.reload(s()), true);
-    const v2info = (await vulnDb.info(s()))!;
-    assert.notEqual(v2info.version!.importId, v1.importId);
-    assert.equal(v2info.version!.generation, 2);
-    calls.affecting = 0;
-    clock = 2_000;
-    events.length = 0;
-    await reevaluate();
-    assert.equal(calls.affecting, 0, 'no image was matched against the whole database');
-    assert.ok(calls.incremental >= 1, 'images were matched against the change set');
-
-    for (const image of Object.keys(INVENTORIES)) {
-      const r = (await scans.getScan(key(image), s()))!;
-      const full = await matchInventory(INVENTORIES[image]!, vulnDb, s());
-      assert.deepEqual(plain(r.findings), plain(full), `${image}: incremental = full re-scan`);
-      assert.deepEqual(r.evaluatedWith, v2info.version);
-      assert.equal(r.completedAt?.getTime(), 2_000, `${image}: re-evaluated now`);
-      assert.equal(r.vulnSourceUpdatedAt?.getTime(), v2info.importedAt.getTime());
-      assert.equal(r.status, 'COMPLETE');
-      assert.equal(r.scanType, 'ENHANCED');
-      // First-seen times survive for findings that stay and start now for new ones.
-      for (const f of r.findings) assert.equal(r.firstObserved[f.vulnerabilityId], first[image]!.firstObserved[f.vulnerabilityId] ?? 2_000);
-      assert.deepEqual(Object.keys(r.firstObserved).sort(), [...new Set(r.findings.map((f) => f.vulnerabilityId))].sort());
-    }
-    const web = (await scans.getScan(key('web'), s()))!;
-    assert.deepEqual(web.findings.map((f) => [f.vulnerabilityId, f.package.name, f.severity, f.fixedInVersion ?? null, f.cvss?.score ?? null]), [
-      ['DSA-4', 'bash', 'CRITICAL', null, 9.8], ['DSA-6', 'libssl3', 'CRITICAL', null, 9.8], ['DSA-6', 'openssl', 'CRITICAL', null, 9.8],
-      ['GHSA-2', 'lodash', 'CRITICAL', '4.17.22', 9.8], ['DSA-1', 'libssl3', 'LOW', '3.0.12-1', 3.7], ['DSA-1', 'openssl', 'LOW', '3.0.12-1', 3.7],
-    ]);
-    // The untouched image keeps its findings and first-seen times (only marked re-evaluated).
-    const quiet = (await scans.getScan(key('quiet'), s()))!;
-    assert.deepEqual(quiet.firstObserved, first.quiet!.firstObserved);
-    // Every re-evaluated image is announced with its counts.
-    assert.deepEqual(events.map((e) => e.type === 'image.scanned' ? [e.digest, e.findingSeverityCounts] : []).sort(), [
-      [digestOf('quiet'), {}],
-      [digestOf('web'), { CRITICAL: 4, LOW: 2 }],
-      [digestOf('worker'), { CRITICAL: 3, LOW: 2 }],
-    ].sort());
-
-    // The same result as a registry that matches every image in full against the changed database.
-    const fresh = await setup('full');
-    const fullHandlers = scanHandlers({ meta: fresh.meta, blobs: new MemoryBlobStore(), scans: fresh.scans, vulnDb, events: new LocalEventBus(), limits: DEFAULT_LAYER_LIMITS });
-    await fullHandlers[REEVALUATE_JOB]!({ id: 'j', kind: REEVALUATE_JOB, payload: {}, attempts: 1, leaseUntil: new Date() }, s());
-    for (const image of Object.keys(INVENTORIES)) {
-      assert.deepEqual(plain((await fresh.scans.getScan(key(image), s()))!.findings), plain((await scans.getScan(key(image), s()))!.findings));
-    }
-
-    // An identical re-import changes nothing: every image is only touched.
-    await importVulnDb(path, each(V2), 'v3');
-    await vulnDb.reload(s());
-    clock = 3_000;
-    const before = await scans.getScan(key('web'), s());
-    await reevaluate();
-    assert.equal(calls.affecting, 0);
-    const after3 = (await scans.getScan(key('web'), s()))!;
-    assert.deepEqual(plain(after3.findings), plain(before!.findings));
-    assert.equal(after3.completedAt?.getTime(), 3_000);
-    assert.equal(after3.evaluatedWith?.generation, 3);
-
-    // A database that is not a descendant (a new chain) is matched in full.
-    rmSync(path);
-    await importVulnDb(path, each(V1), 'again');
-    await vulnDb.reload(s());
-    await reevaluate();
-    assert.ok(calls.affecting > 0, 'matched against the whole database');
-    assert.deepEqual(plain((await scans.getScan(key('web'), s()))!.findings), plain(first.web!.findings));
-    await vulnDb.close();
-    await db.destroy();
-    await fresh.db.destroy();
-  });
+  it('gives the same over the PostgreSQL scan store', { skip: skipReason(POSTGRES_SKIP) }, () => incrementalEqualsFull('postgres'));
 
   it('stores findings by reference and reads back exactly what was written, with or without an inventory', async () => {
-    const { db, scans } = await setup('codec');
+    const { scans, close } = await setup('codec');
     const vulnDb = await SqliteVulnDb.open(join(dir, 'codec-vulndb.sqlite'));
     await importVulnDb(join(dir, 'codec-vulndb.sqlite'), each(V1), 'v1');
     await vulnDb.reload(s());
@@ -240,7 +261,7 @@ describe('continuous re-evaluation matches only what changed', () => {
     await scans.putInventory(digestOf('worker'), INVENTORIES.quiet!, s());
     assert.deepEqual(await other.getInventory(digestOf('worker'), s()), INVENTORIES.worker);
     await vulnDb.close();
-    await db.destroy();
+    await close();
     await db2.destroy();
   });
 });
