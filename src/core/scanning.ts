@@ -96,6 +96,20 @@ export interface ScanRecord {
   findings: Finding[];
   /** When each vulnerability id was first seen on this image (ENHANCED `firstObservedAt`). */
   firstObserved: Record<string, number>;
+  /**
+   * The vulnerability database version the findings were matched against, when it tracks changes:
+   * a later re-evaluation against a descendant import only re-matches the records changed since.
+   */
+  evaluatedWith?: VulnDbVersion;
+}
+
+/**
+ * One import of a vulnerability database: its own random id and its place in the chain of imports
+ * that each compared their records with the one before (`generation` 1 started the chain).
+ */
+export interface VulnDbVersion {
+  importId: string;
+  generation: number;
 }
 
 export function severityCounts(findings: readonly Finding[]): Partial<Record<Severity, number>> {

@@ -1,20 +1,18 @@
-import type { Digest } from '../core/digest.js';
 import type { EventBus } from '../core/events.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
 import type { ClaimedJob } from '../core/ports/job-queue.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
 import { repoKey } from '../core/repo-key.js';
 import type { InventoryStore, ScanKey, ScanStore } from '../core/ports/scan-store.js';
-import type { VulnDb } from '../core/ports/vuln-db.js';
+import type { VulnDb, VulnDbInfo } from '../core/ports/vuln-db.js';
 import { severityCounts, type Inventory, type ScanRecord } from '../core/scanning.js';
 import type { JobHandler } from '../core/services/job-runner.js';
-import { effectiveScanning } from './config.js';
 import { classifyManifest, readInventory } from './image-reader.js';
 import type { LayerLimits } from './layers/read-layer.js';
 import { matchInventory } from './match/match.js';
-import { memoizedVulnDb } from './match/memo.js';
 import { isScanError } from './scan-error.js';
 import { DEFAULT_REGISTRY_SCANNING } from '../core/scanning.js';
+import { completedDescription, reevaluateHandler } from './reevaluate.js';
 import { REEVALUATE_JOB, SCAN_JOB, type ScanJobPayload } from './service.js';
 
 export interface ScanWorkerDeps {
@@ -36,7 +34,7 @@ export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
   const now = d.now ?? (() => new Date());
 
   /** Stores a finished scan and announces it. */
-  async function finish(key: ScanKey, base: ScanRecord | undefined, patch: Pick<ScanRecord, 'status' | 'description' | 'findings'>, signal: AbortSignal, known?: { info: Awaited<ReturnType<VulnDb['info']>> }): Promise<void> {
+  async function finish(key: ScanKey, base: ScanRecord | undefined, patch: Pick<ScanRecord, 'status' | 'description' | 'findings'>, signal: AbortSignal, known?: { info: VulnDbInfo | undefined }): Promise<void> {
     const info = known ? known.info : await d.vulnDb.info(signal);
     const at = now();
     const firstObserved: Record<string, number> = {};
@@ -45,6 +43,8 @@ export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
     const record: ScanRecord = {
       ...key, ...patch, scanType: cfg.scanType, startedAt: base?.startedAt ?? at, completedAt: at,
       ...(info ? { vulnSourceUpdatedAt: info.importedAt } : {}), firstObserved,
+      // Only a complete match is a base for matching later changes alone.
+      ...(patch.status === 'COMPLETE' && info?.version ? { evaluatedWith: info.version } : {}),
     };
     await d.scans.putScan(record, signal);
     d.events.emit({
@@ -66,13 +66,6 @@ export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
     return inventory;
   }
 
-  async function describe(inventory: Inventory, signal: AbortSignal): Promise<string> {
-    const info = await d.vulnDb.info(signal);
-    const notes = inventory.notes.length ? ` Notes: ${inventory.notes.join('; ')}.` : '';
-    if (!info) return `The scan completed with no vulnerability database loaded (run berth vulndb import).${notes}`;
-    return `The scan was completed successfully.${notes}`;
-  }
-
   const scanImage: JobHandler = async (job: ClaimedJob, signal) => {
     const key = job.payload as ScanJobPayload;
     // A `berth vulndb import` may have swapped the database since the last look.
@@ -90,33 +83,14 @@ export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
       await d.scans.putScan({ ...(base ?? { ...key, scanType: 'BASIC', startedAt: now(), firstObserved: {} }), ...key, status: 'UNSUPPORTED_IMAGE', description: inventory.unsupported, findings: [], completedAt: now() }, signal);
       return;
     }
+    // The version is read before matching: should the database be swapped mid-match, the image
+    // counts as matched against the older one, and the re-evaluation the swap queues covers the rest.
+    const info = await d.vulnDb.info(signal);
     const findings = await matchInventory(inventory, d.vulnDb, signal);
-    await finish(key, base, { status: 'COMPLETE', description: await describe(inventory, signal), findings }, signal);
+    await finish(key, base, { status: 'COMPLETE', description: completedDescription(info, inventory), findings }, signal, { info });
   };
 
-  /** Re-matches the stored inventory of every completed scan in a CONTINUOUS_SCAN repository. */
-  const reevaluate: JobHandler = async (_job, signal) => {
-    let after: ScanKey | undefined;
-    const configs = new Map<string, Awaited<ReturnType<ScanStore['getRegistryConfig']>>>();
-    const db = memoizedVulnDb(d.vulnDb);
-    const info = await d.vulnDb.info(signal);
-    const description = (inventory: Inventory): string => (info ? `The scan was completed successfully.${inventory.notes.length ? ` Notes: ${inventory.notes.join('; ')}.` : ''}` : 'The scan completed with no vulnerability database loaded (run berth vulndb import).');
-    for (;;) {
-      const page = await d.scans.listCompleted(after, 200, signal);
-      for (const key of page) {
-        if (!configs.has(key.accountId)) configs.set(key.accountId, await d.scans.getRegistryConfig(key.accountId, signal));
-        const repo = await d.meta.getRepository(repoKey(key.accountId, key.repository), signal);
-        if (!repo || effectiveScanning(configs.get(key.accountId) ?? DEFAULT_REGISTRY_SCANNING, repo).scanFrequency !== 'CONTINUOUS_SCAN') continue;
-        const inventory = await d.scans.getInventory(key.digest as Digest, signal);
-        if (!inventory) continue;
-        const base = await d.scans.getScan(key, signal);
-        const findings = await matchInventory(inventory, db, signal);
-        await finish(key, base, { status: 'COMPLETE', description: description(inventory), findings }, signal, { info });
-      }
-      if (page.length < 200) return;
-      after = page[page.length - 1];
-    }
-  };
+  const reevaluate = reevaluateHandler({ meta: d.meta, scans: d.scans, vulnDb: d.vulnDb, events: d.events, now });
 
   return { [SCAN_JOB]: scanImage, [REEVALUATE_JOB]: reevaluate };
 }

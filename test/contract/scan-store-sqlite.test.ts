@@ -6,5 +6,7 @@ import { scanStoreContract } from './scan-store.contract.js';
 scanStoreContract('sqlite (:memory:)', async () => {
   const { db, sql } = await openSqlite<ScanSchema>(':memory:');
   const store = new SqliteScanStore(db, sql);
-  return Object.assign(store, { close: () => db.destroy() });
+  // A twin is a second store instance over the same database: caches cold, as on another node.
+  const twin = async () => Object.assign(new SqliteScanStore(db, sql), { close: async () => {}, twin });
+  return Object.assign(store, { close: () => db.destroy(), twin });
 });

@@ -6,29 +6,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Digest } from '../../src/core/digest.js';
 import type { InventoryStore, ScanKey, ScanStore } from '../../src/core/ports/scan-store.js';
-import type { Finding, Inventory, ScanRecord } from '../../src/core/scanning.js';
+import { batchContract } from './scan-store-batch.contract.js';
+import { A, B, finding, key, scan } from './scan-store-fixtures.js';
+import type { Inventory } from '../../src/core/scanning.js';
 import { digestOf, signal } from './meta-store-helpers.js';
 
-export type ScanStoreUnderTest = ScanStore & InventoryStore & { close(): Promise<void> };
-
-const A = '000000000000';
-const B = '111111111111';
-const key = (repository: string, label: string, accountId = A): ScanKey => ({ accountId, repository, digest: digestOf(label) });
-
-const finding: Finding = {
-  vulnerabilityId: 'CVE-2024-0001', aliases: ['GHSA-x'], summary: 's', description: 'd', severity: 'HIGH',
-  package: { type: 'deb', name: 'openssl', version: '3.0.0', path: 'var/lib/dpkg/status' }, fixedInVersion: '3.0.1',
-  references: ['https://example.test/CVE-2024-0001'], ecosystem: 'Debian:12',
-  publishedAt: new Date(Date.UTC(2024, 0, 2)), modifiedAt: new Date(Date.UTC(2024, 1, 3)),
+export type ScanStoreUnderTest = ScanStore & InventoryStore & {
+  close(): Promise<void>;
+  /** Another store instance over the same database, with cold caches (as on another node). */
+  twin(): Promise<ScanStoreUnderTest>;
 };
-
-function scan(k: ScanKey, extra: Partial<ScanRecord> = {}): ScanRecord {
-  return {
-    ...k, status: 'COMPLETE', description: 'The scan was completed successfully.', scanType: 'BASIC',
-    startedAt: new Date(1_000), completedAt: new Date(2_000), vulnSourceUpdatedAt: new Date(500),
-    findings: [finding], firstObserved: { 'CVE-2024-0001': 1_500 }, ...extra,
-  };
-}
 
 export function scanStoreContract(label: string, open: () => Promise<ScanStoreUnderTest>): void {
   describe(`ScanStore contract: ${label}`, () => {
@@ -116,18 +103,26 @@ export function scanStoreContract(label: string, open: () => Promise<ScanStoreUn
       }
     });
 
-    it('inventories by digest: absent, stored, replaced', async () => {
+    it('inventories by digest: absent, stored, and kept (the first one stored stays: findings index into it)', async () => {
       const s = await open();
       try {
         const d: Digest = digestOf('image');
         const inv: Inventory = { os: { id: 'debian', versionId: '12' }, packages: [finding.package], notes: [] };
         assert.equal(await s.getInventory(d, signal), undefined);
-        await s.putInventory(d, { packages: [], notes: ['first'] }, signal);
         await s.putInventory(d, inv, signal);
+        await s.putInventory(d, { packages: [], notes: ['second'] }, signal);
         assert.deepEqual(await s.getInventory(d, signal), inv);
+        const t = await s.twin();
+        try {
+          assert.deepEqual(await t.getInventory(d, signal), inv, 'another instance reads the first one too');
+        } finally {
+          await t.close();
+        }
       } finally {
         await s.close();
       }
     });
+
+    batchContract(open);
   });
 }

@@ -11,6 +11,7 @@ function listDb(records: OsvRecord[]): VulnDb {
   return {
     info: async () => ({ source: 'test', importedAt: new Date(0), records: records.length }),
     affecting: async (eco, names) => records.filter((r) => r.affected?.some((a) => a.package?.ecosystem === eco && names.map((n) => packageKey(eco, n)).includes(packageKey(eco, a.package.name)))),
+    changedSince: async () => undefined,
     reload: async () => false,
     close: async () => {},
   };
@@ -57,6 +58,28 @@ describe('OSV matching', () => {
     assert.deepEqual(got, [
       ['ALPINE-CVE-1', 'libcrypto3', 'CRITICAL', '3.1.4-r1', 9.8],
       ['GHSA-jinja', 'Jinja2', 'MEDIUM', '3.1.3', null],
+    ]);
+  });
+
+  it('rates CVSS v2-only records on the v2 scale (no CRITICAL), prefers v3 over v2, and ignores a broken v2 vector', async () => {
+    const inv: Inventory = { notes: [], packages: [{ type: 'npm', name: 'left-pad', version: '1.0.0', path: 'app/package-lock.json' }] };
+    const v2 = (id: string, score: string, extra: Partial<OsvRecord> = {}): OsvRecord => ({
+      id, severity: [{ type: 'CVSS_V2', score }], affected: [{ package: { ecosystem: 'npm', name: 'left-pad' }, versions: ['1.0.0'] }], ...extra,
+    });
+    const records = [
+      v2('V2-PARTIAL', 'AV:N/AC:L/Au:N/C:P/I:P/A:P'),
+      v2('V2-COMPLETE', 'AV:N/AC:L/Au:N/C:C/I:C/A:C'),
+      v2('V2-LOCAL', 'AV:L/AC:H/Au:S/C:P/I:N/A:N'),
+      v2('V2-AND-V3', 'AV:N/AC:L/Au:N/C:C/I:C/A:C', { severity: [{ type: 'CVSS_V2', score: 'AV:N/AC:L/Au:N/C:C/I:C/A:C' }, { type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:N/A:N' }] }),
+      v2('V2-BROKEN', 'AV:N/AC:L', { database_specific: { severity: 'MODERATE' } }),
+    ];
+    const got = (await matchInventory(inv, listDb(records), s())).map((f) => [f.vulnerabilityId, f.severity, f.cvss?.version ?? null, f.cvss?.score ?? null]);
+    assert.deepEqual(got, [
+      ['V2-COMPLETE', 'HIGH', '2.0', 10],
+      ['V2-PARTIAL', 'HIGH', '2.0', 7.5],
+      ['V2-BROKEN', 'MEDIUM', null, null],
+      ['V2-AND-V3', 'LOW', '3.1', 3.7],
+      ['V2-LOCAL', 'LOW', '2.0', 1],
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import type { Digest } from '../digest.js';
-import type { Inventory, RegistryScanningConfig, ScanRecord } from '../scanning.js';
+import type { Inventory, RegistryScanningConfig, ScanRecord, ScanType, VulnDbVersion } from '../scanning.js';
 
 /**
  * Scan results and scanning configuration, in the metadata database beside the images they
@@ -10,8 +10,11 @@ import type { Inventory, RegistryScanningConfig, ScanRecord } from '../scanning.
  *  image_scans         pk(account_id, repository, digest) · status · description · scan_type
  *                      · started_at · completed_at · vuln_source_updated_at
  *                      · last_manual_at (24 h StartImageScan limit) · findings json · first_observed json
+ *                      · vulndb_import · vulndb_generation (evaluatedWith)
  *  image_inventories   digest (pk) · inventory json · created_at        (content-addressed: shared
  *                                                                        by every repository)
+ *  scan_advisories     ref (pk) · body json · created_at                 (advisories findings name;
+ *                                                                        storage/meta/scan-findings-codec.ts)
  * ```
  *
  * Writes are atomic and visible to every node once their promise resolves.
@@ -32,6 +35,16 @@ export interface ScanStore {
   /** Inserts or replaces the scan of `record`'s image. */
   putScan(record: ScanRecord, signal: AbortSignal): Promise<void>;
 
+  /** Inserts or replaces several scans in one transaction (all or none are written). */
+  putScans(records: readonly ScanRecord[], signal: AbortSignal): Promise<void>;
+
+  /**
+   * Marks scans whose findings a re-evaluation left as they were: sets `completedAt`,
+   * `vulnSourceUpdatedAt`, `scanType` and `evaluatedWith` of each listed scan that is still
+   * COMPLETE, keeping findings and first-seen times. One transaction; missing scans are skipped.
+   */
+  touchScans(touches: readonly ScanTouch[], signal: AbortSignal): Promise<void>;
+
   /**
    * Records a manual scan request at `at` unless one was recorded after `since` (ECR allows one per
    * image per 24 h). Atomic: of two concurrent requests only one gets `true`.
@@ -41,8 +54,25 @@ export interface ScanStore {
   /** Deletes the scans of one image (`digest`) or of a whole repository of account `accountId`. */
   deleteScans(accountId: string, repository: string, digest: Digest | undefined, signal: AbortSignal): Promise<void>;
 
-  /** Keys of every completed scan, ordered, after `after`, at most `limit` (for re-evaluation). */
-  listCompleted(after: ScanKey | undefined, limit: number, signal: AbortSignal): Promise<ScanKey[]>;
+  /**
+   * Keys of every completed scan, ordered, after `after`, at most `limit` (for re-evaluation),
+   * each with the database version its findings were matched against when recorded.
+   */
+  listCompleted(after: ScanKey | undefined, limit: number, signal: AbortSignal): Promise<CompletedScan[]>;
+}
+
+/** A completed scan as {@link ScanStore.listCompleted} lists it. */
+export interface CompletedScan extends ScanKey {
+  evaluatedWith?: VulnDbVersion;
+}
+
+/** What {@link ScanStore.touchScans} sets on one scan. */
+export interface ScanTouch {
+  key: ScanKey;
+  scanType: ScanType;
+  completedAt: Date;
+  vulnSourceUpdatedAt?: Date;
+  evaluatedWith?: VulnDbVersion;
 }
 
 /** One image of one repository: `repository` is the name within account `accountId` (never global). */
@@ -54,7 +84,10 @@ export interface ScanKey {
 
 /** Inventories by image manifest digest: read once from the layers, re-matched on every db change. */
 export interface InventoryStore {
-  /** Stores the inventory of the image with manifest `digest`; replaces an existing one. */
+  /**
+   * Stores the inventory of the image with manifest `digest` unless one is stored: an inventory is
+   * immutable once written (stored findings name packages by their place in it).
+   */
   putInventory(digest: Digest, inventory: Inventory, signal: AbortSignal): Promise<void>;
 
   /** The stored inventory, or `undefined`. */

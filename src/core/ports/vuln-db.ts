@@ -1,3 +1,5 @@
+import type { VulnDbVersion } from '../scanning.js';
+
 /**
  * The offline vulnerability database: OSV records indexed by (ecosystem, package name), imported
  * by `berth vulndb import` and read by the scanner.
@@ -13,6 +15,14 @@ export interface VulnDb {
   affecting(ecosystem: string, names: readonly string[], signal: AbortSignal): Promise<OsvRecord[]>;
 
   /**
+   * What changed between `since` and the loaded data: the current form of every record added or
+   * modified after `since` (withdrawn ones included), and the ids of records deleted since.
+   * `undefined` when that is unknown (`since` is not an ancestor of the loaded import, or data without change tracking), and the
+   * caller must match everything again.
+   */
+  changedSince(since: VulnDbVersion, signal: AbortSignal): Promise<VulnDbChanges | undefined>;
+
+  /**
    * Picks up a newer import made by another process (the import swaps the database file
    * atomically). Resolves `true` when the data changed since the last call.
    */
@@ -25,6 +35,16 @@ export interface VulnDbInfo {
   source: string;
   importedAt: Date;
   records: number;
+  /** Set when the import tracked changes against the previous one (see {@link VulnDb.changedSince}). */
+  version?: VulnDbVersion;
+}
+
+/** Records changed between an import and a later one of its chain. */
+export interface VulnDbChanges {
+  /** Added or modified records, as they are now (a withdrawn record is modified, not deleted). */
+  records: OsvRecord[];
+  /** Ids of records no longer in the database. */
+  removed: string[];
 }
 
 /** The subset of the OSV schema (https://ossf.github.io/osv-schema/) the matcher reads. */

@@ -11,6 +11,7 @@ export function memoizedVulnDb(db: VulnDb): VulnDb {
   return {
     ...db,
     info: (s) => db.info(s),
+    changedSince: (v, s) => db.changedSince(v, s),
     reload: (s) => db.reload(s),
     close: () => db.close(),
     async affecting(ecosystem, names, signal) {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import Database from 'better-sqlite3';
-import type { OsvRecord, VulnDb, VulnDbInfo } from '../../core/ports/vuln-db.js';
-import { packageKey } from '../../core/scanning.js';
+import type { OsvRecord, VulnDb, VulnDbChanges, VulnDbInfo } from '../../core/ports/vuln-db.js';
+import { packageKey, type VulnDbVersion } from '../../core/scanning.js';
+import { changesSince, trackChanges, versionOf } from './vuln-changes.js';
 
 /**
  * The vulnerability database as its own SQLite file beside the metadata (`<data>/vulndb.sqlite`),
@@ -14,10 +15,12 @@ import { packageKey } from '../../core/scanning.js';
  *  info      key (pk) · value            source, imported_at (epoch ms), records
  *  records   id (pk) · json              one OSV record, as imported
  *  affected  ecosystem · name · id       idx(ecosystem, name): which records name a package
+ *  imports, changes                      what changed since earlier imports (vuln-changes.ts)
  * ```
  */
 export class SqliteVulnDb implements VulnDb {
   #db: Database.Database | undefined;
+  #version: VulnDbVersion | undefined;
   #ino = -1;
   #mtime = -1;
 
@@ -36,7 +39,15 @@ export class SqliteVulnDb implements VulnDb {
     if (!db) return undefined;
     const rows = db.prepare('select key, value from info').all() as { key: string; value: string }[];
     const m = new Map(rows.map((r) => [r.key, r.value]));
-    return { source: m.get('source') ?? 'unknown', importedAt: new Date(Number(m.get('imported_at') ?? 0)), records: Number(m.get('records') ?? 0) };
+    return {
+      source: m.get('source') ?? 'unknown', importedAt: new Date(Number(m.get('imported_at') ?? 0)), records: Number(m.get('records') ?? 0),
+      ...(this.#version ? { version: this.#version } : {}),
+    };
+  }
+
+  async changedSince(since: VulnDbVersion, signal: AbortSignal): Promise<VulnDbChanges | undefined> {
+    signal.throwIfAborted();
+    return this.#db ? changesSince(this.#db, since) : undefined;
   }
 
   async affecting(ecosystem: string, names: readonly string[], signal: AbortSignal): Promise<OsvRecord[]> {
@@ -67,6 +78,7 @@ export class SqliteVulnDb implements VulnDb {
       const had = this.#db !== undefined;
       this.#db?.close();
       this.#db = undefined;
+      this.#version = undefined;
       this.#ino = -1;
       return had;
     }
@@ -74,6 +86,7 @@ export class SqliteVulnDb implements VulnDb {
     const next = new Database(this.path, { readonly: true, fileMustExist: true });
     this.#db?.close();
     this.#db = next;
+    this.#version = versionOf(next);
     this.#ino = st.ino;
     this.#mtime = st.mtimeMs;
     return true;
@@ -82,6 +95,26 @@ export class SqliteVulnDb implements VulnDb {
   async close(): Promise<void> {
     this.#db?.close();
     this.#db = undefined;
+    this.#version = undefined;
+  }
+}
+
+/**
+ * `path` when it holds a readable SQLite database (the import being replaced), else `undefined`:
+ * a damaged old file only costs the change history (a new chain starts), not the import.
+ */
+async function readableDb(path: string): Promise<string | undefined> {
+  if (!(await stat(path).catch(() => undefined))) return undefined;
+  try {
+    const old = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      old.prepare('select count(*) from records').get();
+      return path;
+    } finally {
+      old.close();
+    }
+  } catch {
+    return undefined;
   }
 }
 
@@ -137,6 +170,7 @@ export async function importVulnDb(path: string, records: AsyncIterable<OsvRecor
     flush(batch);
     count += batch.length;
     progress?.(count);
+    trackChanges(db, await readableDb(path));
     db.exec('create index affected_by_package on affected (ecosystem, name)');
     const info = db.prepare('insert into info (key, value) values (?, ?)');
     info.run('source', source);

@@ -1,9 +1,11 @@
-/** Row types of the tables migration 0008-scanning creates (kept apart from schema.ts to merge cheaply). */
+/** Row types of the tables migrations 0008-scanning and 0013-scan-advisories create (kept apart from schema.ts to merge cheaply). */
 export interface ScanSchema {
   jobs: JobsTable;
   registry_scanning: { account_id: string; config: string };
   image_scans: ImageScansTable;
   image_inventories: { digest: string; inventory: string; created_at: number };
+  /** Migration 0013. */
+  scan_advisories: { ref: string; body: string; created_at: number };
 }
 
 export interface JobsTable {
@@ -33,4 +35,7 @@ export interface ImageScansTable {
   last_manual_at: number | null;
   findings: string;
   first_observed: string;
+  /** Migration 0013: the VulnDbVersion the findings were matched against. */
+  vulndb_import: string | null;
+  vulndb_generation: number | null;
 }

@@ -1,9 +1,10 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Digest } from '../../../core/digest.js';
-import type { InventoryStore, ScanKey, ScanStore } from '../../../core/ports/scan-store.js';
+import type { CompletedScan, InventoryStore, ScanKey, ScanStore, ScanTouch } from '../../../core/ports/scan-store.js';
 import type { Inventory, RegistryScanningConfig, ScanRecord } from '../../../core/scanning.js';
-import type { ScanSchema } from '../migrations/scan-schema.js';
-import { toRecord } from '../sqlite/sqlite-scan-store.js';
+import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
+import { FindingsCodec, indexPackages, type IndexedPackages } from '../scan-findings-codec.js';
+import { remember, toRecord } from '../sqlite/sqlite-scan-store.js';
 import { leasePostgres, type PostgresHandle } from './open.js';
 import { serializable } from './pg-tx.js';
 
@@ -12,13 +13,28 @@ export async function openPostgresScanStore(opts: { url: string; poolSize: numbe
   return new PgScanStore(await leasePostgres(opts));
 }
 
+/** Orders scan keys as the primary key does (the lock order of multi-row writes). */
+function byKey(a: ScanKey, b: ScanKey): number {
+  const p = `${a.accountId}\u0000${a.repository}\u0000${a.digest}`;
+  const q = `${b.accountId}\u0000${b.repository}\u0000${b.digest}`;
+  return p < q ? -1 : p > q ? 1 : 0;
+}
+
 /**
- * Scan results, scanning configuration and inventories on PostgreSQL (migration 0008 tables), rows
- * mapped as in the SQLite store. Upserts are single `INSERT … ON CONFLICT` statements (atomic across
- * nodes); the manual-scan limit is a check-then-write, run SERIALIZABLE.
+ * Scan results, scanning configuration and inventories on PostgreSQL (migration 0008 and 0013
+ * tables), rows mapped and findings encoded as in the SQLite store (scan-findings-codec.ts). Upserts
+ * are single `INSERT … ON CONFLICT` statements (atomic across nodes); the manual-scan limit is a
+ * check-then-write, run SERIALIZABLE. Multi-row writes take their row locks in one global order
+ * (advisories by ref, then scans by key), so two nodes writing overlapping pages cannot deadlock.
  */
 export class PgScanStore implements ScanStore, InventoryStore {
   readonly #db: Kysely<ScanSchema>;
+  /** Advisory rows are immutable, so this cache stays valid whatever other nodes write. */
+  readonly #codec = new FindingsCodec();
+  /** Parsed inventories by digest and by their stored text (immutable per digest, so never stale). */
+  readonly #inventories = new Map<string, Inventory>();
+  readonly #parsed = new Map<string, Inventory>();
+  readonly #indexes = new WeakMap<Inventory, IndexedPackages>();
 
   /** Use {@link openPostgresScanStore}; `handle` is released by {@link close}. */
   constructor(private readonly handle: PostgresHandle) {
@@ -42,7 +58,7 @@ export class PgScanStore implements ScanStore, InventoryStore {
     signal.throwIfAborted();
     const r = await this.#db.selectFrom('image_scans').selectAll()
       .where('account_id', '=', key.accountId).where('repository', '=', key.repository).where('digest', '=', key.digest).executeTakeFirst();
-    return r ? toRecord(r) : undefined;
+    return r ? this.#decode(r) : undefined;
   }
 
   async getScans(accountId: string, repository: string, digests: readonly Digest[], signal: AbortSignal): Promise<Map<Digest, ScanRecord>> {
@@ -51,20 +67,114 @@ export class PgScanStore implements ScanStore, InventoryStore {
     if (digests.length === 0) return out;
     const rows = await this.#db.selectFrom('image_scans').selectAll()
       .where('account_id', '=', accountId).where('repository', '=', repository).where('digest', 'in', [...digests]).execute();
-    for (const r of rows) out.set(r.digest as Digest, toRecord(r));
+    for (const r of rows) out.set(r.digest as Digest, await this.#decode(r));
     return out;
   }
 
   async putScan(s: ScanRecord, signal: AbortSignal): Promise<void> {
+    return this.putScans([s], signal);
+  }
+
+  async putScans(records: readonly ScanRecord[], signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    const values = {
-      status: s.status, description: s.description, scan_type: s.scanType, started_at: s.startedAt.getTime(),
-      completed_at: s.completedAt?.getTime() ?? null, vuln_source_updated_at: s.vulnSourceUpdatedAt?.getTime() ?? null,
-      findings: JSON.stringify(s.findings), first_observed: JSON.stringify(s.firstObserved),
-    };
-    await this.#db.insertInto('image_scans')
-      .values({ account_id: s.accountId, repository: s.repository, digest: s.digest, last_manual_at: null, ...values })
-      .onConflict((oc) => oc.columns(['account_id', 'repository', 'digest']).doUpdateSet(values)).execute();
+    if (records.length === 0) return;
+    // Inventories are immutable once stored, so reading them before the transaction is safe: one
+    // stored later is not used (its packages go inline), one read now stays valid.
+    const indexes = new Map<string, IndexedPackages | undefined>();
+    for (const s of records) {
+      if (s.findings.length > 0 && !indexes.has(s.digest)) indexes.set(s.digest, await this.#indexed(s.digest));
+    }
+    try {
+      const advisories = new Map<string, string>();
+      const rows = records.map((s) => {
+        const { json, advisories: fresh } = this.#codec.encode(s.findings, indexes.get(s.digest));
+        for (const a of fresh) advisories.set(a.ref, a.body);
+        return { s, json };
+      });
+      // Stable sort: of two records of one image the later still wins, as in the SQLite store.
+      rows.sort((p, q) => byKey(p.s, q.s));
+      await this.#db.transaction().execute(async (trx) => {
+        const at = Date.now();
+        for (const ref of [...advisories.keys()].sort()) {
+          await trx.insertInto('scan_advisories').values({ ref, body: advisories.get(ref) as string, created_at: at })
+            .onConflict((oc) => oc.column('ref').doNothing()).execute();
+        }
+        for (const { s, json } of rows) {
+          const values = {
+            status: s.status, description: s.description, scan_type: s.scanType, started_at: s.startedAt.getTime(),
+            completed_at: s.completedAt?.getTime() ?? null, vuln_source_updated_at: s.vulnSourceUpdatedAt?.getTime() ?? null,
+            findings: json, first_observed: JSON.stringify(s.firstObserved),
+            vulndb_import: s.evaluatedWith?.importId ?? null, vulndb_generation: s.evaluatedWith?.generation ?? null,
+          };
+          await trx.insertInto('image_scans')
+            .values({ account_id: s.accountId, repository: s.repository, digest: s.digest, last_manual_at: null, ...values })
+            .onConflict((oc) => oc.columns(['account_id', 'repository', 'digest']).doUpdateSet(values)).execute();
+        }
+      });
+    } catch (e) {
+      // Advisories encoded for the rolled-back transaction are not stored after all.
+      this.#codec.reset();
+      throw e;
+    }
+  }
+
+  async touchScans(touches: readonly ScanTouch[], signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (touches.length === 0) return;
+    const ordered = [...touches].sort((p, q) => byKey(p.key, q.key));
+    await this.#db.transaction().execute(async (trx) => {
+      for (const t of ordered) {
+        await trx.updateTable('image_scans').set({
+          scan_type: t.scanType, completed_at: t.completedAt.getTime(), vuln_source_updated_at: t.vulnSourceUpdatedAt?.getTime() ?? null,
+          vulndb_import: t.evaluatedWith?.importId ?? null, vulndb_generation: t.evaluatedWith?.generation ?? null,
+        }).where('account_id', '=', t.key.accountId).where('repository', '=', t.key.repository).where('digest', '=', t.key.digest)
+          .where('status', '=', 'COMPLETE').execute();
+      }
+    });
+  }
+
+  /**
+   * A row's record; reads the advisories it names that are not cached yet. Advisories are written
+   * in the row's transaction and never change, so reading them after the row is consistent.
+   */
+  async #decode(r: Selectable<ImageScansTable>): Promise<ScanRecord> {
+    // The codec asks for the inventory synchronously, so it is read first; only stored findings
+    // values of the current form (not a legacy array) with entries can point into it.
+    const inventory = r.findings.startsWith('{') && !r.findings.endsWith('"f":[]}') ? await this.#inventory(r.digest as Digest) : undefined;
+    // Unlike SQLite's synchronous reads, another read of this store may run while this one awaits
+    // advisories, and the codec's bounded cache may drop refs this row needs; so the check that
+    // nothing is missing is repeated until it holds, and decode follows it with no await between.
+    for (let round = 0; round < 4; round++) {
+      const missing = this.#codec.missing(r.findings);
+      if (missing.length === 0) break;
+      for (let i = 0; i < missing.length; i += 500) {
+        this.#codec.learn(await this.#db.selectFrom('scan_advisories').select(['ref', 'body']).where('ref', 'in', missing.slice(i, i + 500)).execute());
+      }
+    }
+    return toRecord(r, this.#codec.decode(r.findings, () => inventory?.packages));
+  }
+
+  /** The stored inventory of `digest`, parsed once per store (also by text: images of one base share it). */
+  async #inventory(digest: Digest): Promise<Inventory | undefined> {
+    const hit = this.#inventories.get(digest);
+    if (hit) return hit;
+    const r = await this.#db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest).executeTakeFirst();
+    if (!r) return undefined;
+    let inventory = this.#parsed.get(r.inventory);
+    if (!inventory) {
+      inventory = JSON.parse(r.inventory) as Inventory;
+      remember(this.#parsed, r.inventory, inventory);
+    }
+    remember(this.#inventories, digest, inventory);
+    return inventory;
+  }
+
+  async #indexed(digest: Digest): Promise<IndexedPackages | undefined> {
+    const inventory = await this.#inventory(digest);
+    if (!inventory) return undefined;
+    let indexed = this.#indexes.get(inventory);
+    if (!indexed) this.#indexes.set(inventory, (indexed = indexPackages(inventory.packages)));
+    return indexed;
   }
 
   async recordManualScan(key: ScanKey, at: Date, since: Date, signal: AbortSignal): Promise<boolean> {
@@ -82,6 +192,7 @@ export class PgScanStore implements ScanStore, InventoryStore {
           account_id: key.accountId, repository: key.repository, digest: key.digest, status: 'IN_PROGRESS',
           description: 'The scan is queued.', scan_type: 'BASIC', started_at: at.getTime(), completed_at: null,
           vuln_source_updated_at: null, last_manual_at: at.getTime(), findings: '[]', first_observed: '{}',
+          vulndb_import: null, vulndb_generation: null,
         }).execute();
       }
       return true;
@@ -95,28 +206,30 @@ export class PgScanStore implements ScanStore, InventoryStore {
     await q.execute();
   }
 
-  async listCompleted(after: ScanKey | undefined, limit: number, signal: AbortSignal): Promise<ScanKey[]> {
+  async listCompleted(after: ScanKey | undefined, limit: number, signal: AbortSignal): Promise<CompletedScan[]> {
     signal.throwIfAborted();
-    let q = this.#db.selectFrom('image_scans').select(['account_id', 'repository', 'digest'])
+    let q = this.#db.selectFrom('image_scans').select(['account_id', 'repository', 'digest', 'vulndb_import', 'vulndb_generation'])
       .where('status', '=', 'COMPLETE').orderBy('account_id').orderBy('repository').orderBy('digest').limit(limit);
     if (after) {
       q = q.where(({ eb, refTuple, tuple }) =>
         eb(refTuple('account_id', 'repository', 'digest'), '>', tuple(after.accountId, after.repository, after.digest)));
     }
-    return (await q.execute()).map((r) => ({ accountId: r.account_id, repository: r.repository, digest: r.digest as Digest }));
+    return (await q.execute()).map((r) => ({
+      accountId: r.account_id, repository: r.repository, digest: r.digest as Digest,
+      ...(r.vulndb_import !== null && r.vulndb_generation !== null ? { evaluatedWith: { importId: r.vulndb_import, generation: r.vulndb_generation } } : {}),
+    }));
   }
 
   async putInventory(digest: Digest, inventory: Inventory, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    const json = JSON.stringify(inventory);
-    await this.#db.insertInto('image_inventories').values({ digest, inventory: json, created_at: Date.now() })
-      .onConflict((oc) => oc.column('digest').doUpdateSet({ inventory: json })).execute();
+    // Insert-or-ignore: stored findings name packages by their place in the first inventory stored.
+    await this.#db.insertInto('image_inventories').values({ digest, inventory: JSON.stringify(inventory), created_at: Date.now() })
+      .onConflict((oc) => oc.column('digest').doNothing()).execute();
   }
 
   async getInventory(digest: Digest, signal: AbortSignal): Promise<Inventory | undefined> {
     signal.throwIfAborted();
-    const r = await this.#db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest).executeTakeFirst();
-    return r ? JSON.parse(r.inventory) as Inventory : undefined;
+    return this.#inventory(digest);
   }
 
   /** Releases this store's lease on the pool. */

@@ -1,33 +1,42 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Digest } from '../../../core/digest.js';
-import type { InventoryStore, ScanKey, ScanStore } from '../../../core/ports/scan-store.js';
+import type { CompletedScan, InventoryStore, ScanKey, ScanStore, ScanTouch } from '../../../core/ports/scan-store.js';
 import type { Finding, Inventory, RegistryScanningConfig, ScanRecord, ScanStatus, ScanType } from '../../../core/scanning.js';
 import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
+import { FindingsCodec, indexPackages, type IndexedPackages } from '../scan-findings-codec.js';
 import type { Statements } from './statements.js';
 
-/** JSON keeps `Date`s as ISO strings; these are turned back on read. */
-export function reviveFinding(f: Finding & { publishedAt?: Date | string; modifiedAt?: Date | string }): Finding {
-  return {
-    ...f,
-    ...(f.publishedAt !== undefined ? { publishedAt: new Date(f.publishedAt) } : {}),
-    ...(f.modifiedAt !== undefined ? { modifiedAt: new Date(f.modifiedAt) } : {}),
-  };
-}
-
-export function toRecord(r: Selectable<ImageScansTable>): ScanRecord {
+/** The record of a row, with its findings decoded by `decode`. */
+export function toRecord(r: Selectable<ImageScansTable>, findings: Finding[]): ScanRecord {
   return {
     accountId: r.account_id, repository: r.repository, digest: r.digest as Digest,
     status: r.status as ScanStatus, description: r.description, scanType: r.scan_type as ScanType,
     startedAt: new Date(r.started_at),
     ...(r.completed_at !== null ? { completedAt: new Date(r.completed_at) } : {}),
     ...(r.vuln_source_updated_at !== null ? { vulnSourceUpdatedAt: new Date(r.vuln_source_updated_at) } : {}),
-    findings: (JSON.parse(r.findings) as Finding[]).map(reviveFinding),
+    findings,
     firstObserved: JSON.parse(r.first_observed) as Record<string, number>,
+    ...(r.vulndb_import !== null && r.vulndb_generation !== null ? { evaluatedWith: { importId: r.vulndb_import, generation: r.vulndb_generation } } : {}),
   };
 }
 
-/** Scan results, scanning configuration and inventories in the metadata database (migration 0008). */
+/** Parsed inventories kept per store. */
+const MAX_INVENTORIES = 32;
+
+/** Adds to a small cache, dropping the oldest entry when full. */
+export function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= MAX_INVENTORIES) cache.delete(cache.keys().next().value as string);
+  cache.set(key, value);
+}
+
+/** Scan results, scanning configuration and inventories in the metadata database (migrations 0008, 0013). */
 export class SqliteScanStore implements ScanStore, InventoryStore {
+  readonly #codec = new FindingsCodec();
+  /** Parsed inventories by digest and by their stored text (identical inventories parse once). */
+  readonly #inventories = new Map<string, Inventory>();
+  readonly #parsed = new Map<string, Inventory>();
+  readonly #indexes = new WeakMap<Inventory, IndexedPackages>();
+
   constructor(private readonly db: Kysely<ScanSchema>, private readonly sql: Statements) {}
 
   async getRegistryConfig(accountId: string, signal: AbortSignal): Promise<RegistryScanningConfig | undefined> {
@@ -45,31 +54,109 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
 
   async getScan(key: ScanKey, signal: AbortSignal): Promise<ScanRecord | undefined> {
     signal.throwIfAborted();
-    const r = this.sql.get(this.db.selectFrom('image_scans').selectAll()
-      .where('account_id', '=', key.accountId).where('repository', '=', key.repository).where('digest', '=', key.digest));
-    return r ? toRecord(r) : undefined;
+    return this.sql.read(() => {
+      const r = this.sql.get(this.db.selectFrom('image_scans').selectAll()
+        .where('account_id', '=', key.accountId).where('repository', '=', key.repository).where('digest', '=', key.digest));
+      return r ? this.#decode(r) : undefined;
+    });
   }
 
   async getScans(accountId: string, repository: string, digests: readonly Digest[], signal: AbortSignal): Promise<Map<Digest, ScanRecord>> {
     signal.throwIfAborted();
     const out = new Map<Digest, ScanRecord>();
     if (digests.length === 0) return out;
-    const rows = this.sql.all(this.db.selectFrom('image_scans').selectAll()
-      .where('account_id', '=', accountId).where('repository', '=', repository).where('digest', 'in', [...digests]));
-    for (const r of rows) out.set(r.digest as Digest, toRecord(r));
-    return out;
+    return this.sql.read(() => {
+      const rows = this.sql.all(this.db.selectFrom('image_scans').selectAll()
+        .where('account_id', '=', accountId).where('repository', '=', repository).where('digest', 'in', [...digests]));
+      for (const r of rows) out.set(r.digest as Digest, this.#decode(r));
+      return out;
+    });
   }
 
   async putScan(s: ScanRecord, signal: AbortSignal): Promise<void> {
+    return this.putScans([s], signal);
+  }
+
+  async putScans(records: readonly ScanRecord[], signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
+    if (records.length === 0) return;
+    try {
+      this.sql.write(() => {
+        for (const s of records) this.#put(s);
+      });
+    } catch (e) {
+      // Advisories encoded in the rolled-back transaction are not stored after all.
+      this.#codec.reset();
+      throw e;
+    }
+  }
+
+  async touchScans(touches: readonly ScanTouch[], signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (touches.length === 0) return;
+    this.sql.write(() => {
+      for (const t of touches) {
+        this.sql.run(this.db.updateTable('image_scans').set({
+          scan_type: t.scanType, completed_at: t.completedAt.getTime(), vuln_source_updated_at: t.vulnSourceUpdatedAt?.getTime() ?? null,
+          vulndb_import: t.evaluatedWith?.importId ?? null, vulndb_generation: t.evaluatedWith?.generation ?? null,
+        }).where('account_id', '=', t.key.accountId).where('repository', '=', t.key.repository).where('digest', '=', t.key.digest)
+          .where('status', '=', 'COMPLETE'));
+      }
+    });
+  }
+
+  #put(s: ScanRecord): void {
+    const { json, advisories } = this.#codec.encode(s.findings, s.findings.length > 0 ? this.#indexed(s.digest) : undefined);
+    const at = Date.now();
+    for (const a of advisories) {
+      this.sql.run(this.db.insertInto('scan_advisories').values({ ref: a.ref, body: a.body, created_at: at })
+        .onConflict((oc) => oc.column('ref').doNothing()));
+    }
     const values = {
       status: s.status, description: s.description, scan_type: s.scanType, started_at: s.startedAt.getTime(),
       completed_at: s.completedAt?.getTime() ?? null, vuln_source_updated_at: s.vulnSourceUpdatedAt?.getTime() ?? null,
-      findings: JSON.stringify(s.findings), first_observed: JSON.stringify(s.firstObserved),
+      findings: json, first_observed: JSON.stringify(s.firstObserved),
+      vulndb_import: s.evaluatedWith?.importId ?? null, vulndb_generation: s.evaluatedWith?.generation ?? null,
     };
     this.sql.run(this.db.insertInto('image_scans')
       .values({ account_id: s.accountId, repository: s.repository, digest: s.digest, last_manual_at: null, ...values })
       .onConflict((oc) => oc.columns(['account_id', 'repository', 'digest']).doUpdateSet(values)));
+  }
+
+  /** A row's record; reads the advisories it names that are not cached yet. */
+  #decode(r: Selectable<ImageScansTable>): ScanRecord {
+    const missing = this.#codec.missing(r.findings);
+    for (let i = 0; i < missing.length; i += 500) {
+      this.#codec.learn(this.sql.all(this.db.selectFrom('scan_advisories').select(['ref', 'body']).where('ref', 'in', missing.slice(i, i + 500))));
+    }
+    return toRecord(r, this.#codec.decode(r.findings, () => this.#inventory(r.digest as Digest)?.packages));
+  }
+
+  /**
+   * The stored inventory of `digest`. Parsing dominated a re-evaluation pass, so parsed ones are
+   * kept per store, also by text: images of one base share it. Immutable per digest, so never stale.
+   * Callers must not modify the returned object.
+   */
+  #inventory(digest: Digest): Inventory | undefined {
+    const hit = this.#inventories.get(digest);
+    if (hit) return hit;
+    const r = this.sql.get(this.db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest));
+    if (!r) return undefined;
+    let inventory = this.#parsed.get(r.inventory);
+    if (!inventory) {
+      inventory = JSON.parse(r.inventory) as Inventory;
+      remember(this.#parsed, r.inventory, inventory);
+    }
+    remember(this.#inventories, digest, inventory);
+    return inventory;
+  }
+
+  #indexed(digest: Digest): IndexedPackages | undefined {
+    const inventory = this.#inventory(digest);
+    if (!inventory) return undefined;
+    let indexed = this.#indexes.get(inventory);
+    if (!indexed) this.#indexes.set(inventory, (indexed = indexPackages(inventory.packages)));
+    return indexed;
   }
 
   async recordManualScan(key: ScanKey, at: Date, since: Date, signal: AbortSignal): Promise<boolean> {
@@ -86,6 +173,7 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
           account_id: key.accountId, repository: key.repository, digest: key.digest, status: 'IN_PROGRESS',
           description: 'The scan is queued.', scan_type: 'BASIC', started_at: at.getTime(), completed_at: null,
           vuln_source_updated_at: null, last_manual_at: at.getTime(), findings: '[]', first_observed: '{}',
+          vulndb_import: null, vulndb_generation: null,
         }));
       }
       return true;
@@ -99,27 +187,28 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
     this.sql.run(q);
   }
 
-  async listCompleted(after: ScanKey | undefined, limit: number, signal: AbortSignal): Promise<ScanKey[]> {
+  async listCompleted(after: ScanKey | undefined, limit: number, signal: AbortSignal): Promise<CompletedScan[]> {
     signal.throwIfAborted();
-    let q = this.db.selectFrom('image_scans').select(['account_id', 'repository', 'digest'])
+    let q = this.db.selectFrom('image_scans').select(['account_id', 'repository', 'digest', 'vulndb_import', 'vulndb_generation'])
       .where('status', '=', 'COMPLETE').orderBy('account_id').orderBy('repository').orderBy('digest').limit(limit);
     if (after) {
       q = q.where(({ eb, refTuple, tuple }) =>
         eb(refTuple('account_id', 'repository', 'digest'), '>', tuple(after.accountId, after.repository, after.digest)));
     }
-    return this.sql.all(q).map((r) => ({ accountId: r.account_id, repository: r.repository, digest: r.digest as Digest }));
+    return this.sql.all(q).map((r) => ({
+      accountId: r.account_id, repository: r.repository, digest: r.digest as Digest,
+      ...(r.vulndb_import !== null && r.vulndb_generation !== null ? { evaluatedWith: { importId: r.vulndb_import, generation: r.vulndb_generation } } : {}),
+    }));
   }
 
   async putInventory(digest: Digest, inventory: Inventory, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    const json = JSON.stringify(inventory);
-    this.sql.run(this.db.insertInto('image_inventories').values({ digest, inventory: json, created_at: Date.now() })
-      .onConflict((oc) => oc.column('digest').doUpdateSet({ inventory: json })));
+    this.sql.run(this.db.insertInto('image_inventories').values({ digest, inventory: JSON.stringify(inventory), created_at: Date.now() })
+      .onConflict((oc) => oc.column('digest').doNothing()));
   }
 
   async getInventory(digest: Digest, signal: AbortSignal): Promise<Inventory | undefined> {
     signal.throwIfAborted();
-    const r = this.sql.get(this.db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest));
-    return r ? JSON.parse(r.inventory) as Inventory : undefined;
+    return this.#inventory(digest);
   }
 }

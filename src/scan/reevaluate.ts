@@ -1,0 +1,131 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { EventBus } from '../core/events.js';
+import type { MetaStore } from '../core/ports/meta-store.js';
+import type { CompletedScan, InventoryStore, ScanStore, ScanTouch } from '../core/ports/scan-store.js';
+import type { VulnDb, VulnDbInfo } from '../core/ports/vuln-db.js';
+import { repoKey } from '../core/repo-key.js';
+import { DEFAULT_REGISTRY_SCANNING, severityCounts, type Finding, type Inventory, type RegistryScanningConfig, type ScanRecord, type VulnDbVersion } from '../core/scanning.js';
+import type { JobHandler } from '../core/services/job-runner.js';
+import { effectiveScanning } from './config.js';
+import { changesDb, type ChangeSet } from './match/changes.js';
+import { compareFindings, matchInventory } from './match/match.js';
+import { memoizedVulnDb } from './match/memo.js';
+
+export interface ReevaluateDeps {
+  meta: MetaStore;
+  scans: ScanStore & InventoryStore;
+  vulnDb: VulnDb;
+  events: EventBus;
+  now: () => Date;
+}
+
+/** Scans per page of the pass; each page's writes are one transaction. */
+const PAGE = 200;
+/** Passes in one job while the database keeps changing under it. */
+const MAX_PASSES = 3;
+
+/** The description a completed scan carries (the same words a first scan writes). */
+export function completedDescription(info: VulnDbInfo | undefined, inventory: Inventory): string {
+  const notes = inventory.notes.length ? ` Notes: ${inventory.notes.join('; ')}.` : '';
+  if (!info) return `The scan completed with no vulnerability database loaded (run berth vulndb import).${notes}`;
+  return `The scan was completed successfully.${notes}`;
+}
+
+/**
+ * Re-matches the stored inventory of every completed scan in a CONTINUOUS_SCAN repository
+ * against the current database. An image last matched against an earlier import of the same
+ * chain is matched only against the records changed since (the findings of other records cannot
+ * change): its findings are rewritten when that changes them, otherwise it is only marked
+ * re-evaluated (completion time, `vulnerabilitySourceUpdatedAt`). Anything else is matched in
+ * full. Either way the findings equal those of a full match; test/scan/reevaluate.test.ts proves it.
+ */
+export function reevaluateHandler(d: ReevaluateDeps): JobHandler {
+  return async (_job, signal) => {
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      const info = await d.vulnDb.info(signal);
+      await reevaluateAll(d, info, signal);
+      // A database swapped in during the pass: its own re-evaluation job was folded into this
+      // running one (same dedupe key), so catch up here.
+      const after = await d.vulnDb.info(signal);
+      if (isDeepStrictEqual(after?.version, info?.version) && after?.importedAt.getTime() === info?.importedAt.getTime()) return;
+    }
+  };
+}
+
+async function reevaluateAll(d: ReevaluateDeps, info: VulnDbInfo | undefined, signal: AbortSignal): Promise<void> {
+  const db = memoizedVulnDb(d.vulnDb);
+  const current = info?.version;
+  const configs = new Map<string, RegistryScanningConfig>();
+  const changeSets = new Map<string, ChangeSet | undefined>();
+  const changesFor = async (since: VulnDbVersion): Promise<ChangeSet | undefined> => {
+    const k = `${since.importId}:${since.generation}`;
+    if (!changeSets.has(k)) {
+      const c = await d.vulnDb.changedSince(since, signal);
+      changeSets.set(k, c ? changesDb(c) : undefined);
+    }
+    return changeSets.get(k);
+  };
+  // Images of one base share their inventory object (the store parses identical ones once): match
+  // each inventory once per pass, in full or against one change set.
+  const matches = new WeakMap<Inventory, Map<ChangeSet | undefined, Promise<Finding[]>>>();
+  const matchOnce = (inventory: Inventory, changes: ChangeSet | undefined): Promise<Finding[]> => {
+    let byChanges = matches.get(inventory);
+    if (!byChanges) matches.set(inventory, (byChanges = new Map()));
+    let m = byChanges.get(changes);
+    if (!m) byChanges.set(changes, (m = matchInventory(inventory, changes ? changes.db : db, signal)));
+    return m;
+  };
+  let after: CompletedScan | undefined;
+  for (;;) {
+    const page = await d.scans.listCompleted(after, PAGE, signal);
+    const writes: ScanRecord[] = [];
+    const touches: ScanTouch[] = [];
+    const events: (() => void)[] = [];
+    const at = d.now();
+    for (const item of page) {
+      const { evaluatedWith, ...key } = item;
+      let cfg = configs.get(key.accountId);
+      if (!cfg) configs.set(key.accountId, (cfg = (await d.scans.getRegistryConfig(key.accountId, signal)) ?? DEFAULT_REGISTRY_SCANNING));
+      const repo = await d.meta.getRepository(repoKey(key.accountId, key.repository), signal);
+      if (!repo || effectiveScanning(cfg, repo).scanFrequency !== 'CONTINUOUS_SCAN') continue;
+      const inventory = await d.scans.getInventory(key.digest, signal);
+      if (!inventory) continue;
+      const base = await d.scans.getScan(key, signal);
+      if (!base || base.status !== 'COMPLETE') continue;
+      const changes = current && evaluatedWith ? await changesFor(evaluatedWith) : undefined;
+      let findings: Finding[];
+      if (changes) {
+        const fresh = await matchOnce(inventory, changes);
+        const stale = base.findings.filter((f) => changes.ids.has(f.vulnerabilityId));
+        if (isDeepStrictEqual(stale, fresh)) {
+          touches.push({ key, scanType: cfg.scanType, completedAt: at, ...(info ? { vulnSourceUpdatedAt: info.importedAt } : {}), ...(current ? { evaluatedWith: current } : {}) });
+          events.push(() => emit(d.events, key, base.findings, at));
+          continue;
+        }
+        findings = [...base.findings.filter((f) => !changes.ids.has(f.vulnerabilityId)), ...fresh].sort(compareFindings);
+      } else {
+        findings = await matchOnce(inventory, undefined);
+      }
+      const firstObserved: Record<string, number> = {};
+      for (const f of findings) firstObserved[f.vulnerabilityId] = base.firstObserved[f.vulnerabilityId] ?? at.getTime();
+      writes.push({
+        ...key, status: 'COMPLETE', description: completedDescription(info, inventory), findings, scanType: cfg.scanType,
+        startedAt: base.startedAt, completedAt: at, ...(info ? { vulnSourceUpdatedAt: info.importedAt } : {}), firstObserved,
+        ...(current ? { evaluatedWith: current } : {}),
+      });
+      events.push(() => emit(d.events, key, findings, at));
+    }
+    await d.scans.putScans(writes, signal);
+    await d.scans.touchScans(touches, signal);
+    for (const e of events) e();
+    if (page.length < PAGE) return;
+    after = page[page.length - 1];
+  }
+}
+
+function emit(events: EventBus, key: { accountId: string; repository: string; digest: ScanRecord['digest'] }, findings: readonly Finding[], at: Date): void {
+  events.emit({
+    type: 'image.scanned', accountId: key.accountId, repository: repoKey(key.accountId, key.repository), digest: key.digest,
+    status: 'COMPLETE', findingSeverityCounts: severityCounts(findings) as Record<string, number>, at,
+  });
+}

@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import type { CvssRating, Finding, InstalledPackage, Severity } from '../../core/scanning.js';
+
+/**
+ * How an image's findings are stored (shared by the SQLite and PostgreSQL scan stores).
+ *
+ * Storing every finding in full made a re-evaluation of 1,000 images write ~1.5 GB (each of ~1,250
+ * findings carried its advisory text). Instead, what every image with the same vulnerability shares
+ * — the advisory — is stored once, content-addressed, and a finding names it and its package:
+ *
+ * ```
+ *  scan_advisories   ref (pk: hash of body) · body json · created_at
+ *                    body = vulnerabilityId, aliases, summary, description, severity, cvss,
+ *                           references, ecosystem, publishedAt, modifiedAt
+ *  image_scans.findings  {"v":2,"f":[[ref, pkg, fixedInVersion?], …]}
+ *                    pkg = index into the image's inventory packages (image_inventories, immutable
+ *                          per digest), or the package itself when the inventory does not list it
+ * ```
+ *
+ * Rows written before (a JSON array of whole findings) are still read. Advisory rows are immutable,
+ * so readers and writers may cache them without invalidation.
+ */
+
+/** The stored form of one advisory (dates as ISO strings). */
+interface AdvisoryBody {
+  vulnerabilityId: string;
+  aliases: string[];
+  summary: string;
+  description: string;
+  severity: Severity;
+  cvss?: CvssRating;
+  references: string[];
+  ecosystem: string;
+  publishedAt?: string;
+  modifiedAt?: string;
+}
+
+/** A finding's share of an advisory, as findings carry it. */
+type Advisory = Omit<Finding, 'package' | 'fixedInVersion'>;
+
+type Entry = [ref: string, pkg: number | InstalledPackage, fixed?: string];
+
+const MAX_CACHED = 50_000;
+
+function advisoryOf(f: Finding): Advisory {
+  return {
+    vulnerabilityId: f.vulnerabilityId, aliases: f.aliases, summary: f.summary, description: f.description,
+    severity: f.severity, ...(f.cvss ? { cvss: f.cvss } : {}), references: f.references, ecosystem: f.ecosystem,
+    ...(f.publishedAt ? { publishedAt: f.publishedAt } : {}), ...(f.modifiedAt ? { modifiedAt: f.modifiedAt } : {}),
+  };
+}
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
+const sameTime = (a: Date | undefined, b: Date | undefined): boolean => a?.getTime() === b?.getTime();
+const sameCvss = (a: CvssRating | undefined, b: CvssRating | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.version === b.version && a.vector === b.vector && a.score === b.score && a.source === b.source);
+
+/** Field-by-field equality; cheap in practice because findings of one record share their strings. */
+function sameAdvisory(a: Advisory, f: Finding): boolean {
+  return a.vulnerabilityId === f.vulnerabilityId && a.severity === f.severity && a.ecosystem === f.ecosystem
+    && a.summary === f.summary && a.description === f.description && sameList(a.aliases, f.aliases)
+    && sameList(a.references, f.references) && sameCvss(a.cvss, f.cvss)
+    && sameTime(a.publishedAt, f.publishedAt) && sameTime(a.modifiedAt, f.modifiedAt);
+}
+
+/** Identity of a package within one inventory (every field of `InstalledPackage`). */
+export function packageIdentity(p: InstalledPackage): string {
+  return `${p.type}\u0000${p.name}\u0000${p.version}\u0000${p.path}\u0000${p.layer ?? ''}\u0000${p.arch ?? ''}\u0000${p.source ? `${p.source.name}\u0000${p.source.version}` : ''}`;
+}
+
+/** An inventory's package list with its lookup by identity (for encoding). */
+export interface IndexedPackages {
+  packages: readonly InstalledPackage[];
+  index: Map<string, number>;
+}
+
+export function indexPackages(packages: readonly InstalledPackage[]): IndexedPackages {
+  const index = new Map<string, number>();
+  packages.forEach((p, i) => {
+    const k = packageIdentity(p);
+    if (!index.has(k)) index.set(k, i);
+  });
+  return { packages, index };
+}
+
+/**
+ * Encodes and decodes findings for one store instance, caching advisories it has written or read
+ * (valid forever: an advisory row never changes, and is never deleted while referenced).
+ */
+export class FindingsCodec {
+  /** Advisories known to be stored, by vulnerability id (several when an advisory changed). */
+  readonly #written = new Map<string, { advisory: Advisory; ref: string }[]>();
+  #writtenCount = 0;
+  readonly #read = new Map<string, Advisory>();
+  /** The value {@link missing} parsed last, so {@link decode} of the same text does not parse again. */
+  #last: [json: string, parsed: unknown] | undefined;
+
+  #parse(json: string): unknown {
+    if (this.#last?.[0] === json) return this.#last[1];
+    const parsed = JSON.parse(json) as unknown;
+    this.#last = [json, parsed];
+    return parsed;
+  }
+
+  /**
+   * The stored form of `findings`, and the advisories it references that this instance has not
+   * stored yet (the caller inserts them, ignoring ones already present, in the same transaction).
+   */
+  encode(findings: readonly Finding[], packages: IndexedPackages | undefined): { json: string; advisories: { ref: string; body: string }[] } {
+    const entries: Entry[] = [];
+    const fresh = new Map<string, string>();
+    for (const f of findings) {
+      const ref = this.#refOf(f, fresh);
+      const i = packages?.index.get(packageIdentity(f.package));
+      const entry: Entry = [ref, i ?? f.package];
+      if (f.fixedInVersion !== undefined) entry.push(f.fixedInVersion);
+      entries.push(entry);
+    }
+    return { json: JSON.stringify({ v: 2, f: entries }), advisories: [...fresh].map(([ref, body]) => ({ ref, body })) };
+  }
+
+  /** Advisory refs of a stored findings value that this instance has not read yet. */
+  missing(json: string): string[] {
+    const parsed = this.#parse(json);
+    if (Array.isArray(parsed)) return [];
+    // Bounded here, not in learn(): the refs found cached now must still be there for decode().
+    if (this.#read.size > MAX_CACHED) this.#read.clear();
+    return [...new Set((parsed as { f: Entry[] }).f.map((e) => e[0]).filter((r) => !this.#read.has(r)))];
+  }
+
+  /** Remembers advisory rows read from the store. */
+  learn(rows: readonly { ref: string; body: string }[]): void {
+    for (const r of rows) {
+      const b = JSON.parse(r.body) as AdvisoryBody;
+      const { publishedAt, modifiedAt, ...rest } = b;
+      this.#read.set(r.ref, {
+        ...rest, ...(publishedAt !== undefined ? { publishedAt: new Date(publishedAt) } : {}),
+        ...(modifiedAt !== undefined ? { modifiedAt: new Date(modifiedAt) } : {}),
+      });
+    }
+  }
+
+  /**
+   * The findings of a stored value; `packagesOf` gives the image's inventory list (called only when
+   * entries point into it). Call {@link missing}/{@link learn} first. Throws on a dangling reference.
+   */
+  decode(json: string, packagesOf: () => readonly InstalledPackage[] | undefined): Finding[] {
+    const parsed = this.#parse(json);
+    this.#last = undefined;
+    if (Array.isArray(parsed)) return (parsed as (Finding & { publishedAt?: string; modifiedAt?: string })[]).map(reviveLegacy);
+    let packages: readonly InstalledPackage[] | undefined;
+    return (parsed as { f: Entry[] }).f.map(([ref, pkg, fixed]) => {
+      const advisory = this.#read.get(ref);
+      if (!advisory) throw new Error(`scan findings name advisory ${ref}, which is not stored`);
+      const p = typeof pkg === 'number' ? (packages ??= packagesOf())?.[pkg] : pkg;
+      if (!p) throw new Error(`scan findings name package ${String(pkg)} of an inventory that does not list it`);
+      return { ...advisory, package: p, ...(fixed !== undefined ? { fixedInVersion: fixed } : {}) };
+    });
+  }
+
+  /** Forgets every cached advisory (after a failed write, whose advisories may not be stored). */
+  reset(): void {
+    this.#written.clear();
+    this.#writtenCount = 0;
+    this.#read.clear();
+  }
+
+  #refOf(f: Finding, fresh: Map<string, string>): string {
+    const known = this.#written.get(f.vulnerabilityId);
+    const hit = known?.find((k) => sameAdvisory(k.advisory, f));
+    if (hit) return hit.ref;
+    const advisory = advisoryOf(f);
+    const body = JSON.stringify(advisory);
+    const ref = createHash('sha256').update(body).digest('base64url').slice(0, 32);
+    if (this.#writtenCount >= MAX_CACHED) {
+      this.#written.clear();
+      this.#writtenCount = 0;
+    }
+    this.#written.set(f.vulnerabilityId, [...(known ?? []), { advisory, ref }]);
+    this.#writtenCount++;
+    this.#read.set(ref, advisory);
+    fresh.set(ref, body);
+    return ref;
+  }
+}
+
+function reviveLegacy(f: Finding & { publishedAt?: Date | string; modifiedAt?: Date | string }): Finding {
+  return {
+    ...f,
+    ...(f.publishedAt !== undefined ? { publishedAt: new Date(f.publishedAt) } : {}),
+    ...(f.modifiedAt !== undefined ? { modifiedAt: new Date(f.modifiedAt) } : {}),
+  };
+}
