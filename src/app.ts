@@ -364,6 +364,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const keyring = new MasterKeyring(masterKey);
   const kms = keyService(keyStore, keyring, config);
   const blobs = opts.plaintextBlobs ? rawBlobs : encryptBlobs(rawBlobs, keyStore, keyring, kms);
+  if (config.storage.redirect && !opts.plaintextBlobs) {
+    // A presigned S3 URL would hand clients ciphertext: the encrypting store offers no presigning.
+    logger.warn('storage.redirect is on, but every blob is encrypted at rest by berth, so blobs are served by berth itself, not redirected to S3 (docs/s3-storage.md)');
+  }
   const events = new LocalEventBus((err) => logger.error({ err }, 'event listener failed'));
   const policies = new PolicySource(identity, meta);
   const iam = new IamService(identity, keyring, policies);

@@ -37,7 +37,7 @@ export const configSchema = z.object({
     blob: z.enum(['fs', 's3', 'memory']).default('fs')
       .describe('Blob backend: fs (the data directory), s3 (S3-compatible object storage shared by every node), memory (loses everything on exit; tests).'),
     redirect: z.boolean().default(false)
-      .describe('With the s3 blob backend: answer blob GETs with a redirect to a presigned S3 URL (clients fetch the bytes from S3 directly); GetDownloadUrlForLayer returns presigned S3 URLs too.'),
+      .describe('With the s3 blob backend: answer blob GETs with a redirect to a presigned S3 URL (clients fetch the bytes from S3 directly); GetDownloadUrlForLayer returns presigned S3 URLs too. Applies only to blobs berth did not encrypt at rest — since encryption at rest, none: see docs/s3-storage.md.'),
   }).strict().default({ meta: 'sqlite', blob: 'fs', redirect: false }),
   postgres: z.object({
     url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()

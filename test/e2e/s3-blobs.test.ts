@@ -152,42 +152,37 @@ describe('S3 blob storage end to end (skopeo, HTTP chunked uploads, aws ecr, red
       await server.launch({ env: env(true) });
     });
 
-    it('blob GETs answer 307 to a presigned S3 URL; HEAD stays local', async () => {
+    // Every blob is encrypted at rest by berth (issue 8), so S3 holds only ciphertext: a presigned
+    // S3 URL would hand clients bytes they cannot use. The encrypting store offers no presigning,
+    // and berth serves those blobs itself even with the redirect on (docs/s3-storage.md). The
+    // redirect mechanism itself is proven on plaintext stores by test/unit/blob-download-url.test.ts
+    // and the presigned GET by test/contract/blob-store-s3.test.ts.
+    it('encrypted blobs are served by berth itself (no 307 to ciphertext); HEAD stays local', async () => {
       const layer = image.layers[0]!;
       const head = await server.fetch(`/v2/s3/app/blobs/${layer.digest}`, { method: 'HEAD' });
       assert.equal(head.status, 200);
       assert.equal(head.headers.get('content-length'), String(layer.size));
       const res = await server.fetch(`/v2/s3/app/blobs/${layer.digest}`, { redirect: 'manual' });
-      assert.equal(res.status, 307);
-      const target = new URL(res.headers.get('location')!);
-      assert.equal(target.origin, new URL(bucket.endpoint).origin);
-      assert.equal(target.pathname, `/${bucket.bucket}/reg/blobs/sha256/${layer.digest.slice(7)}`);
-      assert.ok(Number(target.searchParams.get('X-Amz-Expires')) <= 600, 'short-lived');
-      const direct = await fetch(target);
-      assert.equal(direct.status, 200);
-      assert.equal(sha256(Buffer.from(await direct.arrayBuffer())), layer.digest);
-      // A blob the repository does not have is still a 404 from berth, not a URL.
+      assert.equal(res.status, 200);
+      assert.equal(sha256(Buffer.from(await res.arrayBuffer())), layer.digest);
+      const stored = await keys('reg/blobs/sha256/');
+      assert.ok(stored.some((k) => k.endsWith(layer.digest.slice(7))), 'the blob is in the bucket');
       const missing = await server.fetch(`/v2/s3/app/blobs/sha256:${'0'.repeat(64)}`, { redirect: 'manual' });
       assert.equal(missing.status, 404);
+      assert.match(server.log(), /redirect.*encrypt|encrypt.*redirect/i, 'the node says why it does not redirect');
     });
 
-    it('skopeo pulls the image following the redirects to RGW', async () => {
-      const before = await server.metric('berth_http_sent_bytes_total');
-      assert.ok(before > 0, 'the node counts the bytes it sends');
+    it('skopeo pulls the image byte-identical', async () => {
       const pulled = join(server.workDir, 'pull-redirect');
       await skopeo('copy', '--src-tls-verify=false', ref('s3/app', 'v1'), `oci:${pulled}:v1`);
       await assertPulled(pulled);
-      const after = await server.metric('berth_http_sent_bytes_total');
-      assert.ok(after - before < 5 * MiB, `berth itself served ${after - before} bytes; the ${3 * 15} MiB of layers came from S3`);
     });
 
-    it('aws ecr get-download-url-for-layer returns a presigned S3 URL that downloads the layer', async () => {
+    it('aws ecr get-download-url-for-layer returns berth\'s own signed URL, which curl downloads with the right digest', async () => {
       const layer = image.layers[1]!;
       const out = await awsJson<{ downloadUrl: string; layerDigest: string }>(server, ['ecr', 'get-download-url-for-layer', '--repository-name', 's3/app', '--layer-digest', layer.digest]);
       assert.equal(out.layerDigest, layer.digest);
-      const url = new URL(out.downloadUrl);
-      assert.equal(url.origin, new URL(bucket.endpoint).origin);
-      assert.ok(url.searchParams.has('X-Amz-Signature'));
+      assert.equal(new URL(out.downloadUrl).origin, new URL(server.url).origin);
       const r = await run('curl', ['-sS', '-f', '-o', join(server.workDir, 'layer.bin'), out.downloadUrl], { timeoutMs: 60_000 });
       expectOk(r, server);
       assert.equal(sha256(await readFile(join(server.workDir, 'layer.bin'))), layer.digest);
