@@ -183,8 +183,8 @@ export function encryptBlobs(raw: BlobStore, keyStore: KeyStore, keyring: Keyrin
  * commands (`berth fsck`, `berth encrypt-existing`) that run beside a server on the same data.
  */
 export async function openEncryptedBackends(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<{ meta: MetaStore; blobs: EncryptedBlobStore; close(): Promise<void> }> {
+  const keyring = await masterKeyring(config, env);
   const { meta, blobs: raw, identity, keys } = await openBackends(config);
-  const keyring = new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
   const blobs = encryptBlobs(raw, keys, keyring, keyService(keys, keyring, config));
   return {
     meta, blobs,
@@ -195,6 +195,16 @@ export async function openEncryptedBackends(config: Config, env: NodeJS.ProcessE
       await blobs.close();
     },
   };
+}
+
+/**
+ * The master keyring of `config`'s registry: `BERTH_MASTER_KEY`, else `<dataDir>/master.key`
+ * (created on first use). On PostgreSQL the key must come from the environment: a file would be
+ * this machine's alone, and data sealed by the nodes' shared key could not be opened with it.
+ */
+export async function masterKeyring(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<MasterKeyring> {
+  if (config.storage.meta === 'postgres' && !env.BERTH_MASTER_KEY) throw new Error('storage.meta: postgres needs BERTH_MASTER_KEY (the same base64 32-byte key on every node; see docs/scale-out.md)');
+  return new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
 }
 
 /** The key service over a key store, its material sealed by the master keyring. */
@@ -357,11 +367,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const { lifecycleStore, gcStore } = await openLifecycleBackends(config, meta);
   const { publicRegistry, loginProfiles } = await openPublicStores(config);
   const persistent = config.storage.meta !== 'memory';
-  // Nodes on one PostgreSQL database must seal and verify with one key: a master.key file per
-  // node would give each node its own (issue 11), so the shared one must come from the environment.
-  if (config.storage.meta === 'postgres' && !env.BERTH_MASTER_KEY) throw new Error('storage.meta: postgres needs BERTH_MASTER_KEY (the same base64 32-byte key on every node; see docs/scale-out.md)');
-  const masterKey = persistent ? (await loadMasterKey(resolve(config.dataDir), env)).key : randomBytes(32);
-  const keyring = new MasterKeyring(masterKey);
+  const keyring = persistent ? await masterKeyring(config, env) : new MasterKeyring(randomBytes(32));
   const kms = keyService(keyStore, keyring, config);
   const blobs = opts.plaintextBlobs ? rawBlobs : encryptBlobs(rawBlobs, keyStore, keyring, kms);
   if (config.storage.redirect && !opts.plaintextBlobs) {

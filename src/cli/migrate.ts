@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { openBackends } from '../app.js';
+import { encryptBlobs, keyService, masterKeyring, openBackends } from '../app.js';
 import { migrateRegistry, type MigrationProgress } from '../app/migrate.js';
 import { loadConfig } from '../config/load.js';
 import { type CommonFlags, configFromFlags } from './flags.js';
@@ -22,6 +22,14 @@ export async function migrateCommand(flags: CommonFlags & { to: string; accountI
   try {
     const to = await openBackends(target);
     try {
+      // Blobs are encrypted at rest: read them decrypted (so they are verified by digest) and
+      // store them encrypted on the target under the same master key, which the target's nodes
+      // must use (identity secrets are copied sealed by it as well).
+      const keyring = await masterKeyring(source);
+      const plain = {
+        from: encryptBlobs(from.blobs, from.keys, keyring, keyService(from.keys, keyring, source)),
+        to: encryptBlobs(to.blobs, to.keys, keyring, keyService(to.keys, keyring, target)),
+      };
       const bar = process.stderr.isTTY
         ? new cliProgress.SingleBar({ stream: process.stderr, format: '{phase} [{bar}] {value}/{total} {detail}', hideCursor: true }, cliProgress.Presets.shades_classic)
         : undefined;
@@ -38,7 +46,7 @@ export async function migrateCommand(flags: CommonFlags & { to: string; accountI
           bar?.increment(1, { detail: detail ?? '' });
         },
       };
-      const report = await migrateRegistry(from, to, accounts, progress, new AbortController().signal);
+      const report = await migrateRegistry({ ...from, blobs: plain.from }, { ...to, blobs: plain.to }, accounts, progress, new AbortController().signal);
       bar?.stop();
       process.stdout.write([
         `repositories: ${report.repositories.copied} copied, ${report.repositories.skipped} already there`,
@@ -50,11 +58,13 @@ export async function migrateCommand(flags: CommonFlags & { to: string; accountI
     } finally {
       await to.meta.close();
       await to.identity.close();
+      await to.keys.close();
       await to.blobs.close();
     }
   } finally {
     await from.meta.close();
     await from.identity.close();
+    await from.keys.close();
     await from.blobs.close();
   }
 }

@@ -3,6 +3,7 @@
  * environment, as operators configure it) and blobs on disk: consistent data reads as consistent;
  * a blob a manifest needs that vanished from storage is reported with who references it, exit 1.
  */
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,7 +56,7 @@ describe('berth fsck on PostgreSQL metadata', { skip: skipReason(POSTGRES_SKIP) 
       await meta.close();
     }
 
-    const env = { BERTH_STORAGE_META: 'postgres', BERTH_POSTGRES_URL: pg.url };
+    const env = { BERTH_STORAGE_META: 'postgres', BERTH_POSTGRES_URL: pg.url, BERTH_MASTER_KEY: randomBytes(32).toString('base64') };
     const clean = await run(process.execPath, [...BERTH_ARGS, 'fsck', '--data-dir', dataDir, '--json'], { env, timeoutMs: 60_000 });
     assert.equal(clean.code, 0, describeRun(clean));
     const report = JSON.parse(clean.stdout) as { checkedBlobs: number; missing: unknown[]; orphans: unknown[] };

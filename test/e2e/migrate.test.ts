@@ -99,7 +99,7 @@ describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => 
     const token = await ecr.send(new GetAuthorizationTokenCommand({}));
     assert.ok(token.authorizationData?.[0]?.authorizationToken, 'the migrated user key signs requests on the target');
     ecr.destroy();
-    const fsck = await run(process.execPath, [...BERTH_ARGS, 'fsck', '--data-dir', targetDir()], { timeoutMs: 120_000, env: { ...process.env, ...targetEnv } });
+    const fsck = await run(process.execPath, [...BERTH_ARGS, 'fsck', '--data-dir', targetDir()], { timeoutMs: 120_000, env: { ...process.env, ...targetEnv, BERTH_MASTER_KEY: masterKey } });
     assert.equal(fsck.code, 0, describeRun(fsck));
     assert.match(fsck.stdout, /result: consistent/);
   });
