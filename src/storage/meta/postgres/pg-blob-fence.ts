@@ -57,7 +57,7 @@ export async function lockDigestsForFence(trx: Db, digests: readonly Digest[]): 
  * The GC store's `fence` step for one batch on PostgreSQL, race-free against `linkBlob` on any
  * node: in one transaction, takes the exclusive fence locks, reads which of `digests` are linked
  * (a statement after the locks, so it sees every link committed before them), fences the others
- * and resolves with them. The PostgreSQL `GcStore.fence` should call this per batch.
+ * and resolves with them. `PgGcStore.fence` calls it per batch.
  */
 export async function fenceUnlinked(db: Db, digests: readonly Digest[], at: Date): Promise<Digest[]> {
   if (digests.length === 0) return [];

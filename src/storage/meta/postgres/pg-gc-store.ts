@@ -3,7 +3,7 @@ import type { Digest } from '../../../core/digest.js';
 import type { GcStore } from '../../../core/ports/gc-store.js';
 import type { LifecycleSchema, MetaSchema } from '../migrations/index.js';
 import { leasePostgres, type PostgresHandle } from './open.js';
-import { lockDigestsForFence } from './pg-blob-fence.js';
+import { fenceUnlinked } from './pg-blob-fence.js';
 
 /** Opens the GC store on the PostgreSQL database at `url` (a lease of the process's one pool). */
 export async function openPostgresGcStore(opts: { url: string; poolSize: number }): Promise<PgGcStore> {
@@ -76,19 +76,8 @@ export class PgGcStore implements GcStore {
     for (let i = 0; i < digests.length; i += CHUNK) {
       signal.throwIfAborted();
       const chunk = [...new Set(digests.slice(i, i + CHUNK))];
-      out.push(...await this.#db.transaction().execute(async (trx) => {
-        // The locks first; the link check is a later statement, so its snapshot sees every link
-        // committed before the locks were granted (see pg-blob-fence.ts).
-        await lockDigestsForFence(trx as unknown as Kysely<MetaSchema>, chunk);
-        const linked = new Set((await trx.selectFrom('repository_blobs').select('digest').distinct()
-          .where('digest', 'in', chunk).execute()).map((r) => r.digest));
-        const free = chunk.filter((d) => !linked.has(d));
-        if (free.length > 0) {
-          await trx.insertInto('gc_blob_fence').values(free.map((digest) => ({ digest, fenced_at: at.getTime() })))
-            .onConflict((oc) => oc.column('digest').doNothing()).execute();
-        }
-        return free;
-      }));
+      // Locks, link check and fence in one transaction (see pg-blob-fence.ts).
+      out.push(...await fenceUnlinked(this.#db as unknown as Kysely<MetaSchema>, chunk, at));
     }
     return out;
   }
