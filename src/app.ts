@@ -311,15 +311,25 @@ export async function bootstrap(config: Config, logger: Logger, env: NodeJS.Proc
  * Safe while a server runs on the same data directory. Resolves with the root key.
  */
 export async function createAccount(config: Config, accountId: string, env: NodeJS.ProcessEnv = process.env, opts: { alias?: string } = {}): Promise<RootCredentials & { alias: string }> {
-  const { meta, blobs, identity, keys } = await openBackends(config);
-  const { publicRegistry, loginProfiles } = await openPublicStores(config);
-  try {
-    const keyring = new MasterKeyring((await loadMasterKey(resolve(config.dataDir), env)).key);
+  return withAccountStores(config, async ({ meta, identity, publicRegistry }) => {
+    const keyring = await masterKeyring(config, env);
     const iam = new IamService(identity, keyring, new PolicySource(identity, meta));
     const root = await ensureRootCredentials(identity, iam, keyring, accountId, accountId === config.accountId ? env : {}, AbortSignal.timeout(30_000));
     const publicRepos = new PublicRepositoryService(meta, publicRegistry, new LocalEventBus(() => {}));
     const alias = await publicRepos.ensureAlias(accountId, opts.alias ?? (accountId === config.accountId ? config.public.alias : undefined), AbortSignal.timeout(30_000));
     return { ...root, alias };
+  });
+}
+
+/**
+ * Opens the backends and the public/login stores for a one-off account command, hands them to
+ * `work`, and closes everything afterwards whatever `work` does.
+ */
+async function withAccountStores<T>(config: Config, work: (s: { meta: MetaStore; identity: IdentityStore; publicRegistry: PublicRegistryStore; loginProfiles: LoginProfileStore }) => Promise<T>): Promise<T> {
+  const { meta, blobs, identity, keys } = await openBackends(config);
+  const { publicRegistry, loginProfiles } = await openPublicStores(config);
+  try {
+    return await work({ meta, identity, publicRegistry, loginProfiles });
   } finally {
     await publicRegistry.close();
     await loginProfiles.close();
@@ -344,19 +354,10 @@ function guardPrivateCreate(ops: AwsOperations, publicRepos: PublicRepositorySer
 
 /** Sets the console password of an account's root (`berth account root-password`). Safe while a server runs. */
 export async function setRootPassword(config: Config, accountId: string, password: string): Promise<void> {
-  const { meta, blobs, identity, keys } = await openBackends(config);
-  const { publicRegistry, loginProfiles } = await openPublicStores(config);
-  try {
+  await withAccountStores(config, async ({ identity, loginProfiles }) => {
     if (!(await identity.getAccount(accountId, AbortSignal.timeout(10_000)))) throw new Error(`account ${accountId} does not exist`);
     await new LoginProfileService(loginProfiles, identity).setRootPassword(accountId, password, AbortSignal.timeout(30_000));
-  } finally {
-    await publicRegistry.close();
-    await loginProfiles.close();
-    await meta.close();
-    await identity.close();
-    await keys.close();
-    await blobs.close();
-  }
+  });
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {

@@ -167,14 +167,7 @@ async function copyBlob(from: MigrationStores, to: MigrationStores, repo: RepoKe
 /** Users, access keys (sealed secrets as stored), inline and attached policies of one account. */
 async function copyIdentity(from: IdentityStore, to: IdentityStore, accountId: string, report: MigrationReport, signal: AbortSignal): Promise<void> {
   await to.ensureAccount(accountId, signal);
-  const users = [];
-  let marker: string | undefined;
-  for (;;) {
-    const page = await from.listUsers(accountId, { maxItems: PAGE, ...(marker ? { marker } : {}) }, signal);
-    users.push(...page);
-    if (page.length < PAGE) break;
-    marker = page[page.length - 1]!.userName;
-  }
+  const users = await listAll((page) => from.listUsers(accountId, page, signal), (u) => u.userName);
   for (const user of users) {
     if (!(await to.getUser(accountId, user.userName, signal))) {
       await to.createUser(user, signal);
@@ -182,14 +175,7 @@ async function copyIdentity(from: IdentityStore, to: IdentityStore, accountId: s
     }
     await copyPolicies(from, to, { kind: 'user', accountId, name: user.userName }, signal);
   }
-  const groups = [];
-  marker = undefined;
-  for (;;) {
-    const page = await from.listGroups(accountId, { maxItems: PAGE, ...(marker ? { marker } : {}) }, signal);
-    groups.push(...page);
-    if (page.length < PAGE) break;
-    marker = page[page.length - 1]!.groupName;
-  }
+  const groups = await listAll((page) => from.listGroups(accountId, page, signal), (g) => g.groupName);
   for (const group of groups) {
     if (!(await to.getGroup(accountId, group.groupName, signal))) await to.createGroup(group, signal);
     const members = new Set((await to.listGroupMembers(accountId, group.groupName, signal)).map((u) => u.userName));
@@ -230,5 +216,17 @@ async function tolerateExisting(p: Promise<unknown>): Promise<void> {
     await p;
   } catch (err) {
     if (!isBerthError(err)) throw err;
+  }
+}
+
+/** Every item of an IAM-style marker-paged list (`marker` = the last name of the previous page). */
+async function listAll<T>(list: (page: { maxItems: number; marker?: string }) => Promise<T[]>, nameOf: (item: T) => string): Promise<T[]> {
+  const all: T[] = [];
+  let marker: string | undefined;
+  for (;;) {
+    const page = await list({ maxItems: PAGE, ...(marker ? { marker } : {}) });
+    all.push(...page);
+    if (page.length < PAGE) return all;
+    marker = nameOf(page[page.length - 1]!);
   }
 }
