@@ -19,8 +19,11 @@ export interface ReevaluateDeps {
   now: () => Date;
 }
 
-/** Scans per page of the pass; each page's writes are one transaction. */
-const PAGE = 200;
+/**
+ * Scans per page of the pass; each page's writes are one transaction. Below the scan stores' cache
+ * of parsed inventories (32), so writing a page finds every inventory its reads just parsed.
+ */
+const PAGE = 25;
 /** Passes in one job while the database keeps changing under it. */
 const MAX_PASSES = 3;
 
