@@ -4,10 +4,12 @@ import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../core/digest.js';
 import { isBerthError } from '../core/errors.js';
 import { parseManifest } from '../core/manifest.js';
+import { blobsFor } from '../core/ports/blob-encryption.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
+import type { KeyStore } from '../core/ports/key-store.js';
 import type { PolicyOwner } from '../core/identity.js';
 import type { IdentityStore } from '../core/ports/identity-store.js';
-import type { ManifestRecord, MetaStore } from '../core/ports/meta-store.js';
+import type { ManifestRecord, MetaStore, Repository } from '../core/ports/meta-store.js';
 import { repoKey, type RepoKey } from '../core/repo-key.js';
 
 /** One side of a migration: the stores of a configuration, opened through the ports. */
@@ -15,6 +17,7 @@ export interface MigrationStores {
   meta: MetaStore;
   blobs: BlobStore;
   identity: IdentityStore;
+  keys: KeyStore;
 }
 
 /** Counts of one run: what was copied now, what the target already had (skipped after checking). */
@@ -25,6 +28,8 @@ export interface MigrationReport {
   tags: number;
   users: number;
   accessKeys: number;
+  kmsKeys: number;
+  kmsAliases: number;
 }
 
 /** Progress callbacks (the CLI draws bars with them). */
@@ -49,11 +54,13 @@ const PAGE = 100;
  */
 export async function migrateRegistry(from: MigrationStores, to: MigrationStores, accountIds: readonly string[], progress: MigrationProgress, signal: AbortSignal): Promise<MigrationReport> {
   const report: MigrationReport = {
-    repositories: { copied: 0, skipped: 0 }, manifests: { copied: 0, skipped: 0 }, blobs: { copied: 0, skipped: 0, bytes: 0 }, tags: 0, users: 0, accessKeys: 0,
+    repositories: { copied: 0, skipped: 0 }, manifests: { copied: 0, skipped: 0 }, blobs: { copied: 0, skipped: 0, bytes: 0 }, tags: 0, users: 0, accessKeys: 0, kmsKeys: 0, kmsAliases: 0,
   };
   for (const accountId of accountIds) {
     if (!(await from.identity.getAccount(accountId, signal))) throw new Error(`account ${accountId} does not exist in the source`);
     await copyIdentity(from.identity, to.identity, accountId, report, signal);
+    // Before the repositories: a KMS-encrypted repository's blobs are wrapped under its key on the target.
+    await copyKmsKeys(from.keys, to.keys, accountId, report, signal);
     const registryPolicy = await from.meta.getRegistryPolicy(accountId, signal);
     if (registryPolicy && !(await to.meta.getRegistryPolicy(accountId, signal))) await to.meta.setRegistryPolicy(accountId, registryPolicy, signal);
     const repos = await allRepositories(from.meta, accountId, signal);
@@ -66,7 +73,7 @@ export async function migrateRegistry(from: MigrationStores, to: MigrationStores
       if (policy && !(await to.meta.getRepositoryPolicy(key, signal))) await to.meta.setRepositoryPolicy(key, policy, signal);
       progress.tick(repo.name);
     }
-    for (const repo of repos) await copyImages(from, to, repoKey(accountId, repo.name), report, progress, signal);
+    for (const repo of repos) await copyImages(from, to, repo, report, progress, signal);
   }
   return report;
 }
@@ -82,7 +89,11 @@ async function allRepositories(meta: MetaStore, accountId: string, signal: Abort
   }
 }
 
-async function copyImages(from: MigrationStores, to: MigrationStores, repo: RepoKey, report: MigrationReport, progress: MigrationProgress, signal: AbortSignal): Promise<void> {
+async function copyImages(from: MigrationStores, to: MigrationStores, repository: Repository, report: MigrationReport, progress: MigrationProgress, signal: AbortSignal): Promise<void> {
+  const repo = repoKey(repository.accountId, repository.name);
+  // The target's blobs through the repository's own key (a KMS repository's data keys are wrapped
+  // under its key there, as a push would); the source is read with the service's rights.
+  const targetBlobs = blobsFor(to.blobs, repository);
   const images: { digest: Digest; tags: string[] }[] = [];
   let after: string | undefined;
   do {
@@ -103,7 +114,7 @@ async function copyImages(from: MigrationStores, to: MigrationStores, repo: Repo
     if (existing) {
       report.manifests.skipped++;
     } else {
-      for (const blob of parsed.blobs) await copyBlob(from, to, repo, blob, report, signal);
+      for (const blob of parsed.blobs) await copyBlob(from, { ...to, blobs: targetBlobs }, repo, blob, report, signal);
       await putRecord(to.meta, record, parsed, undefined, signal);
       report.manifests.copied++;
     }
@@ -135,6 +146,8 @@ function putRecord(meta: MetaStore, record: ManifestRecord, parsed: ReturnType<t
 async function copyBlob(from: MigrationStores, to: MigrationStores, repo: RepoKey, digest: Digest, report: MigrationReport, signal: AbortSignal): Promise<void> {
   const source = await from.blobs.stat(digest, signal);
   if (!source) throw new Error(`blob ${digest} of ${repo.slice(13)} is missing in the source (run berth fsck there)`);
+  // Through a KMS repository's view, stat of a blob the target already stores for another key
+  // opens its data key and wraps it under this repository's key too (EncryptedBlobStore).
   const there = await to.blobs.stat(digest, signal);
   if (there?.size === source.size) {
     report.blobs.skipped++;
@@ -162,6 +175,41 @@ async function copyBlob(from: MigrationStores, to: MigrationStores, repo: RepoKe
     report.blobs.bytes += size;
   }
   await to.meta.linkBlob(repo, digest, source.size, signal);
+}
+
+/**
+ * The account's KMS keys (every version's material sealed as stored: same master key), key
+ * records as they are (state, policy, rotation, pending deletion), and aliases.
+ */
+async function copyKmsKeys(from: KeyStore, to: KeyStore, accountId: string, report: MigrationReport, signal: AbortSignal): Promise<void> {
+  let marker: string | undefined;
+  for (;;) {
+    const page = await from.listKeys(accountId, { limit: PAGE, ...(marker ? { marker } : {}) }, signal);
+    for (const key of page) {
+      const existing = await to.getKey(key.keyId, signal);
+      const versions = await from.listVersions(key.keyId, signal);
+      if (!versions[0]) throw new Error(`KMS key ${key.keyId} has no key material in the source`);
+      if (!existing) await to.createKey(key, versions[0], signal);
+      // Versions one by one, each checked: a run interrupted after createKey resumes here.
+      let added = 0;
+      for (const v of versions) {
+        if (await to.getVersion(key.keyId, v.version, signal)) continue;
+        await to.addVersion(v, signal);
+        added++;
+      }
+      // The record as the source has it (state, current version, policy, rotation), only for a
+      // key this run created or completed: a key already whole on the target is left alone.
+      if (!existing || added > 0) await to.updateKey(key.keyId, () => key, signal);
+      if (!existing) report.kmsKeys++;
+    }
+    if (page.length < PAGE) break;
+    marker = page[page.length - 1]!.keyId;
+  }
+  for (const alias of await from.listAliases(accountId, undefined, signal)) {
+    if (await to.getAlias(accountId, alias.aliasName, signal)) continue;
+    await to.createAlias(alias, signal);
+    report.kmsAliases++;
+  }
 }
 
 /** Users, access keys (sealed secrets as stored), inline and attached policies of one account. */

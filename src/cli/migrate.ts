@@ -53,6 +53,7 @@ export async function migrateCommand(flags: CommonFlags & { to: string; accountI
         `manifests: ${report.manifests.copied} copied, ${report.manifests.skipped} already there; tags set: ${report.tags}`,
         `blobs: ${report.blobs.copied} copied (${report.blobs.bytes} bytes, verified by digest), ${report.blobs.skipped} already there`,
         `users: ${report.users} copied; access keys: ${report.accessKeys} copied`,
+        `kms keys: ${report.kmsKeys} copied; aliases: ${report.kmsAliases} copied`,
         'done: run it again to copy what changed since; start the nodes with the same master key (BERTH_MASTER_KEY)',
       ].join('\n') + '\n');
     } finally {

@@ -4,7 +4,9 @@
  * S3 (a fresh database and bucket) when the test servers are configured (.ci/run), else a second
  * data directory —
  * verified by digest, idempotent on a second run; a server on the target serves the same image to
- * skopeo and accepts the migrated user's key; fsck on the target is clean.
+ * skopeo and accepts the migrated user's key; fsck on the target is clean. A KMS-encrypted
+ * repository holding the same blobs comes along with its key and alias: on the target its blobs
+ * are wrapped under that key (disabling it there stops that repository's pulls, not the other's).
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -13,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, AttachUserPolicyCommand } from '@aws-sdk/client-iam';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { buildImageLayout, readLayoutBlob, sha256, type BuiltImage } from '../fixtures/oci-image.js';
+import { awsCli, awsJson } from './aws-helpers.js';
 import { BerthServer, BERTH_ARGS, describeRun, expectOk, run, toolSkipReason } from './harness.js';
 import { freshPostgres, freshS3, POSTGRES_SKIP, S3_SKIP, type TestPostgres } from '../support/servers.js';
 import { deleteTestBucket, type TestBucket } from '../support/s3-buckets.js';
@@ -27,6 +30,7 @@ describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => 
   let target: BerthServer | undefined;
   let image: BuiltImage;
   let userKey: { accessKeyId: string; secretAccessKey: string };
+  let keyArn: string;
   let pg: TestPostgres | undefined;
   let bucket: TestBucket | undefined;
   /** The target's stores as environment (what an operator's nodes would run with); empty for a data directory. */
@@ -45,6 +49,11 @@ describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => 
     const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'ci' }))).AccessKey!;
     userKey = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
     iam.destroy();
+    const created = await awsJson<{ KeyMetadata: { KeyId: string; Arn: string } }>(source, ['kms', 'create-key', '--description', 'migrated repository key']);
+    keyArn = created.KeyMetadata.Arn;
+    expectOk(await awsCli(source, ['kms', 'create-alias', '--alias-name', 'alias/migrated', '--target-key-id', created.KeyMetadata.KeyId]), source);
+    expectOk(await awsCli(source, ['ecr', 'create-repository', '--repository-name', 'team/secret', '--encryption-configuration', 'encryptionType=KMS,kmsKey=alias/migrated']), source);
+    expectOk(await run('skopeo', ['copy', '--dest-tls-verify=false', `oci:${image.dir}:${image.refName}`, `docker://${source.host}/team/secret:v1`], { timeoutMs: 120_000 }), source);
     await source.stop();
     if (sharedStores) {
       pg = await freshPostgres();
@@ -72,19 +81,22 @@ describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => 
   it('copies repositories, images, blobs (verified by digest) and identity, and reports it', async () => {
     const r = await migrate();
     assert.equal(r.code, 0, describeRun(r));
-    assert.match(r.stdout, /repositories: 1 copied/);
-    assert.match(r.stdout, /manifests: 1 copied, 0 already there; tags set: 1/);
-    assert.match(r.stdout, /blobs: 4 copied \(\d+ bytes, verified by digest\), 0 already there/);
+    assert.match(r.stdout, /repositories: 2 copied/);
+    assert.match(r.stdout, /manifests: 2 copied, 0 already there; tags set: 2/);
+    // The KMS repository holds the same digests: already there, their data keys wrapped under its key as well.
+    assert.match(r.stdout, /blobs: 4 copied \(\d+ bytes, verified by digest\), 4 already there/);
     assert.match(r.stdout, /users: 1 copied; access keys: 2 copied/);
+    assert.match(r.stdout, /kms keys: 1 copied; aliases: 1 copied/);
   });
 
   it('a second run copies nothing and finds everything already there', async () => {
     const r = await migrate();
     assert.equal(r.code, 0, describeRun(r));
-    assert.match(r.stdout, /repositories: 0 copied, 1 already there/);
-    assert.match(r.stdout, /manifests: 0 copied, 1 already there; tags set: 0/);
+    assert.match(r.stdout, /repositories: 0 copied, 2 already there/);
+    assert.match(r.stdout, /manifests: 0 copied, 2 already there; tags set: 0/);
     assert.match(r.stdout, /blobs: 0 copied \(0 bytes, verified by digest\), 0 already there/);
     assert.match(r.stdout, /users: 0 copied; access keys: 0 copied/);
+    assert.match(r.stdout, /kms keys: 0 copied; aliases: 0 copied/);
   });
 
   it('a server on the target serves the image to skopeo and accepts the migrated keys; fsck is clean', async () => {
@@ -99,6 +111,17 @@ describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => 
     const token = await ecr.send(new GetAuthorizationTokenCommand({}));
     assert.ok(token.authorizationData?.[0]?.authorizationToken, 'the migrated user key signs requests on the target');
     ecr.destroy();
+    // The KMS repository: served under its migrated key (found by its alias), refused once the key is disabled there.
+    const pulledSecret = join(target.workDir, 'pulled-secret');
+    expectOk(await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${target.host}/team/secret:v1`, `oci:${pulledSecret}:v1`], { timeoutMs: 120_000 }), target);
+    for (const d of image.layers.map((l) => l.digest)) assert.equal(sha256(await readLayoutBlob(pulledSecret, d)), d);
+    const alias = await awsJson<{ KeyMetadata: { Arn: string; KeyState: string } }>(target, ['kms', 'describe-key', '--key-id', 'alias/migrated']);
+    assert.deepEqual([alias.KeyMetadata.Arn, alias.KeyMetadata.KeyState], [keyArn, 'Enabled']);
+    expectOk(await awsCli(target, ['kms', 'disable-key', '--key-id', keyArn]), target);
+    const refused = await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${target.host}/team/secret:v1`, `oci:${join(target.workDir, 'refused')}:v1`], { timeoutMs: 120_000 });
+    assert.notEqual(refused.code, 0, 'a pull from the KMS repository succeeded with its key disabled on the target');
+    expectOk(await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${target.host}/team/app:v1`, `oci:${join(target.workDir, 'still')}:v1`], { timeoutMs: 120_000 }), target);
+    expectOk(await awsCli(target, ['kms', 'enable-key', '--key-id', keyArn]), target);
     const fsck = await run(process.execPath, [...BERTH_ARGS, 'fsck', '--data-dir', targetDir()], { timeoutMs: 120_000, env: { ...process.env, ...targetEnv, BERTH_MASTER_KEY: masterKey } });
     assert.equal(fsck.code, 0, describeRun(fsck));
     assert.match(fsck.stdout, /result: consistent/);
