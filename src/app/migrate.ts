@@ -7,9 +7,11 @@ import { parseManifest } from '../core/manifest.js';
 import { blobsFor } from '../core/ports/blob-encryption.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
 import type { KeyStore } from '../core/ports/key-store.js';
+import type { LifecycleStore } from '../core/ports/lifecycle-store.js';
 import type { PolicyOwner } from '../core/identity.js';
 import type { IdentityStore } from '../core/ports/identity-store.js';
 import type { ManifestRecord, MetaStore, Repository } from '../core/ports/meta-store.js';
+import type { RepoRef } from '../core/lifecycle.js';
 import { repoKey, type RepoKey } from '../core/repo-key.js';
 
 /** One side of a migration: the stores of a configuration, opened through the ports. */
@@ -18,6 +20,8 @@ export interface MigrationStores {
   blobs: BlobStore;
   identity: IdentityStore;
   keys: KeyStore;
+  /** Lifecycle policies and archive states (not copied when either side lacks it). */
+  lifecycle?: LifecycleStore;
 }
 
 /** Counts of one run: what was copied now, what the target already had (skipped after checking). */
@@ -30,6 +34,8 @@ export interface MigrationReport {
   accessKeys: number;
   kmsKeys: number;
   kmsAliases: number;
+  lifecyclePolicies: number;
+  archiveStates: number;
 }
 
 /** Progress callbacks (the CLI draws bars with them). */
@@ -54,7 +60,7 @@ const PAGE = 100;
  */
 export async function migrateRegistry(from: MigrationStores, to: MigrationStores, accountIds: readonly string[], progress: MigrationProgress, signal: AbortSignal): Promise<MigrationReport> {
   const report: MigrationReport = {
-    repositories: { copied: 0, skipped: 0 }, manifests: { copied: 0, skipped: 0 }, blobs: { copied: 0, skipped: 0, bytes: 0 }, tags: 0, users: 0, accessKeys: 0, kmsKeys: 0, kmsAliases: 0,
+    repositories: { copied: 0, skipped: 0 }, manifests: { copied: 0, skipped: 0 }, blobs: { copied: 0, skipped: 0, bytes: 0 }, tags: 0, users: 0, accessKeys: 0, kmsKeys: 0, kmsAliases: 0, lifecyclePolicies: 0, archiveStates: 0,
   };
   for (const accountId of accountIds) {
     if (!(await from.identity.getAccount(accountId, signal))) throw new Error(`account ${accountId} does not exist in the source`);
@@ -73,7 +79,10 @@ export async function migrateRegistry(from: MigrationStores, to: MigrationStores
       if (policy && !(await to.meta.getRepositoryPolicy(key, signal))) await to.meta.setRepositoryPolicy(key, policy, signal);
       progress.tick(repo.name);
     }
-    for (const repo of repos) await copyImages(from, to, repo, report, progress, signal);
+    for (const repo of repos) {
+      await copyImages(from, to, repo, report, progress, signal);
+      if (from.lifecycle && to.lifecycle) await copyLifecycle(from.lifecycle, to.lifecycle, { accountId, name: repo.name }, report, signal);
+    }
   }
   return report;
 }
@@ -175,6 +184,21 @@ async function copyBlob(from: MigrationStores, to: MigrationStores, repo: RepoKe
     report.blobs.bytes += size;
   }
   await to.meta.linkBlob(repo, digest, source.size, signal);
+}
+
+/** A repository's lifecycle policy, and its images' archive states (after the images are there). */
+async function copyLifecycle(from: LifecycleStore, to: LifecycleStore, repo: RepoRef, report: MigrationReport, signal: AbortSignal): Promise<void> {
+  const policy = await from.getPolicy(repo, signal);
+  if (policy && !(await to.getPolicy(repo, signal))) {
+    await to.putPolicy(repo, policy.text, policy.updatedAt, signal);
+    report.lifecyclePolicies++;
+  }
+  const there = await to.archiveStates(repo, signal);
+  for (const [digest, state] of await from.archiveStates(repo, signal)) {
+    if (there.has(digest)) continue;
+    await to.setArchiveState(repo, digest, state, signal);
+    report.archiveStates++;
+  }
 }
 
 /**

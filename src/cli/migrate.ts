@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { encryptBlobs, keyService, masterKeyring, openBackends } from '../app.js';
+import { encryptBlobs, keyService, masterKeyring, openBackends, openLifecycleBackends } from '../app.js';
 import { migrateRegistry, type MigrationProgress } from '../app/migrate.js';
 import { loadConfig } from '../config/load.js';
 import { type CommonFlags, configFromFlags } from './flags.js';
@@ -46,7 +46,17 @@ export async function migrateCommand(flags: CommonFlags & { to: string; accountI
           bar?.increment(1, { detail: detail ?? '' });
         },
       };
-      const report = await migrateRegistry({ ...from, blobs: plain.from }, { ...to, blobs: plain.to }, accounts, progress, new AbortController().signal);
+      const lifecycle = { from: await openLifecycleBackends(source, from.meta), to: await openLifecycleBackends(target, to.meta) };
+      let report;
+      try {
+        report = await migrateRegistry({ ...from, blobs: plain.from, lifecycle: lifecycle.from.lifecycleStore }, { ...to, blobs: plain.to, lifecycle: lifecycle.to.lifecycleStore },
+          accounts, progress, new AbortController().signal);
+      } finally {
+        for (const side of [lifecycle.from, lifecycle.to]) {
+          await side.gcStore?.close();
+          await side.lifecycleStore.close();
+        }
+      }
       bar?.stop();
       process.stdout.write([
         `repositories: ${report.repositories.copied} copied, ${report.repositories.skipped} already there`,
@@ -54,6 +64,7 @@ export async function migrateCommand(flags: CommonFlags & { to: string; accountI
         `blobs: ${report.blobs.copied} copied (${report.blobs.bytes} bytes, verified by digest), ${report.blobs.skipped} already there`,
         `users: ${report.users} copied; access keys: ${report.accessKeys} copied`,
         `kms keys: ${report.kmsKeys} copied; aliases: ${report.kmsAliases} copied`,
+        `lifecycle policies: ${report.lifecyclePolicies} copied; archive states: ${report.archiveStates} copied`,
         'done: run it again to copy what changed since; start the nodes with the same master key (BERTH_MASTER_KEY)',
       ].join('\n') + '\n');
     } finally {

@@ -7,6 +7,7 @@
  * skopeo and accepts the migrated user's key; fsck on the target is clean. A KMS-encrypted
  * repository holding the same blobs comes along with its key and alias: on the target its blobs
  * are wrapped under that key (disabling it there stops that repository's pulls, not the other's).
+ * A lifecycle policy and an archived image's state come along too.
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -21,6 +22,7 @@ import { freshPostgres, freshS3, POSTGRES_SKIP, S3_SKIP, type TestPostgres } fro
 import { deleteTestBucket, type TestBucket } from '../support/s3-buckets.js';
 
 const skip = await toolSkipReason('skopeo');
+const LIFECYCLE = JSON.stringify({ rules: [{ rulePriority: 1, description: 'expire old untagged', selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 14 }, action: { type: 'expire' } }] });
 /** PostgreSQL + S3 as the target when both test servers are there (CI); a second data directory otherwise. */
 const sharedStores = POSTGRES_SKIP === undefined && S3_SKIP === undefined;
 if (!sharedStores) console.log(`# target: a second data directory (PostgreSQL + S3 target not run: ${POSTGRES_SKIP ?? S3_SKIP})`);
@@ -54,6 +56,11 @@ describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => 
     expectOk(await awsCli(source, ['kms', 'create-alias', '--alias-name', 'alias/migrated', '--target-key-id', created.KeyMetadata.KeyId]), source);
     expectOk(await awsCli(source, ['ecr', 'create-repository', '--repository-name', 'team/secret', '--encryption-configuration', 'encryptionType=KMS,kmsKey=alias/migrated']), source);
     expectOk(await run('skopeo', ['copy', '--dest-tls-verify=false', `oci:${image.dir}:${image.refName}`, `docker://${source.host}/team/secret:v1`], { timeoutMs: 120_000 }), source);
+    // A lifecycle policy, and an archived image in a third repository.
+    expectOk(await awsCli(source, ['ecr', 'put-lifecycle-policy', '--repository-name', 'team/app', '--lifecycle-policy-text', LIFECYCLE]), source);
+    await source.ensureRepository('team/old');
+    expectOk(await run('skopeo', ['copy', '--dest-tls-verify=false', `oci:${image.dir}:${image.refName}`, `docker://${source.host}/team/old:v1`], { timeoutMs: 120_000 }), source);
+    expectOk(await awsCli(source, ['ecr', 'update-image-storage-class', '--repository-name', 'team/old', '--image-id', 'imageTag=v1', '--target-storage-class', 'ARCHIVE']), source);
     await source.stop();
     if (sharedStores) {
       pg = await freshPostgres();
@@ -81,22 +88,24 @@ describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => 
   it('copies repositories, images, blobs (verified by digest) and identity, and reports it', async () => {
     const r = await migrate();
     assert.equal(r.code, 0, describeRun(r));
-    assert.match(r.stdout, /repositories: 2 copied/);
-    assert.match(r.stdout, /manifests: 2 copied, 0 already there; tags set: 2/);
+    assert.match(r.stdout, /repositories: 3 copied/);
+    assert.match(r.stdout, /manifests: 3 copied, 0 already there; tags set: 3/);
     // The KMS repository holds the same digests: already there, their data keys wrapped under its key as well.
-    assert.match(r.stdout, /blobs: 4 copied \(\d+ bytes, verified by digest\), 4 already there/);
+    assert.match(r.stdout, /blobs: 4 copied \(\d+ bytes, verified by digest\), 8 already there/);
     assert.match(r.stdout, /users: 1 copied; access keys: 2 copied/);
     assert.match(r.stdout, /kms keys: 1 copied; aliases: 1 copied/);
+    assert.match(r.stdout, /lifecycle policies: 1 copied; archive states: 1 copied/);
   });
 
   it('a second run copies nothing and finds everything already there', async () => {
     const r = await migrate();
     assert.equal(r.code, 0, describeRun(r));
-    assert.match(r.stdout, /repositories: 0 copied, 2 already there/);
-    assert.match(r.stdout, /manifests: 0 copied, 2 already there; tags set: 0/);
+    assert.match(r.stdout, /repositories: 0 copied, 3 already there/);
+    assert.match(r.stdout, /manifests: 0 copied, 3 already there; tags set: 0/);
     assert.match(r.stdout, /blobs: 0 copied \(0 bytes, verified by digest\), 0 already there/);
     assert.match(r.stdout, /users: 0 copied; access keys: 0 copied/);
     assert.match(r.stdout, /kms keys: 0 copied; aliases: 0 copied/);
+    assert.match(r.stdout, /lifecycle policies: 0 copied; archive states: 0 copied/);
   });
 
   it('a server on the target serves the image to skopeo and accepts the migrated keys; fsck is clean', async () => {
@@ -122,6 +131,11 @@ describe('berth migrate --to', { skip: skip ?? false, timeout: 600_000 }, () => 
     assert.notEqual(refused.code, 0, 'a pull from the KMS repository succeeded with its key disabled on the target');
     expectOk(await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${target.host}/team/app:v1`, `oci:${join(target.workDir, 'still')}:v1`], { timeoutMs: 120_000 }), target);
     expectOk(await awsCli(target, ['kms', 'enable-key', '--key-id', keyArn]), target);
+    // The lifecycle policy and the archived image came along.
+    const policy = await awsJson<{ lifecyclePolicyText: string }>(target, ['ecr', 'get-lifecycle-policy', '--repository-name', 'team/app']);
+    assert.deepEqual(JSON.parse(policy.lifecyclePolicyText), JSON.parse(LIFECYCLE));
+    const old = await awsJson<{ imageDetails: { imageStatus: string }[] }>(target, ['ecr', 'describe-images', '--repository-name', 'team/old']);
+    assert.deepEqual(old.imageDetails.map((d) => d.imageStatus), ['ARCHIVED']);
     const fsck = await run(process.execPath, [...BERTH_ARGS, 'fsck', '--data-dir', targetDir()], { timeoutMs: 120_000, env: { ...process.env, ...targetEnv, BERTH_MASTER_KEY: masterKey } });
     assert.equal(fsck.code, 0, describeRun(fsck));
     assert.match(fsck.stdout, /result: consistent/);
