@@ -112,6 +112,16 @@ export interface VulnDbVersion {
   generation: number;
 }
 
+const SEVERITY_ORDER = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED'];
+
+/** The order findings are reported in: by severity, then id, then package name and path (stable pages). */
+export function compareFindings(x: Finding, y: Finding): number {
+  return SEVERITY_ORDER.indexOf(x.severity) - SEVERITY_ORDER.indexOf(y.severity)
+    || (x.vulnerabilityId < y.vulnerabilityId ? -1 : x.vulnerabilityId > y.vulnerabilityId ? 1 : 0)
+    || (x.package.name < y.package.name ? -1 : x.package.name > y.package.name ? 1 : 0)
+    || (x.package.path < y.package.path ? -1 : 1);
+}
+
 export function severityCounts(findings: readonly Finding[]): Partial<Record<Severity, number>> {
   const out: Partial<Record<Severity, number>> = {};
   for (const f of findings) out[f.severity] = (out[f.severity] ?? 0) + 1;

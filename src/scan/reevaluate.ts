@@ -1,14 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { EventBus } from '../core/events.js';
 import type { MetaStore } from '../core/ports/meta-store.js';
-import type { CompletedScan, InventoryStore, ScanStore, ScanTouch } from '../core/ports/scan-store.js';
+import type { CompletedScan, InventoryStore, ScanRevision, ScanStore, ScanTouch, SeverityCounts } from '../core/ports/scan-store.js';
 import type { VulnDb, VulnDbInfo } from '../core/ports/vuln-db.js';
 import { repoKey } from '../core/repo-key.js';
 import { DEFAULT_REGISTRY_SCANNING, severityCounts, type Finding, type Inventory, type RegistryScanningConfig, type ScanRecord, type VulnDbVersion } from '../core/scanning.js';
 import type { JobHandler } from '../core/services/job-runner.js';
 import { effectiveScanning } from './config.js';
 import { changesDb, type ChangeSet } from './match/changes.js';
-import { compareFindings, matchInventory } from './match/match.js';
+import { matchInventory } from './match/match.js';
 import { memoizedVulnDb } from './match/memo.js';
 
 export interface ReevaluateDeps {
@@ -82,9 +82,11 @@ async function reevaluateAll(d: ReevaluateDeps, info: VulnDbInfo | undefined, si
   for (;;) {
     const page = await d.scans.listCompleted(after, PAGE, signal);
     const writes: ScanRecord[] = [];
+    const revisions: ScanRevision[] = [];
     const touches: ScanTouch[] = [];
     const events: (() => void)[] = [];
     const at = d.now();
+    const stamp = { completedAt: at, ...(info ? { vulnSourceUpdatedAt: info.importedAt } : {}), ...(current ? { evaluatedWith: current } : {}) };
     for (const item of page) {
       const { evaluatedWith, ...key } = item;
       let cfg = configs.get(key.accountId);
@@ -93,32 +95,38 @@ async function reevaluateAll(d: ReevaluateDeps, info: VulnDbInfo | undefined, si
       if (!repo || effectiveScanning(cfg, repo).scanFrequency !== 'CONTINUOUS_SCAN') continue;
       const inventory = await d.scans.getInventory(key.digest, signal);
       if (!inventory) continue;
+      const changes = current && evaluatedWith ? await changesFor(evaluatedWith) : undefined;
+      if (changes) {
+        // Only the findings of the changed records can differ: compare those, and either mark the
+        // scan re-evaluated or have the store replace just them (the rest stays as stored).
+        const fresh = await matchOnce(inventory, changes);
+        const stored = await d.scans.getRevisable(key, changes.ids, signal);
+        if (!stored) continue;
+        if (isDeepStrictEqual(stored.changed, fresh)) {
+          touches.push({ key, ...stamp, scanType: cfg.scanType });
+          events.push(() => emit(d.events, key, stored.counts, at));
+        } else {
+          revisions.push({ key, ids: changes.ids, fresh, description: completedDescription(info, inventory), ...stamp, scanType: cfg.scanType });
+        }
+        continue;
+      }
       const base = await d.scans.getScan(key, signal);
       if (!base || base.status !== 'COMPLETE') continue;
-      const changes = current && evaluatedWith ? await changesFor(evaluatedWith) : undefined;
-      let findings: Finding[];
-      if (changes) {
-        const fresh = await matchOnce(inventory, changes);
-        const stale = base.findings.filter((f) => changes.ids.has(f.vulnerabilityId));
-        if (isDeepStrictEqual(stale, fresh)) {
-          touches.push({ key, scanType: cfg.scanType, completedAt: at, ...(info ? { vulnSourceUpdatedAt: info.importedAt } : {}), ...(current ? { evaluatedWith: current } : {}) });
-          events.push(() => emit(d.events, key, base.findings, at));
-          continue;
-        }
-        findings = [...base.findings.filter((f) => !changes.ids.has(f.vulnerabilityId)), ...fresh].sort(compareFindings);
-      } else {
-        findings = await matchOnce(inventory, undefined);
-      }
+      const findings = await matchOnce(inventory, undefined);
       const firstObserved: Record<string, number> = {};
       for (const f of findings) firstObserved[f.vulnerabilityId] = base.firstObserved[f.vulnerabilityId] ?? at.getTime();
       writes.push({
-        ...key, status: 'COMPLETE', description: completedDescription(info, inventory), findings, scanType: cfg.scanType,
-        startedAt: base.startedAt, completedAt: at, ...(info ? { vulnSourceUpdatedAt: info.importedAt } : {}), firstObserved,
-        ...(current ? { evaluatedWith: current } : {}),
+        ...key, status: 'COMPLETE', description: completedDescription(info, inventory), findings, ...stamp, scanType: cfg.scanType,
+        startedAt: base.startedAt, firstObserved,
       });
-      events.push(() => emit(d.events, key, findings, at));
+      events.push(() => emit(d.events, key, severityCounts(findings), at));
     }
     await d.scans.putScans(writes, signal);
+    const revised = await d.scans.reviseScans(revisions, signal);
+    revisions.forEach((v, i) => {
+      const counts = revised[i];
+      if (counts) events.push(() => emit(d.events, v.key, counts, at));
+    });
     await d.scans.touchScans(touches, signal);
     for (const e of events) e();
     if (page.length < PAGE) return;
@@ -126,9 +134,9 @@ async function reevaluateAll(d: ReevaluateDeps, info: VulnDbInfo | undefined, si
   }
 }
 
-function emit(events: EventBus, key: { accountId: string; repository: string; digest: ScanRecord['digest'] }, findings: readonly Finding[], at: Date): void {
+function emit(events: EventBus, key: { accountId: string; repository: string; digest: ScanRecord['digest'] }, counts: SeverityCounts, at: Date): void {
   events.emit({
     type: 'image.scanned', accountId: key.accountId, repository: repoKey(key.accountId, key.repository), digest: key.digest,
-    status: 'COMPLETE', findingSeverityCounts: severityCounts(findings) as Record<string, number>, at,
+    status: 'COMPLETE', findingSeverityCounts: counts as Record<string, number>, at,
   });
 }

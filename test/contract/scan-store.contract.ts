@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import type { Digest } from '../../src/core/digest.js';
 import type { InventoryStore, ScanKey, ScanStore } from '../../src/core/ports/scan-store.js';
 import { batchContract } from './scan-store-batch.contract.js';
+import { reviseContract } from './scan-store-revise.contract.js';
 import { A, B, finding, key, scan } from './scan-store-fixtures.js';
 import type { Inventory } from '../../src/core/scanning.js';
 import { digestOf, signal } from './meta-store-helpers.js';
@@ -124,5 +125,6 @@ export function scanStoreContract(label: string, open: () => Promise<ScanStoreUn
     });
 
     batchContract(open);
+    reviseContract(open);
   });
 }

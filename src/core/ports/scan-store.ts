@@ -1,5 +1,5 @@
 import type { Digest } from '../digest.js';
-import type { Inventory, RegistryScanningConfig, ScanRecord, ScanType, VulnDbVersion } from '../scanning.js';
+import type { Finding, Inventory, RegistryScanningConfig, ScanRecord, ScanType, Severity, VulnDbVersion } from '../scanning.js';
 
 /**
  * Scan results and scanning configuration, in the metadata database beside the images they
@@ -46,6 +46,23 @@ export interface ScanStore {
   touchScans(touches: readonly ScanTouch[], signal: AbortSignal): Promise<void>;
 
   /**
+   * Re-evaluation's read of a COMPLETE scan (`undefined` otherwise): only its findings of the
+   * vulnerabilities `ids` (in stored order) and the severity counts of all its findings, so an image
+   * is checked against a change set without decoding every finding.
+   */
+  getRevisable(key: ScanKey, ids: ReadonlySet<string>, signal: AbortSignal): Promise<RevisableScan | undefined>;
+
+  /**
+   * Re-evaluation's write, one transaction: in each listed scan that is still COMPLETE (and, on a
+   * shared database, not rewritten by another writer since it was read), the findings of `ids` are
+   * replaced by `fresh` and every other finding is kept as stored, in compareFindings order; first-
+   * seen times are kept for vulnerabilities still found and set to `completedAt` for new ones, and
+   * the listed fields are set. Resolves with each revision's severity counts (`undefined` for one
+   * that was skipped).
+   */
+  reviseScans(revisions: readonly ScanRevision[], signal: AbortSignal): Promise<(SeverityCounts | undefined)[]>;
+
+  /**
    * Records a manual scan request at `at` unless one was recorded after `since` (ECR allows one per
    * image per 24 h). Atomic: of two concurrent requests only one gets `true`.
    */
@@ -63,6 +80,30 @@ export interface ScanStore {
 
 /** A completed scan as {@link ScanStore.listCompleted} lists it. */
 export interface CompletedScan extends ScanKey {
+  evaluatedWith?: VulnDbVersion;
+}
+
+export type SeverityCounts = Partial<Record<Severity, number>>;
+
+/** What {@link ScanStore.getRevisable} reads of one scan. */
+export interface RevisableScan {
+  /** The findings of the vulnerabilities asked for, in stored order. */
+  changed: Finding[];
+  /** Counts of all the scan's findings by severity. */
+  counts: SeverityCounts;
+}
+
+/** One scan's re-evaluation against a change set ({@link ScanStore.reviseScans}). */
+export interface ScanRevision {
+  key: ScanKey;
+  /** The vulnerabilities of the change set: their findings are replaced. */
+  ids: ReadonlySet<string>;
+  /** The findings of those vulnerabilities now, sorted by compareFindings. */
+  fresh: readonly Finding[];
+  description: string;
+  scanType: ScanType;
+  completedAt: Date;
+  vulnSourceUpdatedAt?: Date;
   evaluatedWith?: VulnDbVersion;
 }
 

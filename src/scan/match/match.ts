@@ -1,19 +1,9 @@
 import type { OsvAffected, OsvRecord, VulnDb } from '../../core/ports/vuln-db.js';
-import { packageKey, type Finding, type InstalledPackage, type Inventory } from '../../core/scanning.js';
+import { compareFindings, packageKey, type Finding, type InstalledPackage, type Inventory } from '../../core/scanning.js';
 import { comparatorFor } from '../versions/index.js';
 import { queriesFor, type Query } from './ecosystems.js';
 import { evaluateAffected } from './ranges.js';
 import { rateRecord } from './severity.js';
-
-const SEVERITY_ORDER = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED'];
-
-/** The order findings are reported in: by severity, then id, then package name and path (stable pages). */
-export function compareFindings(x: Finding, y: Finding): number {
-  return SEVERITY_ORDER.indexOf(x.severity) - SEVERITY_ORDER.indexOf(y.severity)
-    || (x.vulnerabilityId < y.vulnerabilityId ? -1 : x.vulnerabilityId > y.vulnerabilityId ? 1 : 0)
-    || (x.package.name < y.package.name ? -1 : x.package.name > y.package.name ? 1 : 0)
-    || (x.package.path < y.package.path ? -1 : 1);
-}
 
 /**
  * Ratings by record and affected entry. A pass over many inventories sees the same record objects

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CvssRating, Finding, InstalledPackage, Severity } from '../../core/scanning.js';
+import { compareFindings, severityCounts, type CvssRating, type Finding, type InstalledPackage, type Severity } from '../../core/scanning.js';
 
 /**
  * How an image's findings are stored (shared by the SQLite and PostgreSQL scan stores).
@@ -107,16 +107,83 @@ export class FindingsCodec {
    * stored yet (the caller inserts them, ignoring ones already present, in the same transaction).
    */
   encode(findings: readonly Finding[], packages: IndexedPackages | undefined): { json: string; advisories: { ref: string; body: string }[] } {
-    const entries: Entry[] = [];
     const fresh = new Map<string, string>();
-    for (const f of findings) {
-      const ref = this.#refOf(f, fresh);
-      const i = packages?.index.get(packageIdentity(f.package));
-      const entry: Entry = [ref, i ?? f.package];
-      if (f.fixedInVersion !== undefined) entry.push(f.fixedInVersion);
-      entries.push(entry);
-    }
+    const entries = findings.map((f) => this.#entryOf(f, packages, fresh));
     return { json: JSON.stringify({ v: 2, f: entries }), advisories: [...fresh].map(([ref, body]) => ({ ref, body })) };
+  }
+
+  /**
+   * Re-evaluation's read of a stored value: only the findings of `ids` (in stored order), and the
+   * severity counts of all of them, without decoding the rest. Call {@link missing}/{@link learn} first.
+   */
+  subset(json: string, ids: ReadonlySet<string>, packagesOf: () => readonly InstalledPackage[] | undefined): { changed: Finding[]; counts: Partial<Record<Severity, number>> } {
+    const parsed = this.#parse(json);
+    this.#last = undefined;
+    if (Array.isArray(parsed)) {
+      const all = this.decode(json, packagesOf);
+      return { changed: all.filter((f) => ids.has(f.vulnerabilityId)), counts: severityCounts(all) };
+    }
+    const counts: Partial<Record<Severity, number>> = {};
+    const picked: Entry[] = [];
+    for (const e of (parsed as { f: Entry[] }).f) {
+      const a = this.#advisory(e[0]);
+      counts[a.severity] = (counts[a.severity] ?? 0) + 1;
+      if (ids.has(a.vulnerabilityId)) picked.push(e);
+    }
+    return { changed: this.#findingsOf(picked, packagesOf), counts };
+  }
+
+  /**
+   * Re-evaluation's write: the stored value with the findings of `ids` replaced by `fresh` (sorted
+   * by compareFindings), the other entries kept as stored — not decoded and encoded again, which
+   * was most of a re-evaluation's time — and merged in order. Also the final vulnerability ids (for
+   * first-seen times), severity counts, and the advisories to insert (as {@link encode}). Call
+   * {@link missing}/{@link learn} first; `packages` is the inventory of the value's image.
+   */
+  revise(json: string, ids: ReadonlySet<string>, fresh: readonly Finding[], packages: IndexedPackages | undefined): {
+    json: string; advisories: { ref: string; body: string }[]; ids: Set<string>; counts: Partial<Record<Severity, number>>;
+  } {
+    const parsed = this.#parse(json);
+    this.#last = undefined;
+    if (Array.isArray(parsed)) {
+      const merged = [...this.decode(json, () => packages?.packages).filter((f) => !ids.has(f.vulnerabilityId)), ...fresh].sort(compareFindings);
+      return { ...this.encode(merged, packages), ids: new Set(merged.map((f) => f.vulnerabilityId)), counts: severityCounts(merged) };
+    }
+    const newAdvisories = new Map<string, string>();
+    const out: Entry[] = [];
+    const finalIds = new Set<string>();
+    const counts: Partial<Record<Severity, number>> = {};
+    const add = (e: Entry, id: string, severity: Severity) => {
+      out.push(e);
+      finalIds.add(id);
+      counts[severity] = (counts[severity] ?? 0) + 1;
+    };
+    let j = 0;
+    for (const e of (parsed as { f: Entry[] }).f) {
+      const a = this.#advisory(e[0]);
+      if (ids.has(a.vulnerabilityId)) continue;
+      const pkg = typeof e[1] === 'number' ? packages?.packages[e[1]] : e[1];
+      if (!pkg) throw new Error(`scan findings name package ${String(e[1])} of an inventory that does not list it`);
+      const kept = { severity: a.severity, vulnerabilityId: a.vulnerabilityId, package: pkg } as Finding;
+      for (; j < fresh.length && compareFindings(kept, fresh[j]!) >= 0; j++) add(this.#entryOf(fresh[j]!, packages, newAdvisories), fresh[j]!.vulnerabilityId, fresh[j]!.severity);
+      add(e, a.vulnerabilityId, a.severity);
+    }
+    for (; j < fresh.length; j++) add(this.#entryOf(fresh[j]!, packages, newAdvisories), fresh[j]!.vulnerabilityId, fresh[j]!.severity);
+    return { json: JSON.stringify({ v: 2, f: out }), advisories: [...newAdvisories].map(([ref, body]) => ({ ref, body })), ids: finalIds, counts };
+  }
+
+  #entryOf(f: Finding, packages: IndexedPackages | undefined, fresh: Map<string, string>): Entry {
+    const ref = this.#refOf(f, fresh);
+    const i = packages?.index.get(packageIdentity(f.package));
+    const entry: Entry = [ref, i ?? f.package];
+    if (f.fixedInVersion !== undefined) entry.push(f.fixedInVersion);
+    return entry;
+  }
+
+  #advisory(ref: string): Advisory {
+    const advisory = this.#read.get(ref);
+    if (!advisory) throw new Error(`scan findings name advisory ${ref}, which is not stored`);
+    return advisory;
   }
 
   /** Advisory refs of a stored findings value that this instance has not read yet. */
@@ -148,10 +215,13 @@ export class FindingsCodec {
     const parsed = this.#parse(json);
     this.#last = undefined;
     if (Array.isArray(parsed)) return (parsed as (Finding & { publishedAt?: string; modifiedAt?: string })[]).map(reviveLegacy);
+    return this.#findingsOf((parsed as { f: Entry[] }).f, packagesOf);
+  }
+
+  #findingsOf(entries: readonly Entry[], packagesOf: () => readonly InstalledPackage[] | undefined): Finding[] {
     let packages: readonly InstalledPackage[] | undefined;
-    return (parsed as { f: Entry[] }).f.map(([ref, pkg, fixed]) => {
-      const advisory = this.#read.get(ref);
-      if (!advisory) throw new Error(`scan findings name advisory ${ref}, which is not stored`);
+    return entries.map(([ref, pkg, fixed]) => {
+      const advisory = this.#advisory(ref);
       const p = typeof pkg === 'number' ? (packages ??= packagesOf())?.[pkg] : pkg;
       if (!p) throw new Error(`scan findings name package ${String(pkg)} of an inventory that does not list it`);
       return { ...advisory, package: p, ...(fixed !== undefined ? { fixedInVersion: fixed } : {}) };

@@ -1,10 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Digest } from '../../../core/digest.js';
-import type { CompletedScan, InventoryStore, ScanKey, ScanStore, ScanTouch } from '../../../core/ports/scan-store.js';
+import type { CompletedScan, InventoryStore, RevisableScan, ScanKey, ScanRevision, ScanStore, ScanTouch, SeverityCounts } from '../../../core/ports/scan-store.js';
 import type { Inventory, RegistryScanningConfig, ScanRecord } from '../../../core/scanning.js';
 import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
 import { FindingsCodec, indexPackages, type IndexedPackages } from '../scan-findings-codec.js';
-import { remember, toRecord } from '../sqlite/sqlite-scan-store.js';
+import { remember, revisedRow, toRecord } from '../sqlite/sqlite-scan-store.js';
 import { leasePostgres, type PostgresHandle } from './open.js';
 import { serializable } from './pg-tx.js';
 
@@ -19,6 +19,9 @@ function byKey(a: ScanKey, b: ScanKey): number {
   const q = `${b.accountId}\u0000${b.repository}\u0000${b.digest}`;
   return p < q ? -1 : p > q ? 1 : 0;
 }
+
+/** Whether a stored findings value may point into its image's inventory (a current-form value with entries). */
+const pointsIntoInventory = (findings: string): boolean => findings.startsWith('{') && !findings.endsWith('"f":[]}');
 
 /**
  * Scan results, scanning configuration and inventories on PostgreSQL (migration 0008 and 0013
@@ -133,6 +136,79 @@ export class PgScanStore implements ScanStore, InventoryStore {
     });
   }
 
+  async getRevisable(key: ScanKey, ids: ReadonlySet<string>, signal: AbortSignal): Promise<RevisableScan | undefined> {
+    signal.throwIfAborted();
+    const r = await this.#row(this.#db, key).select(['findings', 'status']).executeTakeFirst();
+    if (!r || r.status !== 'COMPLETE') return undefined;
+    const inventory = pointsIntoInventory(r.findings) ? await this.#inventory(key.digest) : undefined;
+    await this.#learnMissing(this.#db, r.findings);
+    return this.#codec.subset(r.findings, ids, () => inventory?.packages);
+  }
+
+  /**
+   * Rows are read without a lock and written back only if their findings are still what was read
+   * (a scan another node rewrote meanwhile was matched against a database at least as new, and is
+   * left as it is): no row lock is held before the advisories are inserted, keeping the store's
+   * lock order (advisories by ref, then scans by key).
+   */
+  async reviseScans(revisions: readonly ScanRevision[], signal: AbortSignal): Promise<(SeverityCounts | undefined)[]> {
+    signal.throwIfAborted();
+    if (revisions.length === 0) return [];
+    const planned = new Map<ScanRevision, { before: string; row: ReturnType<typeof revisedRow>; counts: SeverityCounts }>();
+    const advisories = new Map<string, string>();
+    try {
+      for (const v of revisions) {
+        const r = await this.#row(this.#db, v.key).select(['findings', 'first_observed', 'status']).executeTakeFirst();
+        if (!r || r.status !== 'COMPLETE') continue;
+        const indexed = await this.#indexed(v.key.digest);
+        await this.#learnMissing(this.#db, r.findings);
+        const out = this.#codec.revise(r.findings, v.ids, v.fresh, indexed);
+        for (const a of out.advisories) advisories.set(a.ref, a.body);
+        planned.set(v, { before: r.findings, row: revisedRow(v, out, r.first_observed), counts: out.counts });
+      }
+      const written = new Set<ScanRevision>();
+      await this.#db.transaction().execute(async (trx) => {
+        const at = Date.now();
+        for (const ref of [...advisories.keys()].sort()) {
+          await trx.insertInto('scan_advisories').values({ ref, body: advisories.get(ref) as string, created_at: at })
+            .onConflict((oc) => oc.column('ref').doNothing()).execute();
+        }
+        for (const v of [...planned.keys()].sort((p, q) => byKey(p.key, q.key))) {
+          const { before, row } = planned.get(v)!;
+          const done = await trx.updateTable('image_scans').set(row)
+            .where('account_id', '=', v.key.accountId).where('repository', '=', v.key.repository).where('digest', '=', v.key.digest)
+            .where('status', '=', 'COMPLETE').where('findings', '=', before).executeTakeFirst();
+          if (Number(done.numUpdatedRows) > 0) written.add(v);
+        }
+      });
+      return revisions.map((v) => (written.has(v) ? planned.get(v)!.counts : undefined));
+    } catch (e) {
+      // Advisories encoded for a rolled-back transaction are not stored after all.
+      this.#codec.reset();
+      throw e;
+    }
+  }
+
+  #row(db: Kysely<ScanSchema>, key: ScanKey) {
+    return db.selectFrom('image_scans').where('account_id', '=', key.accountId).where('repository', '=', key.repository).where('digest', '=', key.digest);
+  }
+
+  /**
+   * Reads the advisories a stored findings value names that the codec has not cached. Unlike
+   * SQLite's synchronous reads, another read of this store may run while this one awaits, and the
+   * codec's bounded cache may drop refs this value needs; so the check that nothing is missing is
+   * repeated until it holds, and callers decode right after it with no await between.
+   */
+  async #learnMissing(db: Kysely<ScanSchema>, findings: string): Promise<void> {
+    for (let round = 0; round < 4; round++) {
+      const missing = this.#codec.missing(findings);
+      if (missing.length === 0) return;
+      for (let i = 0; i < missing.length; i += 500) {
+        this.#codec.learn(await db.selectFrom('scan_advisories').select(['ref', 'body']).where('ref', 'in', missing.slice(i, i + 500)).execute());
+      }
+    }
+  }
+
   /**
    * A row's record; reads the advisories it names that are not cached yet. Advisories are written
    * in the row's transaction and never change, so reading them after the row is consistent.
@@ -140,17 +216,8 @@ export class PgScanStore implements ScanStore, InventoryStore {
   async #decode(r: Selectable<ImageScansTable>): Promise<ScanRecord> {
     // The codec asks for the inventory synchronously, so it is read first; only stored findings
     // values of the current form (not a legacy array) with entries can point into it.
-    const inventory = r.findings.startsWith('{') && !r.findings.endsWith('"f":[]}') ? await this.#inventory(r.digest as Digest) : undefined;
-    // Unlike SQLite's synchronous reads, another read of this store may run while this one awaits
-    // advisories, and the codec's bounded cache may drop refs this row needs; so the check that
-    // nothing is missing is repeated until it holds, and decode follows it with no await between.
-    for (let round = 0; round < 4; round++) {
-      const missing = this.#codec.missing(r.findings);
-      if (missing.length === 0) break;
-      for (let i = 0; i < missing.length; i += 500) {
-        this.#codec.learn(await this.#db.selectFrom('scan_advisories').select(['ref', 'body']).where('ref', 'in', missing.slice(i, i + 500)).execute());
-      }
-    }
+    const inventory = pointsIntoInventory(r.findings) ? await this.#inventory(r.digest as Digest) : undefined;
+    await this.#learnMissing(this.#db, r.findings);
     return toRecord(r, this.#codec.decode(r.findings, () => inventory?.packages));
   }
 

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Digest } from '../../../core/digest.js';
-import type { CompletedScan, InventoryStore, ScanKey, ScanStore, ScanTouch } from '../../../core/ports/scan-store.js';
+import type { CompletedScan, InventoryStore, RevisableScan, ScanKey, ScanRevision, ScanStore, ScanTouch, SeverityCounts } from '../../../core/ports/scan-store.js';
 import type { Finding, Inventory, RegistryScanningConfig, ScanRecord, ScanStatus, ScanType } from '../../../core/scanning.js';
 import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
 import { FindingsCodec, indexPackages, type IndexedPackages } from '../scan-findings-codec.js';
@@ -17,6 +17,21 @@ export function toRecord(r: Selectable<ImageScansTable>, findings: Finding[]): S
     findings,
     firstObserved: JSON.parse(r.first_observed) as Record<string, number>,
     ...(r.vulndb_import !== null && r.vulndb_generation !== null ? { evaluatedWith: { importId: r.vulndb_import, generation: r.vulndb_generation } } : {}),
+  };
+}
+
+/**
+ * The columns a re-evaluation sets on a revised scan (shared with the PostgreSQL store): the new
+ * findings value, first-seen times kept for vulnerabilities still found and `completedAt` for new ones.
+ */
+export function revisedRow(v: ScanRevision, out: { json: string; ids: ReadonlySet<string> }, firstObservedJson: string) {
+  const before = JSON.parse(firstObservedJson) as Record<string, number>;
+  const firstObserved: Record<string, number> = {};
+  for (const id of out.ids) firstObserved[id] = before[id] ?? v.completedAt.getTime();
+  return {
+    findings: out.json, first_observed: JSON.stringify(firstObserved), description: v.description, scan_type: v.scanType,
+    completed_at: v.completedAt.getTime(), vuln_source_updated_at: v.vulnSourceUpdatedAt?.getTime() ?? null,
+    vulndb_import: v.evaluatedWith?.importId ?? null, vulndb_generation: v.evaluatedWith?.generation ?? null,
   };
 }
 
@@ -105,6 +120,55 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
     });
   }
 
+  async getRevisable(key: ScanKey, ids: ReadonlySet<string>, signal: AbortSignal): Promise<RevisableScan | undefined> {
+    signal.throwIfAborted();
+    return this.sql.read(() => {
+      const r = this.sql.get(this.#row(key).select(['findings', 'status']));
+      if (!r || r.status !== 'COMPLETE') return undefined;
+      this.#learnMissing(r.findings);
+      return this.#codec.subset(r.findings, ids, () => this.#inventory(key.digest)?.packages);
+    });
+  }
+
+  async reviseScans(revisions: readonly ScanRevision[], signal: AbortSignal): Promise<(SeverityCounts | undefined)[]> {
+    signal.throwIfAborted();
+    if (revisions.length === 0) return [];
+    try {
+      return this.sql.write(() => revisions.map((v) => this.#revise(v)));
+    } catch (e) {
+      // Advisories encoded in the rolled-back transaction are not stored after all.
+      this.#codec.reset();
+      throw e;
+    }
+  }
+
+  #revise(v: ScanRevision): SeverityCounts | undefined {
+    const r = this.sql.get(this.#row(v.key).select(['findings', 'first_observed', 'status']));
+    if (!r || r.status !== 'COMPLETE') return undefined;
+    this.#learnMissing(r.findings);
+    const out = this.#codec.revise(r.findings, v.ids, v.fresh, this.#indexed(v.key.digest));
+    const at = Date.now();
+    for (const a of out.advisories) {
+      this.sql.run(this.db.insertInto('scan_advisories').values({ ref: a.ref, body: a.body, created_at: at })
+        .onConflict((oc) => oc.column('ref').doNothing()));
+    }
+    this.sql.run(this.db.updateTable('image_scans').set(revisedRow(v, out, r.first_observed))
+      .where('account_id', '=', v.key.accountId).where('repository', '=', v.key.repository).where('digest', '=', v.key.digest));
+    return out.counts;
+  }
+
+  #row(key: ScanKey) {
+    return this.db.selectFrom('image_scans').where('account_id', '=', key.accountId).where('repository', '=', key.repository).where('digest', '=', key.digest);
+  }
+
+  /** Reads the advisories a stored findings value names that the codec has not cached. */
+  #learnMissing(findings: string): void {
+    const missing = this.#codec.missing(findings);
+    for (let i = 0; i < missing.length; i += 500) {
+      this.#codec.learn(this.sql.all(this.db.selectFrom('scan_advisories').select(['ref', 'body']).where('ref', 'in', missing.slice(i, i + 500))));
+    }
+  }
+
   #put(s: ScanRecord): void {
     const { json, advisories } = this.#codec.encode(s.findings, s.findings.length > 0 ? this.#indexed(s.digest) : undefined);
     const at = Date.now();
@@ -125,10 +189,7 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
 
   /** A row's record; reads the advisories it names that are not cached yet. */
   #decode(r: Selectable<ImageScansTable>): ScanRecord {
-    const missing = this.#codec.missing(r.findings);
-    for (let i = 0; i < missing.length; i += 500) {
-      this.#codec.learn(this.sql.all(this.db.selectFrom('scan_advisories').select(['ref', 'body']).where('ref', 'in', missing.slice(i, i + 500))));
-    }
+    this.#learnMissing(r.findings);
     return toRecord(r, this.#codec.decode(r.findings, () => this.#inventory(r.digest as Digest)?.packages));
   }
 
