@@ -82,6 +82,9 @@ export class Statements {
    * processes never deadlock upgrading a read lock). Rolls back and rethrows if `work` throws.
    */
   write<T>(work: () => T): T {
+    // Counted before and after: a stamp taken inside the transaction (seeing uncommitted rows) is
+    // then equal to neither the one before it nor the one after its commit or rollback.
+    this.#writes.n++;
     try {
       return this.#tx.immediate(work) as T;
     } finally {
