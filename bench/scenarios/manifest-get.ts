@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { keepAliveAgent } from '../http-client.js';
+import { treeCpuMs } from '../proc-cpu.js';
 import { track } from '../procs.js';
 import { MANIFEST_ACCEPT, makeImage, RegistryClient } from '../registry-client.js';
 import type { Server } from '../servers.js';
@@ -12,6 +13,7 @@ const TAG = 'latest';
 
 interface WrkResult {
   readonly requestsPerSec: number;
+  readonly requests: number;
   readonly p99Ms: number | undefined;
   readonly errors: string[];
 }
@@ -23,7 +25,8 @@ function toMs(value: string, unit: string): number {
 
 export function parseWrk(out: string): WrkResult {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  if (!rps?.[1]) throw new Error(`could not parse wrk output:\n${out}`);
+  const requests = /(\d+) requests in /.exec(out);
+  if (!rps?.[1] || !requests?.[1]) throw new Error(`could not parse wrk output:\n${out}`);
   const p99 = /^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out);
   const errors: string[] = [];
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
@@ -32,6 +35,7 @@ export function parseWrk(out: string): WrkResult {
   if (sock?.[1]) errors.push(`socket errors:${sock[1]}`);
   return {
     requestsPerSec: Number(rps[1]),
+    requests: Number(requests[1]),
     p99Ms: p99?.[1] && p99[2] ? toMs(p99[1], p99[2]) : undefined,
     errors,
   };
@@ -68,6 +72,8 @@ export function manifestGet(ctx: BenchContext): Scenario {
     metrics: [
       { id: 'rps', label: `manifest GET @${config.wrkConnections} conns`, unit: 'req/s', higherIsBetter: true, targetRatio: 10 },
       { id: 'p99', label: 'manifest GET p99 latency', unit: 'ms', higherIsBetter: false, targetText: 'informational' },
+      // Server CPU (all its processes) per request: steadier than req/s on a shared machine.
+      { id: 'cpu', label: 'manifest GET server CPU', unit: 'µs/req', higherIsBetter: false, targetText: 'informational' },
     ],
     async setup(server) {
       const client = new RegistryClient(server, keepAliveAgent(4));
@@ -78,9 +84,14 @@ export function manifestGet(ctx: BenchContext): Scenario {
       client.agent.destroy();
     },
     async measure(server): Promise<Measurement> {
+      const cpuBefore = treeCpuMs(server.child.pid);
       const r = parseWrk(await runWrk(ctx.wrkBin, wrkArgs(server, config.durationSec)));
+      const cpuAfter = treeCpuMs(server.child.pid);
       if (r.errors.length > 0) throw new Error(`${server.kind}: wrk reported ${r.errors.join(', ')}`);
-      return { values: r.p99Ms === undefined ? { rps: r.requestsPerSec } : { rps: r.requestsPerSec, p99: r.p99Ms } };
+      const values: Record<string, number> = { rps: r.requestsPerSec };
+      if (r.p99Ms !== undefined) values['p99'] = r.p99Ms;
+      if (cpuBefore !== undefined && cpuAfter !== undefined && r.requests > 0) values['cpu'] = ((cpuAfter - cpuBefore) * 1000) / r.requests;
+      return { values };
     },
   };
 }

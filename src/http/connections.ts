@@ -15,19 +15,29 @@ export function installConnectionDrain(app: FastifyInstance, tls: boolean): void
     inFlight.set(socket, 0);
     socket.once('close', () => inFlight.delete(socket));
   });
-  const done = (socket: Socket) => {
+  const finished = (socket: Socket) => {
     const n = (inFlight.get(socket) ?? 1) - 1;
     if (inFlight.has(socket)) inFlight.set(socket, n);
   };
-  app.addHook('onRequest', async (req) => {
+  // Callback-style hooks: no promise per request (see server.ts).
+  app.addHook('onRequest', (req, _reply, done) => {
     const s = req.raw.socket;
-    if (inFlight.has(s)) inFlight.set(s, inFlight.get(s)! + 1);
+    const n = inFlight.get(s);
+    if (n !== undefined) inFlight.set(s, n + 1);
+    done();
   });
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     if (draining && inFlight.get(req.raw.socket) === 1) reply.header('connection', 'close');
+    done(null, payload);
   });
-  app.addHook('onResponse', async (req) => done(req.raw.socket));
-  app.addHook('onRequestAbort', async (req) => done(req.raw.socket));
+  app.addHook('onResponse', (req, _reply, done) => {
+    finished(req.raw.socket);
+    done();
+  });
+  app.addHook('onRequestAbort', (req, done) => {
+    finished(req.raw.socket);
+    done();
+  });
   app.addHook('preClose', async () => {
     draining = true;
     for (const [socket, n] of inFlight) if (n === 0) socket.destroy();

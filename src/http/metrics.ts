@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EventBus } from '../core/events.js';
 
 declare module 'fastify' {
@@ -48,24 +48,31 @@ export class Metrics {
         this.lifecycleArchived.inc(e.transitioned);
       }
     });
-    app.addHook('onRequest', async (req) => {
+    // Callback-style hooks: no promise per request (see server.ts).
+    app.addHook('onRequest', (req, _reply, done) => {
       const s = req.raw.socket;
       req.socketMark = { read: s.bytesRead, written: s.bytesWritten, at: process.hrtime.bigint() };
+      done();
     });
-    app.addHook('onResponse', async (req, reply) => {
-      const route = req.routeLabel ?? req.routeOptions.url ?? 'unmatched';
-      const method = req.method;
-      this.requests.inc({ route, method, status: String(reply.statusCode) });
-      const mark = req.socketMark;
-      if (!mark) return;
-      const seconds = Number(process.hrtime.bigint() - mark.at) / 1e9;
-      this.duration.observe({ route, method }, seconds);
-      const s = req.raw.socket;
-      this.bytesIn.inc({ route }, Math.max(0, s.bytesRead - mark.read));
-      this.bytesOut.inc({ route }, Math.max(0, s.bytesWritten - mark.written));
-      if (route.startsWith('uploads') && method !== 'GET' && method !== 'DELETE') {
-        this.uploadDuration.observe({ kind: method === 'POST' ? 'monolithic' : method === 'PATCH' ? 'chunk' : 'complete' }, seconds);
-      }
+    app.addHook('onResponse', (req, reply, done) => {
+      this.#count(req, reply.statusCode);
+      done();
     });
+  }
+
+  #count(req: FastifyRequest, statusCode: number): void {
+    const route = req.routeLabel ?? req.routeOptions.url ?? 'unmatched';
+    const method = req.method;
+    this.requests.inc({ route, method, status: String(statusCode) });
+    const mark = req.socketMark;
+    if (!mark) return;
+    const seconds = Number(process.hrtime.bigint() - mark.at) / 1e9;
+    this.duration.observe({ route, method }, seconds);
+    const s = req.raw.socket;
+    this.bytesIn.inc({ route }, Math.max(0, s.bytesRead - mark.read));
+    this.bytesOut.inc({ route }, Math.max(0, s.bytesWritten - mark.written));
+    if (route.startsWith('uploads') && method !== 'GET' && method !== 'DELETE') {
+      this.uploadDuration.observe({ kind: method === 'POST' ? 'monolithic' : method === 'PATCH' ? 'chunk' : 'complete' }, seconds);
+    }
   }
 }

@@ -55,8 +55,9 @@ export async function ociPlugin(app: FastifyInstance, deps: OciDeps): Promise<vo
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
   app.setErrorHandler((err: Error, req, reply) => ociErrorHandler(err, req, reply, deps.challenge));
-  app.addHook('onRequest', async (_req, reply) => {
+  app.addHook('onRequest', (_req, reply, done) => {
     reply.header('docker-distribution-api-version', 'registry/2.0');
+    done();
   });
 
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {

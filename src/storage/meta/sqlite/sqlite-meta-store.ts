@@ -15,6 +15,7 @@ import * as registry from './registry-settings.js';
 import * as repos from './repositories.js';
 import { REPOSITORY_COLUMNS, toManifest, toReferrer, toRepository, type ManifestRow, type RepositoryRow } from './rows.js';
 import { listBlobReferences, listLinkedBlobs } from './scans.js';
+import { TagCache } from './tag-cache.js';
 import * as uploads from './uploads.js';
 
 /**
@@ -36,9 +37,11 @@ export class SqliteMetaStore implements MetaStore {
   readonly #repositoryId;
   readonly #getRepository;
   readonly #lastPull;
+  readonly #tags: TagCache;
 
   /** Use {@link openSqliteMetaStore}, which migrates first. */
   constructor(private readonly db: Kysely<MetaSchema>, private readonly sql: Statements) {
+    this.#tags = new TagCache(sql);
     this.#repositoryId = sql.template<{ id: number }, 'account' | 'name'>((p) =>
       db.selectFrom('repositories').select('id').where('account_id', '=', p('account')).where('name', '=', p('name')));
     this.#getManifest = sql.template<ManifestRow, 'account' | 'name' | 'digest'>((p) =>
@@ -172,7 +175,7 @@ export class SqliteMetaStore implements MetaStore {
 
   async resolveTag(repository: RepoKey, tag: string, signal: AbortSignal): Promise<Digest | undefined> {
     signal.throwIfAborted();
-    return this.#resolveTag({ ...params(repository), tag })?.digest as Digest | undefined;
+    return this.#tags.resolve(repository, tag, () => this.#resolveTag({ ...params(repository), tag })?.digest) as Digest | undefined;
   }
 
   async deleteManifest(repository: RepoKey, digest: Digest, signal: AbortSignal): Promise<{ tags: string[] } | undefined> {

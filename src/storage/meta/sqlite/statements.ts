@@ -3,6 +3,13 @@ import type { Compilable } from 'kysely';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
+/**
+ * Writes made through each connection (see {@link Statements.changeStamp}). Per connection, not per
+ * `Statements`, because SQLite's `data_version` is per connection: two wrappers of one connection
+ * must see each other's writes.
+ */
+const localWrites = new WeakMap<BetterSqlite3.Database, { n: number }>();
+
 /** Distinct SQL texts kept prepared; queries never inline values, so the set stays small. */
 const MAX_CACHED = 256;
 const PARAM_PREFIX = '\u0000berth-param:';
@@ -15,27 +22,59 @@ const PARAM_PREFIX = '\u0000berth-param:';
 export class Statements {
   readonly #cache = new Map<string, Statement>();
   readonly #tx: BetterSqlite3.Transaction<(work: () => unknown) => unknown>;
+  readonly #writes: { n: number };
+  readonly #dataVersion: BetterSqlite3.Statement<unknown[], number>;
 
   constructor(private readonly sqlite: BetterSqlite3.Database) {
     this.#tx = sqlite.transaction((work: () => unknown) => work());
+    let writes = localWrites.get(sqlite);
+    if (!writes) localWrites.set(sqlite, (writes = { n: 0 }));
+    this.#writes = writes;
+    this.#dataVersion = sqlite.prepare<unknown[], number>('PRAGMA data_version').pluck();
+  }
+
+  /**
+   * A stamp that differs from every earlier one whenever the database may have changed since: a
+   * commit by any other connection, in this process or another (SQLite's `PRAGMA data_version`, which
+   * also sees other processes' commits to a WAL file), or a write through this connection (counted
+   * here: `data_version` leaves out the connection's own commits). Equal stamps mean no commit in
+   * between, so a value read after taking a stamp may be reused while the stamp stays the same.
+   */
+  changeStamp(): ChangeStamp {
+    return { version: this.#dataVersion.get() as number, writes: this.#writes.n };
   }
 
   /** The rows of `query`. */
   all<O>(query: Compilable<O>): O[] {
     const c = query.compile();
-    return this.#prepare(c.sql).all(...c.parameters) as O[];
+    const stmt = this.#prepare(c.sql);
+    try {
+      return stmt.all(...c.parameters) as O[];
+    } finally {
+      if (!stmt.readonly) this.#writes.n++;
+    }
   }
 
   /** The first row of `query`, or `undefined`. */
   get<O>(query: Compilable<O>): O | undefined {
     const c = query.compile();
-    return this.#prepare(c.sql).get(...c.parameters) as O | undefined;
+    const stmt = this.#prepare(c.sql);
+    try {
+      return stmt.get(...c.parameters) as O | undefined;
+    } finally {
+      // A write with RETURNING reads rows too: it still counts as a write for the change stamp.
+      if (!stmt.readonly) this.#writes.n++;
+    }
   }
 
   /** Executes a write; resolves with the number of rows changed. */
   run(query: Compilable<unknown>): number {
     const c = query.compile();
-    return this.#prepare(c.sql).run(...c.parameters).changes;
+    try {
+      return this.#prepare(c.sql).run(...c.parameters).changes;
+    } finally {
+      this.#writes.n++;
+    }
   }
 
   /**
@@ -43,7 +82,14 @@ export class Statements {
    * processes never deadlock upgrading a read lock). Rolls back and rethrows if `work` throws.
    */
   write<T>(work: () => T): T {
-    return this.#tx.immediate(work) as T;
+    // Counted before and after: a stamp taken inside the transaction (seeing uncommitted rows) is
+    // then equal to neither the one before it nor the one after its commit or rollback.
+    this.#writes.n++;
+    try {
+      return this.#tx.immediate(work) as T;
+    } finally {
+      this.#writes.n++;
+    }
   }
 
   /**
@@ -66,6 +112,7 @@ export class Statements {
       return p.slice(PARAM_PREFIX.length) as K;
     });
     const stmt = this.sqlite.prepare<unknown[], unknown>(c.sql);
+    if (!stmt.readonly) throw new Error(`template queries only read: ${c.sql}`);
     return (args) => stmt.get(...names.map((n) => args[n])) as O | undefined;
   }
 
@@ -78,4 +125,15 @@ export class Statements {
     }
     return stmt;
   }
+}
+
+/** See {@link Statements.changeStamp}. */
+export interface ChangeStamp {
+  readonly version: number;
+  readonly writes: number;
+}
+
+/** True when no commit can have happened between the two stamps. */
+export function sameStamp(a: ChangeStamp, b: ChangeStamp): boolean {
+  return a.version === b.version && a.writes === b.writes;
 }
