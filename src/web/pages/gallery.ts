@@ -35,7 +35,7 @@ export function galleryPage(ctx: PageContext, query: GalleryQuery, results: Publ
   return layout('Gallery', ctx, html`
 <section class="hero">
   <h1>Public gallery</h1>
-  <p class="lede">Container images anyone can pull — no sign-in needed.</p>
+  <p class="lede">Container images anyone can pull &mdash; no sign-in needed.</p>
   <form class="search" role="search" method="get" action="/ui/">
     <label class="field grow"><span>Search</span><input type="search" name="q" value="${query.q}" placeholder="Name or description" autofocus></label>
     ${select('arch', 'Architecture', ARCHITECTURES, query.arch)}
@@ -58,7 +58,7 @@ ${results.length === 0 ? html`<p class="empty">No public repository matches.</p>
     ${badges(p)}
   </li>`)}
 </ul>`}
-${nextQuery ? html`<nav class="pager" aria-label="Pages"><a class="btn" href="/ui/?${nextQuery}">Next page →</a></nav>` : ''}
+${nextQuery ? html`<nav class="pager" aria-label="Pages"><a class="btn" href="/ui/?${nextQuery}">Next page &rarr;</a></nav>` : ''}
 `, { active: 'gallery' });
 }
 
@@ -73,7 +73,7 @@ export function publicRepositoryPage(ctx: PageContext, p: PublicRepository, disp
   ${logo(p, 'repo-logo')}
   <div>
     <h1>${p.record.shortName}</h1>
-    <p class="card-sub">${displayName || p.record.name.split('/')[0]} · <span class="mono">${p.record.name}</span></p>
+    <p class="card-sub">${displayName || p.record.name.split('/')[0]} &middot; <span class="mono">${p.record.name}</span></p>
     <p class="lede">${c.description}</p>
     ${badges(p)}
   </div>
@@ -94,7 +94,7 @@ export function publicRepositoryPage(ctx: PageContext, p: PublicRepository, disp
     <h2 id="tags-h">Image tags <span class="count">${images.reduce((n, i) => n + i.tags.length, 0)}</span></h2>
     <table class="table">
       <thead><tr><th scope="col">Tag</th><th scope="col">Size</th><th scope="col">Pushed</th><th scope="col">Digest</th></tr></thead>
-      <tbody>${images.flatMap((i) => i.tags.map((t) => html`<tr><td class="mono">${t}</td><td>${formatBytes(i.imageSize)}</td><td>${formatDate(i.pushedAt)}</td><td class="mono digest" title="${i.digest}">${i.digest.slice(0, 19)}…</td></tr>`))}</tbody>
+      <tbody>${images.flatMap((i) => i.tags.map((t) => html`<tr><td class="mono">${t}</td><td>${formatBytes(i.imageSize)}</td><td>${formatDate(i.pushedAt)}</td><td class="mono digest" title="${i.digest}">${i.digest.slice(0, 19)}&hellip;</td></tr>`))}</tbody>
     </table>
   </section>
 </div>
