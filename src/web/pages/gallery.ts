@@ -2,7 +2,6 @@ import type { ImageDetail } from '../../core/ports/meta-store.js';
 import type { PublicRepository } from '../../core/services/public/public-repositories.js';
 import { html, type Html } from '../html.js';
 import { formatBytes, formatDate, layout, type PageContext } from '../layout.js';
-import { renderMarkdown } from '../markdown.js';
 
 export const ARCHITECTURES = ['ARM', 'ARM 64', 'x86', 'x86-64'];
 export const OPERATING_SYSTEMS = ['Linux', 'Windows'];
@@ -62,8 +61,8 @@ ${nextQuery ? html`<nav class="pager" aria-label="Pages"><a class="btn" href="/u
 `, { active: 'gallery' });
 }
 
-/** `/ui/r/<alias>/<name>`: logo, badges, about and usage (sanitized markdown), tags, pull command. */
-export function publicRepositoryPage(ctx: PageContext, p: PublicRepository, displayName: string, images: ImageDetail[]): Html {
+/** `/ui/r/<alias>/<name>`: logo, badges, about and usage (sanitized markdown, rendered by the caller), tags, pull command. */
+export function publicRepositoryPage(ctx: PageContext, p: PublicRepository, displayName: string, images: ImageDetail[], text: { about?: Html | undefined; usage?: Html | undefined }): Html {
   const c = p.record.catalog;
   const pullRef = `${ctx.host}/${p.record.name}`;
   const firstTag = images.find((i) => i.tags.length)?.tags[0] ?? 'latest';
@@ -86,9 +85,9 @@ export function publicRepositoryPage(ctx: PageContext, p: PublicRepository, disp
 <div class="cols">
   <section class="about" aria-labelledby="about-h">
     <h2 id="about-h">About</h2>
-    <div class="markdown" id="about">${c.aboutText ? renderMarkdown(c.aboutText) : html`<p class="empty">No description provided.</p>`}</div>
+    <div class="markdown" id="about">${text.about ?? html`<p class="empty">No description provided.</p>`}</div>
     <h2>Usage</h2>
-    <div class="markdown" id="usage">${c.usageText ? renderMarkdown(c.usageText) : html`<p class="empty">No usage notes.</p>`}</div>
+    <div class="markdown" id="usage">${text.usage ?? html`<p class="empty">No usage notes.</p>`}</div>
   </section>
   <section aria-labelledby="tags-h">
     <h2 id="tags-h">Image tags <span class="count">${images.reduce((n, i) => n + i.tags.length, 0)}</span></h2>
