@@ -297,16 +297,6 @@ async function announceRoot(config: Config, root: RootCredentials, logger: Logge
 }
 
 /**
- * First-start work that must happen once before several workers open the data directory: the
- * master key and the default account's root key (and its credentials file).
- */
-export async function bootstrap(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<{ created: boolean }> {
-  const root = await createAccount(config, config.accountId, env);
-  if (config.storage.meta !== 'memory') await announceRoot(config, root, logger);
-  return { created: root.created };
-}
-
-/**
  * Adds an account (beside the default one) with a root access key, for `berth account create`.
  * Safe while a server runs on the same data directory. Resolves with the root key.
  */

@@ -32,6 +32,7 @@ async function serveOne(config: Config) {
   const host = config.listen.slice(0, sep).replace(/^\[|\]$/g, '');
   const port = Number(config.listen.slice(sep + 1));
   await app.server.listen({ host, port });
+  if (cluster.isWorker) process.send?.({ berth: 'listening', firstStart: app.rootCredentials.created } satisfies ListeningMessage);
   codeCacheReady();
   app.logger.info({ dataDir: config.dataDir, tls: config.tls.certFile !== undefined }, `berth listening on ${config.listen}`);
   const stop = (signal: string) => {
@@ -62,31 +63,41 @@ function announce(config: Config, logger: Logger, opts: { workers: number; first
   else logger.info(info, `berth ready at ${info.url}`);
 }
 
+/** What a worker tells the supervisor once it listens (node:cluster IPC). */
+interface ListeningMessage { berth: 'listening'; firstStart: boolean }
+
+const isListeningMessage = (m: unknown): m is ListeningMessage =>
+  typeof m === 'object' && m !== null && (m as { berth?: unknown }).berth === 'listening';
+
 /**
- * The primary: bootstraps a fresh data directory once (master key, root key) so workers never race
- * to create them, forks the workers, restarts one that dies, drains all on a signal. On an existing
- * data directory it forks at once: the workers find everything in place.
+ * The primary: forks one worker, and the others once it listens; restarts one that dies, drains all
+ * on a signal. The supervisor itself never loads the server code. The first worker alone does the
+ * first-start work (master key, root key) as a single server would, so no two workers race to
+ * create them; the rest start after it, when everything is in place. Workers starting together
+ * would also share the cores (two workers on two cores each take twice as long), and the first
+ * answer waits for the first worker. A worker that fails before any listened (a backend that
+ * cannot be opened) stops the supervisor with its error instead of being restarted forever.
  */
 async function supervise(config: Config, workers: number): Promise<void> {
   const logger = createLogger(config);
-  const dataDir = resolve(config.dataDir);
-  const needsBootstrap = config.storage.meta !== 'sqlite' || !existsSync(join(dataDir, 'meta.db'))
-    || (!process.env.BERTH_MASTER_KEY && !existsSync(join(dataDir, 'master.key')))
-    || process.env.BERTH_ROOT_ACCESS_KEY_ID !== undefined;
-  const firstStart = needsBootstrap ? (await (await import('../app.js')).bootstrap(config, logger)).created : false;
   let stopping = false;
   let announced = false;
   const fork = () => cluster.fork();
-  for (let i = 0; i < workers; i++) fork();
-  cluster.on('listening', () => {
-    if (announced) return;
+  fork();
+  cluster.on('message', (_worker, message: unknown) => {
+    if (announced || !isListeningMessage(message)) return;
     announced = true;
-    announce(config, logger, { workers, firstStart });
+    if (!stopping) for (let i = 1; i < workers; i++) fork();
+    announce(config, logger, { workers, firstStart: message.firstStart });
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
       return;
+    }
+    if (!announced) {
+      logger.error({ pid: worker.process.pid, code, signal }, 'the first worker failed to start; stopping');
+      process.exit(1);
     }
     logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
     fork();

@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { EventBus } from '../core/events.js';
 import { installAccessLog } from './access-log.js';
 import { installConnectionDrain } from './connections.js';
+import { lazySchemaCompilers } from './lazy-compilers.js';
 import type { Metrics } from './metrics.js';
 import type { OciDeps } from './oci/context.js';
 import { ociPlugin } from './oci/plugin.js';
@@ -46,6 +47,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Blob bodies are streamed, not buffered: the limit that matters is per surface.
     bodyLimit: 4 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1024 },
+    schemaController: lazySchemaCompilers(),
   });
   app.server.headersTimeout = deps.timeouts.headersSeconds * 1000;
   // Hooks on every request are callback-style, not async: an async hook costs a promise and a

@@ -3,4 +3,4 @@ export { registerScanning, type ScanModule, type ScanModuleDeps } from './regist
 export { readOsv, OsvFormatError, type ReadProgress } from './vulndb/read-osv.js';
 export { DEFAULT_LAYER_LIMITS, type LayerLimits } from './layers/read-layer.js';
 export { sbomAttacher } from './sbom-attach.js';
-export { CYCLONEDX_MEDIA_TYPE } from './sbom.js';
+export { CYCLONEDX_MEDIA_TYPE } from './sbom-media-type.js';

@@ -9,7 +9,7 @@ import type { ScanKey } from '../core/ports/scan-store.js';
 import { repoKey } from '../core/repo-key.js';
 import type { Inventory } from '../core/scanning.js';
 import type { ManifestService } from '../core/services/manifests.js';
-import { buildSbom, CYCLONEDX_MEDIA_TYPE } from './sbom.js';
+import { CYCLONEDX_MEDIA_TYPE } from './sbom-media-type.js';
 
 /**
  * Attaches an image's CycloneDX SBOM to it as an OCI 1.1 referrer: the document as a blob of the
@@ -23,6 +23,8 @@ export function sbomAttacher(meta: MetaStore, blobs: BlobStore, manifests: Manif
     const repo = repoKey(key.accountId, key.repository);
     const [record, subject] = await Promise.all([meta.getRepository(repo, signal), meta.getManifest(repo, key.digest, signal)]);
     if (!record || !subject) return;
+    // Loaded with the first SBOM (packageurl-js is ~5 % of a server start otherwise, issue 12).
+    const { buildSbom } = await import('./sbom.js');
     const doc = Buffer.from(JSON.stringify(buildSbom(key.repository, key.digest, inventory)));
     const digest = digestOf(doc);
     // Committed as the repository's own push would be: its data key wrapped by the repository's

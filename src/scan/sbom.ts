@@ -3,7 +3,7 @@ import { PackageURL } from 'packageurl-js';
 import type { Digest } from '../core/digest.js';
 import type { InstalledPackage, Inventory, OsRelease } from '../core/scanning.js';
 
-export const CYCLONEDX_MEDIA_TYPE = 'application/vnd.cyclonedx+json';
+export { CYCLONEDX_MEDIA_TYPE } from './sbom-media-type.js';
 
 /** The package URL (purl spec) of an installed package, built by the packageurl-js library. */
 export function purlOf(p: InstalledPackage, os: OsRelease | undefined): string {

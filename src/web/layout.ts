@@ -15,14 +15,14 @@ export function layout(title: string, ctx: PageContext, body: Html, opts: { acti
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · berth</title>
+<title>${title} &middot; berth</title>
 <link rel="stylesheet" href="/ui/static/app.css">
 <script src="/ui/static/app.js" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
 <header class="topbar">
-  <a class="brand" href="/ui/"><span class="logo-mark" aria-hidden="true">⚓</span> berth</a>
+  <a class="brand" href="/ui/"><span class="logo-mark" aria-hidden="true">&#9875;</span> berth</a>
   <nav aria-label="Main">
     <a href="/ui/" ${opts.active === 'gallery' ? html`aria-current="page"` : ''}>Gallery</a>
     <a href="/ui/console" ${opts.active === 'console' ? html`aria-current="page"` : ''}>Console</a>
@@ -37,7 +37,7 @@ export function layout(title: string, ctx: PageContext, body: Html, opts: { acti
 <main id="main" tabindex="-1">
 ${body}
 </main>
-<footer class="foot">berth · self-hosted, ECR-compatible registry · <span class="mono">${ctx.host}</span></footer>
+<footer class="foot">berth &middot; self-hosted, ECR-compatible registry &middot; <span class="mono">${ctx.host}</span></footer>
 </body>
 </html>`;
 }

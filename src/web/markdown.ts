@@ -1,8 +1,17 @@
-import { Marked } from 'marked';
-import sanitizeHtml from 'sanitize-html';
+import type { Marked } from 'marked';
 import { Html, trusted } from './html.js';
 
-const marked = new Marked({ gfm: true, breaks: false, async: false });
+type Libraries = { marked: Marked; sanitizeHtml: typeof import('sanitize-html') };
+let libraries: Promise<Libraries> | undefined;
+
+/** marked and sanitize-html, loaded on the first page that renders markdown (off the server's start path, issue 12). */
+function load(): Promise<Libraries> {
+  libraries ??= Promise.all([import('marked'), import('sanitize-html')]).then(([m, s]) => ({
+    marked: new m.Marked({ gfm: true, breaks: false, async: false }),
+    sanitizeHtml: s.default,
+  }));
+  return libraries;
+}
 
 /**
  * Catalog markdown (aboutText, usageText) as safe HTML: rendered by marked, then every tag and
@@ -10,7 +19,8 @@ const marked = new Marked({ gfm: true, breaks: false, async: false });
  * no style, no iframes, links only to http(s)/mailto (opened without the opener), images only
  * from https. The page's CSP forbids inline script as a second line of defence.
  */
-export function renderMarkdown(text: string): Html {
+export async function renderMarkdown(text: string): Promise<Html> {
+  const { marked, sanitizeHtml } = await load();
   const raw = marked.parse(text) as string;
   return trusted(sanitizeHtml(raw, {
     allowedTags: ['h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'p', 'br', 'hr', 'ul', 'ol', 'li', 'blockquote', 'pre', 'code', 'em', 'strong', 'del', 'a', 'img', 'table', 'thead', 'tbody', 'tr', 'th', 'td'],

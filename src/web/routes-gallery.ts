@@ -3,6 +3,7 @@ import { fail } from '../core/errors.js';
 import { PublicRepositoryService } from '../core/services/public/public-repositories.js';
 import type { WebDeps } from './plugin.js';
 import { sendPage, webOf } from './plugin.js';
+import { renderMarkdown } from './markdown.js';
 import { galleryPage, publicRepositoryPage, type GalleryQuery } from './pages/gallery.js';
 
 const PAGE_SIZE = 24;
@@ -41,6 +42,8 @@ export async function galleryRoutes(app: FastifyInstance, deps: WebDeps): Promis
       deps.publicRepos.displayName(found.record.accountId, signal),
     ]);
     const sorted = [...images.images].sort((a, b) => b.pushedAt.getTime() - a.pushedAt.getTime());
-    return sendPage(reply, publicRepositoryPage(webOf(req).page, found, displayName, sorted));
+    const { aboutText, usageText } = found.record.catalog;
+    const [about, usage] = await Promise.all([aboutText ? renderMarkdown(aboutText) : undefined, usageText ? renderMarkdown(usageText) : undefined]);
+    return sendPage(reply, publicRepositoryPage(webOf(req).page, found, displayName, sorted, { about, usage }));
   });
 }

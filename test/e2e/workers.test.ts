@@ -6,8 +6,10 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BerthServer } from './harness.js';
+import { BERTH_ARGS, BerthServer, describeRun, makeTempDir, run } from './harness.js';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -33,6 +35,17 @@ describe('berth serve --workers 2', { timeout: 600_000 }, () => {
     }
   });
 
+  it('announces the first start once, with the credentials the first worker created', () => {
+    const lines = readFileSync(server.logFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ready = lines.filter((l) => String(l.msg).startsWith('berth ready at'));
+    assert.equal(ready.length, 1, server.logTail());
+    assert.equal(ready[0]!.firstStart, true);
+    assert.equal(ready[0]!.workers, 2);
+    assert.equal(ready[0]!.credentialsFile, join(server.dataDir, 'credentials'));
+    // One process created the root key: one "written" line, and the file holds the key the test logged in with.
+    assert.equal(lines.filter((l) => String(l.msg).startsWith('root credentials of account')).length, 1, server.logTail());
+  });
+
   it('runs a supervisor with two worker processes that SIGTERM stops cleanly', async () => {
     const pid = server.child!.pid!;
     // Only the berth workers (tsx also runs an esbuild helper under the supervisor).
@@ -44,5 +57,17 @@ describe('berth serve --workers 2', { timeout: 600_000 }, () => {
     for (const child of children) {
       assert.throws(() => process.kill(Number(child), 0), 'a worker outlived the supervisor');
     }
+  });
+});
+
+describe('berth serve --workers 2 whose first worker cannot start', { timeout: 120_000 }, () => {
+  it('exits 1 with the worker\'s error instead of restarting it forever', async () => {
+    const dataDir = join(makeTempDir(), 'data');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'meta.db'), 'this is not an SQLite database, but it is long enough to have a header page');
+    const r = await run(process.execPath, [...BERTH_ARGS, 'serve', '--workers', '2', '--listen', '127.0.0.1:0', '--data-dir', dataDir], { timeoutMs: 60_000 });
+    assert.equal(r.code, 1, describeRun(r));
+    assert.match(r.stderr, /not a database/, describeRun(r));
+    assert.match(r.stdout + r.stderr, /first worker failed to start/, describeRun(r));
   });
 });

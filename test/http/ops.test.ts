@@ -43,5 +43,8 @@ describe('operability endpoints', async () => {
     assert.match(text, /berth_blob_upload_duration_seconds_count\{kind="monolithic"\} 1/);
     assert.match(text, /berth_events_total\{type="blob.pushed"\} 1/);
     assert.match(text, /berth_http_received_bytes_total/);
+    // The process metrics start after start-up or at the first scrape, whichever comes first.
+    assert.match(text, /berth_process_cpu_user_seconds_total \d/);
+    assert.match(text, /berth_nodejs_eventloop_lag_seconds \d/);
   });
 });

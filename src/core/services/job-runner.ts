@@ -36,10 +36,14 @@ export class JobRunner {
 
   constructor(private readonly queue: JobQueue, private readonly handlers: Readonly<Record<string, JobHandler>>, private readonly opts: JobRunnerOptions) {}
 
+  /**
+   * Polls every `pollMs`, the first time one interval after start: claiming is a write transaction,
+   * and a server answers its first request sooner without it (issue 12). Jobs enqueued by this
+   * process are picked up at once anyway (`poke`); others wait at most one interval, as always.
+   */
   start(): void {
     this.#timer = setInterval(() => this.poke(), this.opts.pollMs);
     this.#timer.unref();
-    this.poke();
   }
 
   /** Looks for due jobs now (call after enqueueing locally). */

@@ -50,6 +50,7 @@ export async function opsRoutes(app: FastifyInstance, deps: OpsDeps): Promise<vo
     return reply.code(503).send({ status: 'unavailable', reason: `store not answering: ${failed.join(', ')}`, failed, stores });
   });
   app.get('/metrics', async (_req, reply) => {
+    deps.metrics.collectDefaults();
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });

@@ -38,7 +38,7 @@ export function repositoryListPage(ctx: PageContext, rows: RepoRow[], filter: st
 </section>
 ${notice('ok', message)}
 <form class="search" method="get" action="/ui/console" role="search">
-  <label class="field grow"><span>Filter repositories</span><input type="search" name="q" value="${filter}" placeholder="Name contains…"></label>
+  <label class="field grow"><span>Filter repositories</span><input type="search" name="q" value="${filter}" placeholder="Name contains&hellip;"></label>
   <button class="btn" type="submit">Filter</button>
 </form>
 <table class="table" id="repositories">
@@ -128,8 +128,8 @@ ${v.message ? notice(v.message.kind, v.message.text) : ''}
     <thead><tr><th scope="col">Tags</th><th scope="col">Digest</th><th scope="col">Size</th><th scope="col">Pushed</th><th scope="col">Last pulled</th><th scope="col">Type</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
     <tbody>${v.images.length === 0 ? html`<tr><td colspan="7" class="empty">No images yet. Use the push commands above.</td></tr>` : v.images.map((i) => html`<tr>
       <td class="mono">${i.tags.length ? i.tags.join(', ') : html`<em>untagged</em>`}</td>
-      <td class="mono digest" title="${i.digest}">${i.digest.slice(0, 19)}…</td>
-      <td>${formatBytes(i.imageSize)}</td><td>${formatDate(i.pushedAt)}</td><td>${i.lastPulledAt ? formatDate(i.lastPulledAt) : '—'}</td>
+      <td class="mono digest" title="${i.digest}">${i.digest.slice(0, 19)}&hellip;</td>
+      <td>${formatBytes(i.imageSize)}</td><td>${formatDate(i.pushedAt)}</td><td>${i.lastPulledAt ? formatDate(i.lastPulledAt) : '\u2014'}</td>
       <td class="small">${i.mediaType.replace('application/vnd.', '')}</td>
       <td><form method="post" action="/ui/console/action" data-confirm="Delete image ${i.digest.slice(0, 19)}?">${csrfField(ctx)}
         <input type="hidden" name="action" value="delete-image"><input type="hidden" name="repository" value="${v.repository.name}"><input type="hidden" name="digest" value="${i.digest}">

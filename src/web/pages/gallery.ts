@@ -2,7 +2,6 @@ import type { ImageDetail } from '../../core/ports/meta-store.js';
 import type { PublicRepository } from '../../core/services/public/public-repositories.js';
 import { html, type Html } from '../html.js';
 import { formatBytes, formatDate, layout, type PageContext } from '../layout.js';
-import { renderMarkdown } from '../markdown.js';
 
 export const ARCHITECTURES = ['ARM', 'ARM 64', 'x86', 'x86-64'];
 export const OPERATING_SYSTEMS = ['Linux', 'Windows'];
@@ -35,7 +34,7 @@ export function galleryPage(ctx: PageContext, query: GalleryQuery, results: Publ
   return layout('Gallery', ctx, html`
 <section class="hero">
   <h1>Public gallery</h1>
-  <p class="lede">Container images anyone can pull — no sign-in needed.</p>
+  <p class="lede">Container images anyone can pull &mdash; no sign-in needed.</p>
   <form class="search" role="search" method="get" action="/ui/">
     <label class="field grow"><span>Search</span><input type="search" name="q" value="${query.q}" placeholder="Name or description" autofocus></label>
     ${select('arch', 'Architecture', ARCHITECTURES, query.arch)}
@@ -58,12 +57,12 @@ ${results.length === 0 ? html`<p class="empty">No public repository matches.</p>
     ${badges(p)}
   </li>`)}
 </ul>`}
-${nextQuery ? html`<nav class="pager" aria-label="Pages"><a class="btn" href="/ui/?${nextQuery}">Next page →</a></nav>` : ''}
+${nextQuery ? html`<nav class="pager" aria-label="Pages"><a class="btn" href="/ui/?${nextQuery}">Next page &rarr;</a></nav>` : ''}
 `, { active: 'gallery' });
 }
 
-/** `/ui/r/<alias>/<name>`: logo, badges, about and usage (sanitized markdown), tags, pull command. */
-export function publicRepositoryPage(ctx: PageContext, p: PublicRepository, displayName: string, images: ImageDetail[]): Html {
+/** `/ui/r/<alias>/<name>`: logo, badges, about and usage (sanitized markdown, rendered by the caller), tags, pull command. */
+export function publicRepositoryPage(ctx: PageContext, p: PublicRepository, displayName: string, images: ImageDetail[], text: { about?: Html | undefined; usage?: Html | undefined }): Html {
   const c = p.record.catalog;
   const pullRef = `${ctx.host}/${p.record.name}`;
   const firstTag = images.find((i) => i.tags.length)?.tags[0] ?? 'latest';
@@ -73,7 +72,7 @@ export function publicRepositoryPage(ctx: PageContext, p: PublicRepository, disp
   ${logo(p, 'repo-logo')}
   <div>
     <h1>${p.record.shortName}</h1>
-    <p class="card-sub">${displayName || p.record.name.split('/')[0]} · <span class="mono">${p.record.name}</span></p>
+    <p class="card-sub">${displayName || p.record.name.split('/')[0]} &middot; <span class="mono">${p.record.name}</span></p>
     <p class="lede">${c.description}</p>
     ${badges(p)}
   </div>
@@ -86,15 +85,15 @@ export function publicRepositoryPage(ctx: PageContext, p: PublicRepository, disp
 <div class="cols">
   <section class="about" aria-labelledby="about-h">
     <h2 id="about-h">About</h2>
-    <div class="markdown" id="about">${c.aboutText ? renderMarkdown(c.aboutText) : html`<p class="empty">No description provided.</p>`}</div>
+    <div class="markdown" id="about">${text.about ?? html`<p class="empty">No description provided.</p>`}</div>
     <h2>Usage</h2>
-    <div class="markdown" id="usage">${c.usageText ? renderMarkdown(c.usageText) : html`<p class="empty">No usage notes.</p>`}</div>
+    <div class="markdown" id="usage">${text.usage ?? html`<p class="empty">No usage notes.</p>`}</div>
   </section>
   <section aria-labelledby="tags-h">
     <h2 id="tags-h">Image tags <span class="count">${images.reduce((n, i) => n + i.tags.length, 0)}</span></h2>
     <table class="table">
       <thead><tr><th scope="col">Tag</th><th scope="col">Size</th><th scope="col">Pushed</th><th scope="col">Digest</th></tr></thead>
-      <tbody>${images.flatMap((i) => i.tags.map((t) => html`<tr><td class="mono">${t}</td><td>${formatBytes(i.imageSize)}</td><td>${formatDate(i.pushedAt)}</td><td class="mono digest" title="${i.digest}">${i.digest.slice(0, 19)}…</td></tr>`))}</tbody>
+      <tbody>${images.flatMap((i) => i.tags.map((t) => html`<tr><td class="mono">${t}</td><td>${formatBytes(i.imageSize)}</td><td>${formatDate(i.pushedAt)}</td><td class="mono digest" title="${i.digest}">${i.digest.slice(0, 19)}&hellip;</td></tr>`))}</tbody>
     </table>
   </section>
 </div>

@@ -122,8 +122,8 @@ describe('HTML output is escaped and markdown sanitized', () => {
     ['**bold** and `code`', /<strong>bold<\/strong> and <code>code<\/code>/, /<script/],
   ];
   for (const [input, must, mustNot] of cases) {
-    it(`markdown ${JSON.stringify(input)}`, () => {
-      const out = renderMarkdown(input).value;
+    it(`markdown ${JSON.stringify(input)}`, async () => {
+      const out = (await renderMarkdown(input)).value;
       if (must) assert.match(out, must);
       assert.doesNotMatch(out, mustNot);
     });

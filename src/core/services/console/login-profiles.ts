@@ -3,7 +3,7 @@ import type { Principal } from '../../access.js';
 import { rootArn, userArn } from '../../identity.js';
 import type { IdentityStore } from '../../ports/identity-store.js';
 import type { LoginProfile, LoginProfileStore } from '../../ports/login-profiles.js';
-import { checkPasswordPolicy, DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.js';
+import { checkPasswordPolicy, DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 
 /** Console sessions act for the principal under this stand-in access key id (no key is involved). */
 export const CONSOLE_KEY_ID = 'CONSOLE';
@@ -82,7 +82,7 @@ export class LoginProfileService {
   async signIn(accountId: string, userName: string, password: string, signal: AbortSignal): Promise<Principal & { kind: 'iam' }> {
     const profile = await this.profiles.get(accountId, userName, signal);
     const user = userName ? await this.identity.getUser(accountId, userName, signal) : undefined;
-    const ok = await verifyPassword(profile?.passwordHash ?? (await DUMMY_HASH_PROMISE), password);
+    const ok = await verifyPassword(profile?.passwordHash ?? DUMMY_HASH, password);
     if (!ok || !profile || (userName && !user)) throw fail('Unauthenticated', 'The account, user name or password is not correct.');
     if (!user) return { kind: 'iam', arn: rootArn(accountId), accountId, accessKeyId: CONSOLE_KEY_ID };
     return { kind: 'iam', arn: userArn(user), accountId, userName: user.userName, accessKeyId: CONSOLE_KEY_ID };
