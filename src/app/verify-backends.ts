@@ -47,7 +47,7 @@ async function checkS3(config: Config): Promise<string> {
   const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS);
   try {
     const bucket = await ensureBucket(client, settings.bucket, signal);
-    const io = new S3Io(client, settings.bucket);
+    const io = new S3Io(client, settings.bucket, settings.serverSideEncryption);
     const key = `${settings.prefix}verify-config-probe-${randomUUID()}`;
     const probe = Buffer.from(`berth verify-config ${new Date().toISOString()}`);
     await io.put(key, probe, signal);

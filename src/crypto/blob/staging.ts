@@ -1,4 +1,6 @@
-import { Readable, pipeline } from 'node:stream';
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable, Transform, pipeline } from 'node:stream';
+import { parseDigest, type Digest } from '../../core/digest.js';
 import { fail, isBerthError } from '../../core/errors.js';
 import type { BlobStore } from '../../core/ports/blob-store.js';
 import type { Keyring } from '../../core/ports/keyring.js';
@@ -76,6 +78,30 @@ export class StagedUploads {
       }
       throw err;
     }
+  }
+
+  /**
+   * Streams plaintext `source` into a new staged envelope (id `enc-…`), checking on the way that
+   * it hashes to `digest` — the one way a plaintext blob or plaintext-staged upload becomes an
+   * envelope (`berth encrypt-existing`, a KMS repository's commit with `storage.redirect`).
+   * Resolves with the staging id and its data key; on any failure the staged envelope is removed.
+   */
+  async encryptFrom(source: Readable, digest: Digest, signal: AbortSignal): Promise<{ id: string; key: Buffer; keyIdHex: string }> {
+    const id = `enc-${randomUUID()}`;
+    const { algorithm } = parseDigest(digest);
+    const hash = createHash(algorithm);
+    const hashing = new Transform({ transform(chunk: Buffer, _e, done) { hash.update(chunk); done(null, chunk); } });
+    try {
+      await this.append(id, 0, pipeline(source, hashing, () => {}), signal);
+      const actual = `${algorithm}:${hash.digest('hex')}`;
+      if (actual !== digest) throw fail('Internal', `blob ${digest} hashes to ${actual}; not encrypting it (run berth fsck)`, { digest });
+    } catch (err) {
+      source.destroy();
+      await this.inner.deleteUpload(id, AbortSignal.timeout(10_000)).catch(() => {});
+      throw err;
+    }
+    const { key, keyIdHex } = this.keyOf(id);
+    return { id, key, keyIdHex };
   }
 
   /** Plaintext size of a staged upload, or `undefined`. */
