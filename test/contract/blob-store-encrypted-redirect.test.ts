@@ -125,7 +125,7 @@ describe('encrypting store with storage.redirect', () => {
       assert.ok((await s.inner.raw(digest)).equals(bytes), 'the stored object is the plaintext itself');
       assert.equal(await s.store.isEncrypted(digest, signal), false);
       assert.equal(await s.keys.hasDataKeys(digest, signal), false, 'no data key: nothing to unwrap');
-      assert.equal(await s.store.forScope(AES256).presignedUrl(digest, 300, signal), `https://s3.example/b/${digest}?X-Amz-Expires=300`);
+      assert.equal(await s.store.forScope(AES256).presignedUrl!(digest, 300, signal), `https://s3.example/b/${digest}?X-Amz-Expires=300`);
       assert.ok((await readVia(s.store.forScope(AES256), digest)).equals(bytes));
     } finally {
       await s.close();
@@ -143,9 +143,9 @@ describe('encrypting store with storage.redirect', () => {
       assert.ok(!stored.includes(bytes.subarray(1000, 1064)), 'no plaintext in the stored object');
       assert.deepEqual(await wrappedFor(s, digest), [`kms:${scope.type === 'KMS' ? scope.keyArn : ''}`], 'wrapped for its key only');
       assert.ok((await readVia(s.store.forScope(scope), digest)).equals(bytes));
-      assert.equal(await s.store.forScope(scope).presignedUrl(digest, 300, signal), undefined, 'KMS view never presigns');
-      assert.equal(await s.store.forScope(AES256).presignedUrl(digest, 300, signal), undefined, 'an envelope is never presigned');
-      assert.equal(await s.store.presignedUrl(digest, 300, signal), undefined);
+      assert.equal(await s.store.forScope(scope).presignedUrl!(digest, 300, signal), undefined, 'KMS view never presigns');
+      assert.equal(await s.store.forScope(AES256).presignedUrl!(digest, 300, signal), undefined, 'an envelope is never presigned');
+      assert.equal(await s.store.presignedUrl!(digest, 300, signal), undefined);
       assert.deepEqual([...(await blobTest.collect(s.inner.listUploads(signal)))], [], 'no staged copy left behind');
     } finally {
       await s.close();
@@ -158,11 +158,11 @@ describe('encrypting store with storage.redirect', () => {
       const { scope, setEnabled } = await s.kmsScope();
       const bytes = randomBytes(5000);
       const digest = await push(s.store.forScope(AES256), bytes);
-      assert.ok(typeof (await s.store.forScope(AES256).presignedUrl(digest, 60, signal)) === 'string');
+      assert.ok(typeof (await s.store.forScope(AES256).presignedUrl!(digest, 60, signal)) === 'string');
       await push(s.store.forScope(scope), bytes);
       assert.ok(isEnvelope(await s.inner.raw(digest)), 'upgraded in place');
       assert.deepEqual(await wrappedFor(s, digest), ['aes256', `kms:${(scope as { keyArn: string }).keyArn}`]);
-      assert.equal(await s.store.forScope(AES256).presignedUrl(digest, 60, signal), undefined, 'no longer redirected');
+      assert.equal(await s.store.forScope(AES256).presignedUrl!(digest, 60, signal), undefined, 'no longer redirected');
       assert.ok((await readVia(s.store.forScope(AES256), digest)).equals(bytes));
       assert.ok((await readVia(s.store.forScope(scope), digest)).equals(bytes));
       await setEnabled(false);
@@ -207,7 +207,7 @@ describe('encrypting store with storage.redirect', () => {
       const digest = await push(s.store.forScope(scope), bytes);
       await push(s.store.forScope(AES256), bytes);
       assert.ok(isEnvelope(await s.inner.raw(digest)));
-      assert.equal(await s.store.forScope(AES256).presignedUrl(digest, 60, signal), undefined);
+      assert.equal(await s.store.forScope(AES256).presignedUrl!(digest, 60, signal), undefined);
       await setEnabled(false);
       assert.ok((await readVia(s.store.forScope(AES256), digest)).equals(bytes), 'its own service-key wrapping reads it');
       await assert.rejects(readVia(s.store.forScope(scope), digest), isCode('KmsError'));
