@@ -6,11 +6,12 @@
  * same registry stores envelopes, is served by berth (200, never 307) and refused while its key is
  * disabled. Pushing the AES256 image's content to the KMS repository turns those objects into
  * envelopes: the AES256 repository then reads them through berth, and keeps reading them while the
- * KMS key is disabled. Redirects still need credentials, and `berth fsck` is clean in this mode.
+ * KMS key is disabled; the ECR layer API takes the same path. Redirects still need credentials,
+ * and `berth fsck` is clean in this mode.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -189,6 +190,29 @@ describe('storage.redirect on S3: AES256 repositories redirected, KMS repositori
       const res = await rawGet(repo, layer.digest);
       assert.equal(res.status, 200, `${repo} is served by berth now`);
       assert.equal(sha256(Buffer.from(await res.arrayBuffer())), layer.digest);
+    }
+  });
+
+  it('the ECR layer API (initiate / upload-layer-part / complete) into the KMS repository upgrades a plain object too', async () => {
+    const bytes = randomBytes(300_000);
+    const digest = sha256(bytes);
+    const put = await server.fetch(`/v2/plain/app/blobs/uploads/?digest=${digest}`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(put.status, 201, await put.text());
+    assert.equal(sha256(await stored(digest)), digest, 'a plain object first');
+    const { uploadId } = await awsJson<{ uploadId: string }>(server, ['ecr', 'initiate-layer-upload', '--repository-name', 'kms/app']);
+    for (const [first, last] of [[0, 99_999], [100_000, bytes.length - 1]] as const) {
+      const file = join(server.workDir, `part-${first}`);
+      await writeFile(file, bytes.subarray(first, last + 1));
+      await awsJson(server, ['ecr', 'upload-layer-part', '--repository-name', 'kms/app', '--upload-id', uploadId,
+        '--part-first-byte', String(first), '--part-last-byte', String(last), '--layer-part-blob', `fileb://${file}`]);
+    }
+    const done = await awsJson<{ layerDigest: string }>(server, ['ecr', 'complete-layer-upload', '--repository-name', 'kms/app', '--upload-id', uploadId, '--layer-digests', digest]);
+    assert.equal(done.layerDigest, digest);
+    assert.ok(isEnvelope(await stored(digest)), 'an envelope once the KMS commit returned');
+    for (const repo of ['plain/app', 'kms/app']) {
+      const res = await rawGet(repo, digest);
+      assert.equal(res.status, 200, repo);
+      assert.equal(sha256(Buffer.from(await res.arrayBuffer())), digest);
     }
   });
 
