@@ -7,10 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { Digest } from '../../src/core/digest.js';
 import type { EncryptionScope } from '../../src/core/ports/blob-encryption.js';
+import type { BlobStore } from '../../src/core/ports/blob-store.js';
 import type { KeyStore } from '../../src/core/ports/key-store.js';
 import { KmsCrypto } from '../../src/core/services/kms/kms-crypto.js';
 import { KmsKeys } from '../../src/core/services/kms/keys.js';
@@ -19,6 +23,7 @@ import { EncryptedBlobStore } from '../../src/crypto/blob/encrypted-blob-store.j
 import { HEADER_BYTES, parseHeader } from '../../src/crypto/blob/segments.js';
 import { KeyringSealer } from '../../src/crypto/kms/sealer.js';
 import { MasterKeyring } from '../../src/crypto/keyring.js';
+import { FsBlobStore } from '../../src/storage/blob/fs/fs-blob-store.js';
 import { MemoryBlobStore } from '../../src/storage/blob/memory/memory-blob-store.js';
 import { openSqliteKeyStore } from '../../src/storage/meta/sqlite/sqlite-key-store.js';
 import { blobStoreContract, blobTest } from './blob-store.contract.js';
@@ -34,13 +39,21 @@ class PresigningStore extends MemoryBlobStore {
   async presignedUrl(digest: Digest, expiresSeconds: number): Promise<string | undefined> {
     return `https://s3.example/b/${digest}?X-Amz-Expires=${expiresSeconds}`;
   }
+  /** Called (once, then cleared) before a read of a committed blob: another process acting in between. */
+  beforeRead?: (digest: Digest) => Promise<void>;
+  override async read(digest: Digest, range: { start: number; end: number } | undefined, s: AbortSignal): Promise<Readable> {
+    const hook = this.beforeRead;
+    this.beforeRead = undefined;
+    await hook?.(digest);
+    return super.read(digest, range, s);
+  }
   override async commitUpload(uploadId: string, digest: Digest, s: AbortSignal, replace?: boolean): Promise<void> {
     await this.beforeCommit?.(uploadId, digest);
     return super.commitUpload(uploadId, digest, s, replace);
   }
   /** The stored bytes (ciphertext for an envelope). */
   async raw(digest: Digest): Promise<Buffer> {
-    return readAll(await super.read(digest, undefined, signal));
+    return readAll(await MemoryBlobStore.prototype.read.call(this, digest, undefined, signal));
   }
 }
 
@@ -92,6 +105,19 @@ async function push(view: { appendUpload: EncryptedBlobStore['appendUpload']; co
 
 async function readVia(view: { read(d: Digest, r: undefined, s: AbortSignal): Promise<Readable> }, digest: Digest): Promise<Buffer> {
   return readAll(await view.read(digest, undefined, signal));
+}
+
+/** Stages `bytes` under a fresh upload id (not committed) and returns the id. */
+async function stageAgain(store: EncryptedBlobStore, bytes: Buffer): Promise<string> {
+  const id = randomUUID();
+  await store.appendUpload(id, 0, body(bytes), signal);
+  return id;
+}
+
+async function collectPipe(view: { pipeTo?: EncryptedBlobStore['pipeTo'] }, digest: Digest): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  await view.pipeTo!(digest, undefined, async (c) => { parts.push(Buffer.from(c)); }, signal);
+  return Buffer.concat(parts);
 }
 
 const isEnvelope = (stored: Buffer) => stored.subarray(0, 8).toString('latin1') === 'BRTHENC1';
@@ -264,6 +290,70 @@ describe('encrypting store with storage.redirect', () => {
       assert.ok((await readVia(fresh.forScope(AES256), digest)).equals(bytes), 'another process notices the replacement');
     } finally {
       await s.close();
+    }
+  });
+
+  it('a plain object replaced by its envelope between the look at its head and the read is still served as its plaintext', async () => {
+    const s = await setup();
+    try {
+      const { scope } = await s.kmsScope();
+      const bytes = randomBytes(200_000);
+      const digest = await push(s.store.forScope(AES256), bytes);
+      const view = s.store.forScope(AES256);
+      for (const how of ['read', 'pipeTo'] as const) {
+        const other = how === 'read' ? bytes : randomBytes(150_000);
+        const d: Digest = how === 'read' ? digest : await push(s.store.forScope(AES256), other);
+        assert.deepEqual(await view.stat(d, signal), { size: other.length }, 'the head is looked at (plain) first');
+        // Another node's KMS push of the same content upgrades the object right before the read.
+        s.inner.beforeRead = async () => {
+          await s.fresh().forScope(scope).commitUpload(await stageAgain(s.fresh(), other), d, signal);
+          assert.ok(isEnvelope(await s.inner.raw(d)));
+        };
+        const got = how === 'read' ? await readVia(view, d) : await collectPipe(view, d);
+        assert.ok(got.equals(other), `${how} gave the plaintext, not the envelope`);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('the same on the file store\'s buffer-reusing pipeTo: a stale plain head never sends envelope bytes (berth encrypt-existing while serving)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-stale-head-'));
+    const keys = await openSqliteKeyStore({ path: ':memory:' });
+    try {
+      const keyring = new MasterKeyring(randomBytes(32));
+      const fs = await FsBlobStore.open({ root: dir });
+      let hook: (() => Promise<void>) | undefined;
+      // The file store's pipeTo, with another process acting right before it opens the file.
+      const inner: BlobStore = {
+        appendUpload: (...a) => fs.appendUpload(...a), uploadSize: (...a) => fs.uploadSize(...a), readUpload: (...a) => fs.readUpload(...a),
+        commitUpload: (...a) => fs.commitUpload(...a), deleteUpload: (...a) => fs.deleteUpload(...a), listUploads: (...a) => fs.listUploads(...a),
+        stat: (...a) => fs.stat(...a), read: (...a) => fs.read(...a), delete: (...a) => fs.delete(...a), list: (...a) => fs.list(...a), close: () => fs.close(),
+        pipeTo: async (...a) => {
+          const h = hook;
+          hook = undefined;
+          await h?.();
+          return fs.pipeTo(...a);
+        },
+      };
+      const wrapping = new DataKeyWrapping(keys, keyring, undefined);
+      const store = new EncryptedBlobStore(inner, keys, wrapping, keyring);
+      const bytes = randomBytes(300_000);
+      const id = randomUUID();
+      await fs.appendUpload(id, 0, body(bytes), signal);
+      const digest = digestOf(bytes);
+      await fs.commitUpload(id, digest, signal);
+      assert.equal(await store.isEncrypted(digest, signal), false, 'a plaintext blob (from before encryption)');
+      hook = async () => {
+        assert.equal(await new EncryptedBlobStore(fs, keys, wrapping, keyring).encryptInPlace(digest, signal), 'encrypted');
+      };
+      const got = await collectPipe(store, digest);
+      assert.equal(hook, undefined, 'the replacement happened between the look and the read');
+      assert.ok(got.equals(bytes), 'served the plaintext');
+      await store.close();
+    } finally {
+      await keys.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

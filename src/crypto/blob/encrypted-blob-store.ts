@@ -9,7 +9,7 @@ import type { Keyring } from '../../core/ports/keyring.js';
 import type { DataKeyWrapping } from './data-keys.js';
 import { commitAsEnvelope, type BlobHead, type EnvelopeCommitDeps } from './envelope-commit.js';
 import { HEADER_BYTES, parseHeader, plainSize, SEGMENT_BYTES, SegmentOpener, segmentOffset } from './segments.js';
-import { decrypting, readPrefix, StagedUploads } from './staging.js';
+import { decrypting, plainUnlessEnvelope, readPrefix, StagedUploads } from './staging.js';
 
 type Head = BlobHead;
 
@@ -35,6 +35,8 @@ export interface EncryptedBlobStoreOptions {
 }
 
 const AES256: EncryptionScope = { type: 'AES256' };
+/** Thrown through an inner pipeTo to stop a plain read that met an envelope header. */
+const STALE_HEAD = new Error('stale plaintext head');
 const MAX_CACHED_HEADS = 10_000;
 
 /**
@@ -173,19 +175,42 @@ export class EncryptedBlobStore implements ScopedBlobStore {
     return { size: plainSize(st.size, head.segmentBytes) ?? approximate(st.size, head.segmentBytes) };
   }
 
-  async read(digest: Digest, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<Readable> {
+  async read(digest: Digest, range: { start: number; end: number } | undefined, signal: AbortSignal, again = false): Promise<Readable> {
     const plan = await this.#plan(digest, range, signal);
-    if (!plan) return this.#s.inner.read(digest, range, signal);
+    if (!plan) {
+      const stream = await this.#s.inner.read(digest, range, signal);
+      // A plain head may be stale by now (replaced by its envelope): the first bytes tell.
+      if (again || (range?.start ?? 0) !== 0) return stream;
+      const plain = await plainUnlessEnvelope(stream);
+      if (plain) return plain;
+      this.#s.heads.delete(digest);
+      return this.read(digest, range, signal, true);
+    }
     return decrypting(await this.#s.inner.read(digest, plan.stored, signal), plan.opener);
   }
 
-  async pipeTo(digest: Digest, range: { start: number; end: number } | undefined, write: (chunk: Buffer) => Promise<void>, signal: AbortSignal): Promise<void> {
+  async pipeTo(digest: Digest, range: { start: number; end: number } | undefined, write: (chunk: Buffer) => Promise<void>, signal: AbortSignal, again = false): Promise<void> {
     const { inner } = this.#s;
     const plan = await this.#plan(digest, range, signal);
     if (!plan) {
-      if (inner.pipeTo) return inner.pipeTo(digest, range, write, signal);
-      for await (const chunk of await inner.read(digest, range, signal)) await write(chunk as Buffer);
-      return;
+      if (!inner.pipeTo) {
+        for await (const chunk of await this.read(digest, range, signal)) await write(chunk as Buffer);
+        return;
+      }
+      if (again || (range?.start ?? 0) !== 0) return inner.pipeTo(digest, range, write, signal);
+      // As in read: an envelope's header in the first chunk means the head was stale; nothing has
+      // been written yet, so read again (decrypting).
+      let first = true;
+      try {
+        return await inner.pipeTo(digest, range, async (chunk) => {
+          if (first && ((first = false), parseHeader(chunk.subarray(0, HEADER_BYTES)))) throw STALE_HEAD;
+          return write(chunk);
+        }, signal);
+      } catch (err) {
+        if (err !== STALE_HEAD) throw err;
+        this.#s.heads.delete(digest);
+        return this.pipeTo(digest, range, write, signal, true);
+      }
     }
     const { opener } = plan;
     if (inner.pipeTo) {

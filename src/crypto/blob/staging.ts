@@ -5,7 +5,7 @@ import { fail, isBerthError } from '../../core/errors.js';
 import type { BlobStore } from '../../core/ports/blob-store.js';
 import type { Keyring } from '../../core/ports/keyring.js';
 import {
-  buildHeader, HEADER_BYTES, OVERHEAD, openSegment, plainSize, sealSegment, SEGMENT_BYTES, SegmentOpener, SegmentSealer, segmentOffset,
+  buildHeader, HEADER_BYTES, OVERHEAD, openSegment, parseHeader, plainSize, sealSegment, SEGMENT_BYTES, SegmentOpener, SegmentSealer, segmentOffset,
 } from './segments.js';
 
 /**
@@ -153,5 +153,48 @@ export function decrypting(source: Readable, opener: SegmentOpener): Readable {
   return Readable.from((async function* () {
     for await (const chunk of source) for (const piece of opener.push(chunk as Buffer)) yield piece;
     opener.end();
+  })(), { objectMode: false });
+}
+
+/**
+ * A stream of a blob believed plaintext, or `undefined` (the stream destroyed) when its first bytes
+ * are an envelope header: the object was replaced by its envelope (encrypt-existing, a KMS commit
+ * with storage.redirect) between the look at its head and this read, and must be read again.
+ */
+export async function plainUnlessEnvelope(stream: Readable): Promise<Readable | undefined> {
+  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const parts: Buffer[] = [];
+  let have = 0;
+  let ended = false;
+  try {
+    while (have < HEADER_BYTES) {
+      const r = await it.next();
+      if (r.done) {
+        ended = true;
+        break;
+      }
+      parts.push(r.value);
+      have += r.value.length;
+    }
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+  const prefix = Buffer.concat(parts);
+  if (parseHeader(prefix.subarray(0, HEADER_BYTES))) {
+    stream.destroy();
+    return undefined;
+  }
+  return Readable.from((async function* () {
+    try {
+      if (prefix.length > 0) yield prefix;
+      while (!ended) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      stream.destroy();
+    }
   })(), { objectMode: false });
 }
