@@ -202,7 +202,10 @@ export class EncryptedBlobStore implements ScopedBlobStore {
       // been written yet, so read again (decrypting).
       let first = true;
       try {
-        return await inner.pipeTo(digest, range, async (chunk) => {
+        // Thrown synchronously (not a rejected promise): the inner store awaits each write's
+        // promise only after its next read, and a rejection left unobserved that long would
+        // count as unhandled.
+        return await inner.pipeTo(digest, range, (chunk) => {
           if (first && ((first = false), parseHeader(chunk.subarray(0, HEADER_BYTES)))) throw STALE_HEAD;
           return write(chunk);
         }, signal);
