@@ -12,6 +12,7 @@ import type { Digest } from '../../src/core/digest.js';
 import { LocalEventBus } from '../../src/core/events.js';
 import { repoKey } from '../../src/core/repo-key.js';
 import { BlobService } from '../../src/core/services/blobs.js';
+import { fsck, fsckFailed } from '../../src/core/services/fsck.js';
 import { KmsCrypto } from '../../src/core/services/kms/kms-crypto.js';
 import { KmsKeys } from '../../src/core/services/kms/keys.js';
 import { RepositoryService } from '../../src/core/services/repositories.js';
@@ -52,7 +53,7 @@ async function setup() {
   await meta.createRepository(plainRepo, signal);
   await meta.createRepository(kmsRepo, signal, { settings: { encryption: { encryptionType: 'KMS', kmsKey: key.arn } } });
   return {
-    inner, keys,
+    inner, keys, meta, blobs,
     uploads: new UploadService(meta, blobs, repos, events, { maxBlobBytes: 1e9 }),
     service: new BlobService(meta, blobs, repos, { redirect: true }),
     async close() {
@@ -82,6 +83,28 @@ describe('storage.redirect through the services (AES256 and KMS repositories)', 
       if (opened.pipeTo) await opened.pipeTo(async (c) => { parts.push(Buffer.from(c)); });
       else for await (const c of opened.body!) parts.push(c as Buffer);
       assert.ok(Buffer.concat(parts).equals(k));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('fsck in redirect mode counts AES256 plain objects as expected but lists a plain object a KMS repository\'s image references', async () => {
+    const s = await setup();
+    try {
+      const a = randomBytes(300);
+      const da = (await s.uploads.monolithic(plainRepo, blobTest.digestOf(a), Readable.from([a]), a.length, false, signal)).digest;
+      // A plain object a KMS repository's image references (an older berth, or the upgrade race).
+      const legacy = randomBytes(400);
+      const dl = blobTest.digestOf(legacy);
+      await s.inner.appendUpload('legacy', 0, Readable.from([legacy]), signal);
+      await s.inner.commitUpload('legacy', dl, signal);
+      await s.meta.linkBlob(kmsRepo, dl, legacy.length, signal);
+      const body = Buffer.from(JSON.stringify({ schemaVersion: 2, layers: [{ digest: dl }] }));
+      await s.meta.putManifest({ repository: kmsRepo, digest: blobTest.digestOf(body), mediaType: 'application/vnd.oci.image.manifest.v1+json', body, imageSize: legacy.length, blobs: [dl], manifests: [] }, signal);
+      const report = await fsck(s.meta, s.blobs, signal);
+      assert.equal(fsckFailed(report), false);
+      assert.deepEqual(report.plaintext, [dl]);
+      assert.equal(report.plainObjects, 1, `the AES256 blob ${da} is expected plaintext`);
     } finally {
       await s.close();
     }
