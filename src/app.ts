@@ -174,8 +174,9 @@ export async function openKeyStore(config: Config, dbPath: string): Promise<KeyS
  * The blob store every service sees: `raw` behind the encrypting wrapper (every blob encrypted
  * at rest; data keys wrapped by the service key or the repository's KMS key).
  */
-export function encryptBlobs(raw: BlobStore, keyStore: KeyStore, keyring: Keyring, kms: { keys: KmsKeys; crypto: KmsCrypto }): EncryptedBlobStore {
-  return new EncryptedBlobStore(raw, keyStore, new DataKeyWrapping(keyStore, keyring, kms), keyring);
+export function encryptBlobs(raw: BlobStore, keyStore: KeyStore, keyring: Keyring, kms: { keys: KmsKeys; crypto: KmsCrypto }, redirect = false): EncryptedBlobStore {
+  // storage.redirect: AES256 repositories' blobs are plain objects (the store's SSE encrypts them).
+  return new EncryptedBlobStore(raw, keyStore, new DataKeyWrapping(keyStore, keyring, kms), keyring, { plainServiceScope: redirect });
 }
 
 /**
@@ -185,7 +186,7 @@ export function encryptBlobs(raw: BlobStore, keyStore: KeyStore, keyring: Keyrin
 export async function openEncryptedBackends(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<{ meta: MetaStore; blobs: EncryptedBlobStore; close(): Promise<void> }> {
   const keyring = await masterKeyring(config, env);
   const { meta, blobs: raw, identity, keys } = await openBackends(config);
-  const blobs = encryptBlobs(raw, keys, keyring, keyService(keys, keyring, config));
+  const blobs = encryptBlobs(raw, keys, keyring, keyService(keys, keyring, config), config.storage.redirect);
   return {
     meta, blobs,
     async close() {
@@ -360,10 +361,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const persistent = config.storage.meta !== 'memory';
   const keyring = persistent ? await masterKeyring(config, env) : new MasterKeyring(randomBytes(32));
   const kms = keyService(keyStore, keyring, config);
-  const blobs = opts.plaintextBlobs ? rawBlobs : encryptBlobs(rawBlobs, keyStore, keyring, kms);
+  const blobs = opts.plaintextBlobs ? rawBlobs : encryptBlobs(rawBlobs, keyStore, keyring, kms, config.storage.redirect);
   if (config.storage.redirect && !opts.plaintextBlobs) {
-    // A presigned S3 URL would hand clients ciphertext: the encrypting store offers no presigning.
-    logger.warn('storage.redirect is on, but every blob is encrypted at rest by berth, so blobs are served by berth itself, not redirected to S3 (docs/s3-storage.md)');
+    const sse = config.s3.serverSideEncryption;
+    logger.warn(`storage.redirect is on: blobs of AES256 repositories are stored as plain objects and encrypted at rest by the object store (s3.serverSideEncryption: ${sse}${sse === 'none' ? ', the bucket\'s default encryption' : ''}), not by berth; KMS repositories keep berth's encryption and are served by berth (docs/s3-storage.md)`);
   }
   const events = new LocalEventBus((err) => logger.error({ err }, 'event listener failed'));
   const policies = new PolicySource(identity, meta);

@@ -10,6 +10,9 @@ export function s3Settings(config: Config): Parameters<typeof S3BlobStore.open>[
     ...(s.endpoint !== undefined ? { endpoint: s.endpoint } : {}),
     ...(s.accessKeyId !== undefined ? { accessKeyId: s.accessKeyId } : {}),
     ...(s.secretAccessKey !== undefined ? { secretAccessKey: s.secretAccessKey } : {}),
+    ...(s.serverSideEncryption !== 'none'
+      ? { serverSideEncryption: { mode: s.serverSideEncryption, ...(s.sseKmsKeyId !== undefined ? { kmsKeyId: s.sseKmsKeyId } : {}) } }
+      : {}),
   };
 }
 

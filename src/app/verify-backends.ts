@@ -47,10 +47,17 @@ async function checkS3(config: Config): Promise<string> {
   const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS);
   try {
     const bucket = await ensureBucket(client, settings.bucket, signal);
-    const io = new S3Io(client, settings.bucket);
+    const io = new S3Io(client, settings.bucket, settings.serverSideEncryption);
     const key = `${settings.prefix}verify-config-probe-${randomUUID()}`;
     const probe = Buffer.from(`berth verify-config ${new Date().toISOString()}`);
-    await io.put(key, probe, signal);
+    try {
+      await io.put(key, probe, signal);
+    } catch (e) {
+      // Ceph RGW and MinIO answer a bare 400 to SSE headers they have no key backend for.
+      const sse = settings.serverSideEncryption;
+      if (sse) throw new Error(`writing an object with s3.serverSideEncryption ${sse.mode} failed (${describe(e)}); does the store support it? (none: the bucket's default encryption)`, { cause: e });
+      throw e;
+    }
     try {
       const back = await io.stream(key, undefined, signal);
       const parts: Buffer[] = [];

@@ -17,6 +17,7 @@ export async function fsckCommand(flags: CommonFlags & { json?: boolean }): Prom
         `corrupt: ${report.corrupt.length}`, ...report.corrupt.map((c) => `  ${c.digest} hashes to ${c.actual}`),
         `size mismatch: ${report.sizeMismatch.length}`, ...report.sizeMismatch.map((s) => `  ${s.digest} recorded ${s.recorded} stored ${s.stored}`),
         `plaintext (not yet encrypted; run berth encrypt-existing): ${report.plaintext.length}`, ...report.plaintext.map((d) => `  ${d}`),
+        ...(blobs.plainServiceScope ? [`plain objects of AES256 repositories (storage.redirect; encrypted by the object store): ${report.plainObjects}`] : []),
         `orphans: ${report.orphans.length}`, ...report.orphans.map((o) => `  ${o.digest} (${o.size} bytes)`),
         `staged uploads: ${report.stagedUploads}`,
         fsckFailed(report) ? 'result: DAMAGED' : 'result: consistent',

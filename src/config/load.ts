@@ -48,6 +48,8 @@ export const ENV: ReadonlyArray<readonly [string, readonly string[], (v: string)
   ['BERTH_S3_ACCESS_KEY_ID', ['s3', 'accessKeyId'], String],
   ['BERTH_S3_SECRET_ACCESS_KEY', ['s3', 'secretAccessKey'], String],
   ['BERTH_S3_PREFIX', ['s3', 'prefix'], String],
+  ['BERTH_S3_SERVER_SIDE_ENCRYPTION', ['s3', 'serverSideEncryption'], String],
+  ['BERTH_S3_SSE_KMS_KEY_ID', ['s3', 'sseKmsKeyId'], String],
   ['BERTH_PUBLIC_ALIAS', ['public', 'alias'], String],
   ['BERTH_ANONYMOUS_PULLS_PER_SECOND', ['public', 'anonymousPullsPerSecond'], Number],
   ['BERTH_ANONYMOUS_PULL_BURST', ['public', 'anonymousPullBurst'], Number],

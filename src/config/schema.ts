@@ -37,7 +37,7 @@ export const configSchema = z.object({
     blob: z.enum(['fs', 's3', 'memory']).default('fs')
       .describe('Blob backend: fs (the data directory), s3 (S3-compatible object storage shared by every node), memory (loses everything on exit; tests).'),
     redirect: z.boolean().default(false)
-      .describe('With the s3 blob backend: answer blob GETs with a redirect to a presigned S3 URL (clients fetch the bytes from S3 directly); GetDownloadUrlForLayer returns presigned S3 URLs too. Applies only to blobs berth did not encrypt at rest — since encryption at rest, none: see docs/s3-storage.md.'),
+      .describe('With the s3 blob backend: blob GETs of repositories encrypted with AES256 (the default) are answered by a 307 redirect to a presigned S3 URL, and GetDownloadUrlForLayer returns presigned S3 URLs. Their blobs are then stored as plain objects, encrypted at rest by the object store (s3.serverSideEncryption) instead of by berth; KMS repositories keep berth\'s encryption and are served by berth. See docs/s3-storage.md.'),
   }).strict().default({ meta: 'sqlite', blob: 'fs', redirect: false }),
   postgres: z.object({
     url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()
@@ -55,7 +55,10 @@ export const configSchema = z.object({
     prefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, 'must be empty or end with /').default('')
       .describe('Key prefix every object of this registry is stored under (e.g. berth/).'),
     forcePathStyle: z.boolean().default(true).describe('Path-style addressing (endpoint/bucket/key), which Ceph RGW and MinIO need.'),
-  }).strict().default({ region: 'us-east-1', prefix: '', forcePathStyle: true }),
+    serverSideEncryption: z.enum(['none', 'AES256', 'aws:kms']).default('none')
+      .describe('Server-side encryption berth asks the object store for on every object it writes: AES256 (SSE-S3), aws:kms (SSE-KMS), or none (send no header: the bucket\'s default encryption applies — on AWS S3 every new object is SSE-S3-encrypted by default; Ceph RGW and MinIO refuse SSE headers unless their own key backend is set up). With storage.redirect, blobs of AES256 repositories are encrypted at rest by this, not by berth: see docs/s3-storage.md.'),
+    sseKmsKeyId: z.string().min(1).optional().describe('With serverSideEncryption aws:kms: the KMS key (id or ARN) of the object store; unset: the bucket\'s default KMS key.'),
+  }).strict().default({ region: 'us-east-1', prefix: '', forcePathStyle: true, serverSideEncryption: 'none' }),
   limits: z.object({
     maxBlobBytes: z.number().int().positive().default(50 * 1024 ** 3).describe('Largest blob one upload may carry, in bytes.'),
     maxPageSize: z.number().int().min(1).max(100_000).default(1000).describe('Largest page a list endpoint returns (`n` is clamped to it).'),
@@ -113,6 +116,9 @@ export const configSchema = z.object({
   }
   if (c.storage.blob === 's3' && c.s3.bucket === undefined) {
     ctx.addIssue({ code: 'custom', path: ['s3', 'bucket'], message: 'is required when storage.blob is s3 (BERTH_S3_BUCKET)' });
+  }
+  if (c.s3.sseKmsKeyId !== undefined && c.s3.serverSideEncryption !== 'aws:kms') {
+    ctx.addIssue({ code: 'custom', path: ['s3', 'sseKmsKeyId'], message: 'needs s3.serverSideEncryption: aws:kms' });
   }
   if (c.storage.redirect && c.storage.blob !== 's3') {
     ctx.addIssue({ code: 'custom', path: ['storage', 'redirect'], message: 'needs storage.blob: s3' });

@@ -100,4 +100,21 @@ describe('FsBlobStore specifics', () => {
     aborted.abort();
     await assert.rejects(store.pipeTo(digest, undefined, async () => {}, aborted.signal));
   });
+
+  it('pipeTo rejects with a failed write (a client gone mid-download) without leaving the rejection unhandled meanwhile', async () => {
+    const root = await freshRoot();
+    const store = await FsBlobStore.open({ root });
+    const digest = await put(store, randomBytes(3 * 1024 * 1024 + 1));
+    const unhandled: unknown[] = [];
+    const note = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', note);
+    try {
+      // The write fails at once; the store reads its next chunk before it awaits that write.
+      await assert.rejects(store.pipeTo(digest, undefined, () => Promise.reject(new Error('socket closed')), never), /socket closed/);
+      await new Promise((done) => setTimeout(done, 50));
+    } finally {
+      process.off('unhandledRejection', note);
+    }
+    assert.deepEqual(unhandled, []);
+  });
 });

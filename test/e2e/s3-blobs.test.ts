@@ -2,8 +2,9 @@
  * One berth node on S3 blob storage (Ceph RGW; metadata in SQLite), driven by real clients:
  * skopeo pushes and pulls a multi-layer image whose layers exceed the 5 MiB part minimum (so
  * multipart uploads with several parts carry them), a chunked upload of odd-sized PATCHes is sent
- * with plain HTTP, and with `storage.redirect` on skopeo follows the 307s of blob GETs to RGW and
- * `aws ecr get-download-url-for-layer` hands out a presigned S3 URL that downloads the layer.
+ * with plain HTTP, and when `storage.redirect` is switched on later, the blobs stored before (berth's
+ * envelopes) are still served by berth itself. Redirects of blobs pushed in redirect mode:
+ * test/e2e/s3-redirect.test.ts.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -152,12 +153,11 @@ describe('S3 blob storage end to end (skopeo, HTTP chunked uploads, aws ecr, red
       await server.launch({ env: env(true) });
     });
 
-    // Every blob is encrypted at rest by berth (issue 8), so S3 holds only ciphertext: a presigned
-    // S3 URL would hand clients bytes they cannot use. The encrypting store offers no presigning,
-    // and berth serves those blobs itself even with the redirect on (docs/s3-storage.md). The
-    // redirect mechanism itself is proven on plaintext stores by test/unit/blob-download-url.test.ts
-    // and the presigned GET by test/contract/blob-store-s3.test.ts.
-    it('encrypted blobs are served by berth itself (no 307 to ciphertext); HEAD stays local', async () => {
+    // The image was pushed with the redirect off, so S3 holds berth's envelopes of it: a presigned
+    // S3 URL would hand clients ciphertext. The encrypting store presigns only plain objects (what
+    // AES256 repositories store in redirect mode), so berth serves these blobs itself
+    // (docs/s3-storage.md); test/e2e/s3-redirect.test.ts pushes in redirect mode and follows 307s.
+    it('blobs stored as envelopes before the switch are served by berth itself (no 307 to ciphertext); HEAD stays local', async () => {
       const layer = image.layers[0]!;
       const head = await server.fetch(`/v2/s3/app/blobs/${layer.digest}`, { method: 'HEAD' });
       assert.equal(head.status, 200);
@@ -169,7 +169,7 @@ describe('S3 blob storage end to end (skopeo, HTTP chunked uploads, aws ecr, red
       assert.ok(stored.some((k) => k.endsWith(layer.digest.slice(7))), 'the blob is in the bucket');
       const missing = await server.fetch(`/v2/s3/app/blobs/sha256:${'0'.repeat(64)}`, { redirect: 'manual' });
       assert.equal(missing.status, 404);
-      assert.match(server.log(), /redirect.*encrypt|encrypt.*redirect/i, 'the node says why it does not redirect');
+      assert.match(server.log(), /storage\.redirect is on: blobs of AES256 repositories are stored as plain objects/, 'the node says what the redirect mode does');
     });
 
     it('skopeo pulls the image byte-identical', async () => {

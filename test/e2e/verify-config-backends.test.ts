@@ -45,6 +45,16 @@ describe('berth verify-config checks S3', { skip: skipReason(S3_SKIP) }, () => {
     assert.match(again.stdout, /s3: ok \(bucket \S+ at \S+ reachable/);
   });
 
+  it('exits 1 when the store refuses the configured server-side encryption (our RGW has no SSE key backend)', async () => {
+    const s = freshS3();
+    buckets.push(s);
+    const file = join(dir, 's3-sse.yaml');
+    await writeFile(file, `${s3Yaml(s)}  serverSideEncryption: AES256\n`);
+    const r = await berth('verify-config', '--config', file);
+    assert.equal(r.code, 1, describeRun(r));
+    assert.match(r.stderr, /s3: FAILED: writing an object with s3\.serverSideEncryption AES256 failed \(.*400.*\); does the store support it\?/);
+  });
+
   it('exits 1 naming the unreachable endpoint', async () => {
     const s = freshS3();
     const file = join(dir, 's3-bad.yaml');

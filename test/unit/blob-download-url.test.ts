@@ -1,7 +1,8 @@
 /**
  * `storage.redirect`: BlobService.downloadUrl hands out the store's presigned URL only when the
- * redirect is on, the store offers presigning (an encrypting wrapper does not), and the blob is
- * linked to the repository.
+ * redirect is on, the store offers presigning (a wrapper that transforms bytes may not), and the
+ * blob is linked to the repository. The encrypting store's own rules (plain objects of AES256
+ * repositories only): test/unit/blob-redirect-scopes.test.ts.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -67,7 +68,7 @@ describe('BlobService.downloadUrl (storage.redirect)', () => {
     assert.equal(await service.downloadUrl(repo, digest, 300, signal), undefined);
   });
 
-  it('returns nothing through a wrapper that does not expose presigning (encrypted blobs are served by berth)', async () => {
+  it('returns nothing through a wrapper that does not expose presigning (its blobs are served by berth)', async () => {
     const { service, digest } = await setup(wrapWithoutPresigning(new PresigningStore()), true);
     assert.equal(await service.downloadUrl(repo, digest, 300, signal), undefined);
   });

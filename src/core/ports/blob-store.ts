@@ -79,12 +79,12 @@ export interface BlobStore {
 
   /**
    * Optional: a time-limited URL (valid `expiresSeconds`) from which a client can GET the bytes of
-   * blob `digest` without going through berth (S3 presigned URLs, `storage.redirect`). Only stores
-   * whose stored bytes ARE the blob may offer it: a wrapper that transforms bytes (the encrypting
-   * store) must not expose it, and callers then serve the blob themselves. Resolves `undefined`
-   * when the store declines for this blob. Does not check that the blob exists.
+   * blob `digest` without going through berth (S3 presigned URLs, `storage.redirect`). Only for
+   * stored bytes that ARE the blob: a wrapper that transforms bytes (the encrypting store) offers
+   * it only for objects it stores untransformed, and callers serve every other blob themselves.
+   * Resolves `undefined` when the store declines for this blob. Need not check that the blob exists.
    */
-  presignedUrl?(digest: Digest, expiresSeconds: number): Promise<string | undefined>;
+  presignedUrl?(digest: Digest, expiresSeconds: number, signal?: AbortSignal): Promise<string | undefined>;
 
   /** Deletes a committed blob; a no-op when absent. Only garbage collection calls this. */
   delete(digest: Digest, signal: AbortSignal): Promise<void>;

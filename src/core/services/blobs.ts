@@ -26,7 +26,8 @@ export interface OpenedBlob {
 export interface BlobServiceOptions {
   /**
    * `storage.redirect`: blob downloads go to the store's presigned URLs (when the store offers
-   * them — an encrypting wrapper does not, and then blobs are served by berth as usual).
+   * one for the blob — the encrypting wrapper only for plain objects of AES256 repositories —
+   * and otherwise are served by berth as usual).
    */
   redirect?: boolean;
 }
@@ -50,12 +51,14 @@ export class BlobService {
    * Throws like {@link stat}.
    */
   async downloadUrl(repository: RepoKey, digestText: string, expiresSeconds: number, signal: AbortSignal): Promise<{ digest: Digest; size: number; url: string } | undefined> {
-    const presign = this.blobs.presignedUrl?.bind(this.blobs);
-    if (!this.options.redirect || !presign) return undefined;
-    const { digest, size } = await this.stat(repository, digestText, signal);
+    if (!this.options.redirect || !this.blobs.presignedUrl) return undefined;
+    const { digest, size, repo } = await this.#stat(repository, digestText, signal);
     // The empty JSON blob may be answered without ever having been stored.
     if (digest === EMPTY_JSON_DIGEST) return undefined;
-    const url = await presign(digest, expiresSeconds);
+    // Asked through the repository's key: the encrypting store declines for KMS repositories and
+    // for any blob it stores as an envelope, which berth then serves itself.
+    const blobs = blobsFor(this.blobs, repo);
+    const url = await blobs.presignedUrl?.(digest, expiresSeconds, signal);
     return url === undefined ? undefined : { digest, size, url };
   }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { parseDigest, type Digest } from '../digest.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetaStore } from '../ports/meta-store.js';
+import { kmsScopesReferencing } from './blob-scopes.js';
 
 export interface FsckReport {
   /** Blobs the metadata references (by a manifest or a repository link) that storage lacks. */
@@ -12,8 +13,14 @@ export interface FsckReport {
   sizeMismatch: { digest: Digest; recorded: number; stored: number }[];
   /** Stored blobs no repository links (garbage collection may remove them). */
   orphans: { digest: Digest; size: number }[];
-  /** Stored blobs still in plaintext (not yet encrypted at rest; `berth encrypt-existing` converts them). */
+  /**
+   * Stored blobs still in plaintext (not yet encrypted at rest; `berth encrypt-existing` converts
+   * them). With `storage.redirect`, only those a KMS repository's image references: plain objects
+   * of AES256 repositories are expected there (counted in `plainObjects`).
+   */
   plaintext: Digest[];
+  /** With `storage.redirect`: plain objects of AES256 repositories (encrypted by the object store). */
+  plainObjects: number;
   /** Staged upload files with no bytes committed, for information. */
   stagedUploads: number;
   checkedBlobs: number;
@@ -23,8 +30,12 @@ export interface FsckReport {
  * Checks metadata against storage: every manifest's blobs exist, every stored blob matches its
  * digest, and lists orphans. Read-only; safe while the registry serves traffic.
  */
-export async function fsck(meta: MetaStore, blobs: BlobStore & { isEncrypted?(d: Digest, s: AbortSignal): Promise<boolean | undefined> }, signal: AbortSignal): Promise<FsckReport> {
-  const report: FsckReport = { missing: [], corrupt: [], sizeMismatch: [], orphans: [], plaintext: [], stagedUploads: 0, checkedBlobs: 0 };
+export async function fsck(
+  meta: MetaStore,
+  blobs: BlobStore & { isEncrypted?(d: Digest, s: AbortSignal): Promise<boolean | undefined>; plainServiceScope?: boolean },
+  signal: AbortSignal,
+): Promise<FsckReport> {
+  const report: FsckReport = { missing: [], corrupt: [], sizeMismatch: [], orphans: [], plaintext: [], plainObjects: 0, stagedUploads: 0, checkedBlobs: 0 };
   const stored = new Map<Digest, number>();
   for await (const b of blobs.list(signal)) {
     stored.set(b.digest, b.size);
@@ -56,6 +67,11 @@ export async function fsck(meta: MetaStore, blobs: BlobStore & { isEncrypted?(d:
     const by = missing.get(ref.blob) ?? new Set<string>();
     by.add(`${ref.repository}@${ref.manifest}`);
     missing.set(ref.blob, by);
+  }
+  if (blobs.plainServiceScope && report.plaintext.length > 0) {
+    const kms = await kmsScopesReferencing(meta, new Set(report.plaintext), signal);
+    report.plainObjects = report.plaintext.filter((d) => !kms.has(d)).length;
+    report.plaintext = report.plaintext.filter((d) => kms.has(d));
   }
   report.missing = [...missing].map(([digest, by]) => ({ digest, referencedBy: [...by].sort() }));
   for (const [digest, size] of stored) if (!linked.has(digest)) report.orphans.push({ digest, size });

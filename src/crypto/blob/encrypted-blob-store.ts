@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { parseDigest, type Digest } from '../../core/digest.js';
 import { fail } from '../../core/errors.js';
 import { scopeName, type EncryptionScope, type ScopedBlobStore } from '../../core/ports/blob-encryption.js';
@@ -7,10 +7,11 @@ import type { BlobStore } from '../../core/ports/blob-store.js';
 import type { KeyStore } from '../../core/ports/key-store.js';
 import type { Keyring } from '../../core/ports/keyring.js';
 import type { DataKeyWrapping } from './data-keys.js';
+import { commitAsEnvelope, type BlobHead, type EnvelopeCommitDeps } from './envelope-commit.js';
 import { HEADER_BYTES, parseHeader, plainSize, SEGMENT_BYTES, SegmentOpener, segmentOffset } from './segments.js';
-import { decrypting, readPrefix, StagedUploads } from './staging.js';
+import { decrypting, plainUnlessEnvelope, readPrefix, StagedUploads } from './staging.js';
 
-type Head = { kind: 'missing' } | { kind: 'plain'; storedSize?: number } | { kind: 'encrypted'; keyIdHex: string; header: Buffer; segmentBytes: number };
+type Head = BlobHead;
 
 interface Shared {
   inner: BlobStore;
@@ -19,9 +20,23 @@ interface Shared {
   staged: StagedUploads;
   /** Headers of encrypted blobs (immutable while the blob exists; dropped on delete). */
   heads: Map<Digest, Head>;
+  /**
+   * `storage.redirect` on a store that presigns: uploads are staged in plaintext, blobs of the
+   * service scope (`AES256`) are committed as plain objects (the object store's server-side
+   * encryption covers them) and offered as presigned URLs; KMS scopes still get envelopes.
+   */
+  plainServiceScope: boolean;
+}
+
+/** Options of {@link EncryptedBlobStore}. */
+export interface EncryptedBlobStoreOptions {
+  /** See `Shared.plainServiceScope`; only takes effect when the inner store presigns. */
+  plainServiceScope?: boolean;
 }
 
 const AES256: EncryptionScope = { type: 'AES256' };
+/** Thrown through an inner pipeTo to stop a plain read that met an envelope header. */
+const STALE_HEAD = new Error('stale plaintext head');
 const MAX_CACHED_HEADS = 10_000;
 
 /**
@@ -39,10 +54,12 @@ const MAX_CACHED_HEADS = 10_000;
  * pushed to repositories with different keys is stored once, and each repository reads it only
  * through its own key (see docs/encryption.md for why this is safe).
  *
- * Only the port's methods are passed on, each decrypting: this wrapper must NEVER expose an
- * optional presign/redirect method of the inner store (e.g. S3 presigned URLs for
- * `storage.redirect`) — a client sent straight to the backend would receive the ciphertext. With
- * this wrapper in front, blob reads always come through berth.
+ * `storage.redirect` (`plainServiceScope`, on a store that presigns): uploads are staged in
+ * plaintext and blobs of the service scope (`AES256`) are committed as plain objects, encrypted at
+ * rest by the object store's server-side encryption, so clients can be redirected to them. KMS
+ * scopes still get envelopes (envelope-commit.ts turns plaintext into one, upgrading a plain
+ * object another repository stored). {@link presignedUrl} is offered only for plain objects and
+ * never through a KMS scope: an envelope — ciphertext — is never handed to a client.
  */
 export class EncryptedBlobStore implements ScopedBlobStore {
   readonly #s: Shared;
@@ -50,12 +67,13 @@ export class EncryptedBlobStore implements ScopedBlobStore {
   /** Data keys a scoped view already opened (a view lives for one request). */
   readonly #opened = new Map<string, Buffer>();
 
-  constructor(inner: BlobStore, keys: KeyStore, wrapping: DataKeyWrapping, keyring: Keyring);
+  constructor(inner: BlobStore, keys: KeyStore, wrapping: DataKeyWrapping, keyring: Keyring, options?: EncryptedBlobStoreOptions);
   constructor(shared: Shared, scope: EncryptionScope);
-  constructor(a: BlobStore | Shared, b: KeyStore | EncryptionScope, c?: DataKeyWrapping, d?: Keyring) {
+  constructor(a: BlobStore | Shared, b: KeyStore | EncryptionScope, c?: DataKeyWrapping, d?: Keyring, e: EncryptedBlobStoreOptions = {}) {
     if (c && d) {
       const inner = a as BlobStore;
-      this.#s = { inner, keys: b as KeyStore, wrapping: c, staged: new StagedUploads(inner, d), heads: new Map() };
+      const plainServiceScope = e.plainServiceScope === true && typeof inner.presignedUrl === 'function';
+      this.#s = { inner, keys: b as KeyStore, wrapping: c, staged: new StagedUploads(inner, d), heads: new Map(), plainServiceScope };
       this.#scope = undefined;
     } else {
       this.#s = a as Shared;
@@ -67,7 +85,15 @@ export class EncryptedBlobStore implements ScopedBlobStore {
     return new EncryptedBlobStore(this.#s, scope);
   }
 
+  /** Whether blobs of the service scope are kept as plain objects for presigned redirects. */
+  get plainServiceScope(): boolean {
+    return this.#s.plainServiceScope;
+  }
+
   appendUpload(uploadId: string, offset: number, body: Readable, signal: AbortSignal): Promise<number> {
+    // Redirect mode stages in plaintext (the object store's encryption covers staging); a later
+    // chunk follows whatever the upload started as (an upload begun before the switch stays sealed).
+    if (this.#s.plainServiceScope && offset === 0) return this.#s.inner.appendUpload(uploadId, 0, body, signal);
     return this.#s.staged.append(uploadId, offset, body, signal);
   }
 
@@ -86,7 +112,19 @@ export class EncryptedBlobStore implements ScopedBlobStore {
    */
   async commitUpload(uploadId: string, digest: Digest, signal: AbortSignal, replace = false): Promise<void> {
     const { inner, keys, wrapping, staged } = this.#s;
-    if (!(await staged.encrypted(uploadId, signal))) return inner.commitUpload(uploadId, digest, signal, replace);
+    if (!(await staged.encrypted(uploadId, signal))) {
+      // A plaintext-staged upload (redirect mode, or staged before encryption existed): a KMS
+      // scope never gets a plain object; the service scope commits it as it is.
+      if (this.#scope && this.#scope.type !== 'AES256') return commitAsEnvelope(this.#envelopeDeps(), this.#scope, { upload: uploadId }, digest, replace, signal);
+      await inner.commitUpload(uploadId, digest, signal, replace);
+      if (!this.#s.plainServiceScope) return;
+      // The digest may already be an envelope (a KMS repository stored it first): the commit kept
+      // it, and this scope needs its own wrapping of its data key.
+      this.#s.heads.delete(digest);
+      const head = await this.#head(digest, signal);
+      if (head.kind === 'encrypted') await this.#dataKey(digest, head.keyIdHex, signal);
+      return;
+    }
     const { key, keyIdHex } = staged.keyOf(uploadId);
     const scope = this.#scope ?? AES256;
     // The wrapping is recorded before the blob appears, so a committed envelope always has one.
@@ -97,6 +135,22 @@ export class EncryptedBlobStore implements ScopedBlobStore {
     if (head.kind === 'encrypted' && head.keyIdHex === keyIdHex) return;
     await keys.deleteDataKeys(digest, keyIdHex, signal);
     if (head.kind === 'encrypted') await this.#dataKey(digest, head.keyIdHex, signal);
+    // The digest was a plain object (an AES256 blob in redirect mode): a KMS scope upgrades it.
+    else if (head.kind === 'plain' && scope.type !== 'AES256') await commitAsEnvelope(this.#envelopeDeps(), scope, 'object', digest, false, signal);
+  }
+
+  #envelopeDeps(): EnvelopeCommitDeps {
+    const { inner, keys, wrapping, staged } = this.#s;
+    return {
+      inner, keys, wrapping, staged,
+      head: (digest, signal) => {
+        this.#s.heads.delete(digest);
+        return this.#head(digest, signal);
+      },
+      ownWrapping: async (digest, keyIdHex, signal) => {
+        await this.#dataKey(digest, keyIdHex, signal);
+      },
+    };
   }
 
   deleteUpload(uploadId: string, signal: AbortSignal): Promise<void> {
@@ -121,19 +175,45 @@ export class EncryptedBlobStore implements ScopedBlobStore {
     return { size: plainSize(st.size, head.segmentBytes) ?? approximate(st.size, head.segmentBytes) };
   }
 
-  async read(digest: Digest, range: { start: number; end: number } | undefined, signal: AbortSignal): Promise<Readable> {
+  async read(digest: Digest, range: { start: number; end: number } | undefined, signal: AbortSignal, again = false): Promise<Readable> {
     const plan = await this.#plan(digest, range, signal);
-    if (!plan) return this.#s.inner.read(digest, range, signal);
+    if (!plan) {
+      const stream = await this.#s.inner.read(digest, range, signal);
+      // A plain head may be stale by now (replaced by its envelope): the first bytes tell.
+      if (again || (range?.start ?? 0) !== 0) return stream;
+      const plain = await plainUnlessEnvelope(stream);
+      if (plain) return plain;
+      this.#s.heads.delete(digest);
+      return this.read(digest, range, signal, true);
+    }
     return decrypting(await this.#s.inner.read(digest, plan.stored, signal), plan.opener);
   }
 
-  async pipeTo(digest: Digest, range: { start: number; end: number } | undefined, write: (chunk: Buffer) => Promise<void>, signal: AbortSignal): Promise<void> {
+  async pipeTo(digest: Digest, range: { start: number; end: number } | undefined, write: (chunk: Buffer) => Promise<void>, signal: AbortSignal, again = false): Promise<void> {
     const { inner } = this.#s;
     const plan = await this.#plan(digest, range, signal);
     if (!plan) {
-      if (inner.pipeTo) return inner.pipeTo(digest, range, write, signal);
-      for await (const chunk of await inner.read(digest, range, signal)) await write(chunk as Buffer);
-      return;
+      if (!inner.pipeTo) {
+        for await (const chunk of await this.read(digest, range, signal)) await write(chunk as Buffer);
+        return;
+      }
+      if (again || (range?.start ?? 0) !== 0) return inner.pipeTo(digest, range, write, signal);
+      // As in read: an envelope's header in the first chunk means the head was stale; nothing has
+      // been written yet, so read again (decrypting).
+      let first = true;
+      try {
+        // Thrown synchronously (not a rejected promise): the inner store awaits each write's
+        // promise only after its next read, and a rejection left unobserved that long would
+        // count as unhandled.
+        return await inner.pipeTo(digest, range, (chunk) => {
+          if (first && ((first = false), parseHeader(chunk.subarray(0, HEADER_BYTES)))) throw STALE_HEAD;
+          return write(chunk);
+        }, signal);
+      } catch (err) {
+        if (err !== STALE_HEAD) throw err;
+        this.#s.heads.delete(digest);
+        return this.pipeTo(digest, range, write, signal, true);
+      }
     }
     const { opener } = plan;
     if (inner.pipeTo) {
@@ -160,6 +240,18 @@ export class EncryptedBlobStore implements ScopedBlobStore {
       if (head.kind === 'missing') continue;
       yield head.kind === 'encrypted' ? { ...b, size: plainSize(b.size, head.segmentBytes) ?? approximate(b.size, head.segmentBytes) } : b;
     }
+  }
+
+  /**
+   * {@inheritDoc BlobStore.presignedUrl} Offered only in redirect mode, to the service scope (or
+   * unscoped callers), and only while the stored object for `digest` is plaintext: an envelope —
+   * any KMS repository's blob — is never handed out, so a client can never receive ciphertext.
+   */
+  async presignedUrl(digest: Digest, expiresSeconds: number, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<string | undefined> {
+    const { inner, plainServiceScope } = this.#s;
+    if (!plainServiceScope || !inner.presignedUrl || (this.#scope && this.#scope.type !== 'AES256')) return undefined;
+    if ((await this.#head(digest, signal)).kind !== 'plain') return undefined;
+    return inner.presignedUrl(digest, expiresSeconds, signal);
   }
 
   /** Whether a committed blob is stored as an envelope (`undefined` when it does not exist). For fsck and encrypt-existing. */
@@ -247,8 +339,11 @@ export class EncryptedBlobStore implements ScopedBlobStore {
     }
     const { algorithm } = parseDigest(digest);
     const hash = createHash(algorithm);
+    const before = await inner.stat(digest, signal);
     for await (const chunk of await inner.read(digest, undefined, signal)) hash.update(chunk as Buffer);
     if (`${algorithm}:${hash.digest('hex')}` !== digest) throw fail('Internal', `encrypted blob ${digest} has a damaged header; run berth fsck`, { digest });
+    // Replaced by its envelope while it was hashed (a slow in-place encryption): its keys are live.
+    if ((await inner.stat(digest, signal))?.size !== before?.size) return this.#head(digest, signal, false);
     await keys.deleteDataKeys(digest, undefined, signal);
     return { kind: 'plain' };
   }
@@ -257,21 +352,20 @@ export class EncryptedBlobStore implements ScopedBlobStore {
    * Encrypts a plaintext blob in place (`berth encrypt-existing`): streams it into an envelope
    * while checking its digest, records the data key under the service key, then atomically
    * replaces the plaintext. Readers see the old bytes or the new; safe while serving. Repositories
-   * with a KMS key add their own wrapping on first read. Resolves with what it found.
+   * with a KMS key add their own wrapping on first read, or at once when `scope` names one.
+   * Resolves with what it found.
    */
-  async encryptInPlace(digest: Digest, signal: AbortSignal): Promise<'encrypted' | 'already' | 'missing'> {
+  async encryptInPlace(digest: Digest, signal: AbortSignal, scope?: EncryptionScope): Promise<'encrypted' | 'already' | 'missing'> {
     const { inner, staged, wrapping } = this.#s;
     const head = await this.#head(digest, signal);
     if (head.kind !== 'plain') return head.kind === 'missing' ? 'missing' : 'already';
-    const id = `enc-${randomUUID()}`;
-    const { algorithm } = parseDigest(digest);
-    const hash = createHash(algorithm);
-    const hashing = new Transform({ transform(chunk: Buffer, _e, done) { hash.update(chunk); done(null, chunk); } });
+    if (scope && scope.type !== 'AES256') {
+      // For a KMS repository (`storage.redirect`): wrapped for its key and the service key at once.
+      await commitAsEnvelope(this.#envelopeDeps(), scope, 'object', digest, false, signal);
+      return 'encrypted';
+    }
+    const { id, key, keyIdHex } = await staged.encryptFrom(await inner.read(digest, undefined, signal), digest, signal);
     try {
-      await staged.append(id, 0, pipeline(await inner.read(digest, undefined, signal), hashing, () => {}), signal);
-      const actual = `${algorithm}:${hash.digest('hex')}`;
-      if (actual !== digest) throw fail('Internal', `blob ${digest} hashes to ${actual}; not encrypting it (run berth fsck)`, { digest });
-      const { key, keyIdHex } = staged.keyOf(id);
       await wrapping.put(await wrapping.wrap(AES256, key, { digest, dataKeyId: keyIdHex }, signal), signal);
       await inner.commitUpload(id, digest, signal, true);
       this.#s.heads.delete(digest);

@@ -1,9 +1,11 @@
-import { Readable, pipeline } from 'node:stream';
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable, Transform, pipeline } from 'node:stream';
+import { parseDigest, type Digest } from '../../core/digest.js';
 import { fail, isBerthError } from '../../core/errors.js';
 import type { BlobStore } from '../../core/ports/blob-store.js';
 import type { Keyring } from '../../core/ports/keyring.js';
 import {
-  buildHeader, HEADER_BYTES, OVERHEAD, openSegment, plainSize, sealSegment, SEGMENT_BYTES, SegmentOpener, SegmentSealer, segmentOffset,
+  buildHeader, HEADER_BYTES, OVERHEAD, openSegment, parseHeader, plainSize, sealSegment, SEGMENT_BYTES, SegmentOpener, SegmentSealer, segmentOffset,
 } from './segments.js';
 
 /**
@@ -78,6 +80,30 @@ export class StagedUploads {
     }
   }
 
+  /**
+   * Streams plaintext `source` into a new staged envelope (id `enc-…`), checking on the way that
+   * it hashes to `digest` — the one way a plaintext blob or plaintext-staged upload becomes an
+   * envelope (`berth encrypt-existing`, a KMS repository's commit with `storage.redirect`).
+   * Resolves with the staging id and its data key; on any failure the staged envelope is removed.
+   */
+  async encryptFrom(source: Readable, digest: Digest, signal: AbortSignal): Promise<{ id: string; key: Buffer; keyIdHex: string }> {
+    const id = `enc-${randomUUID()}`;
+    const { algorithm } = parseDigest(digest);
+    const hash = createHash(algorithm);
+    const hashing = new Transform({ transform(chunk: Buffer, _e, done) { hash.update(chunk); done(null, chunk); } });
+    try {
+      await this.append(id, 0, pipeline(source, hashing, () => {}), signal);
+      const actual = `${algorithm}:${hash.digest('hex')}`;
+      if (actual !== digest) throw fail('Internal', `blob ${digest} hashes to ${actual}; not encrypting it (run berth fsck)`, { digest });
+    } catch (err) {
+      source.destroy();
+      await this.inner.deleteUpload(id, AbortSignal.timeout(10_000)).catch(() => {});
+      throw err;
+    }
+    const { key, keyIdHex } = this.keyOf(id);
+    return { id, key, keyIdHex };
+  }
+
   /** Plaintext size of a staged upload, or `undefined`. */
   async size(uploadId: string, signal: AbortSignal): Promise<number | undefined> {
     const stored = await this.inner.uploadSize(uploadId, signal);
@@ -127,5 +153,48 @@ export function decrypting(source: Readable, opener: SegmentOpener): Readable {
   return Readable.from((async function* () {
     for await (const chunk of source) for (const piece of opener.push(chunk as Buffer)) yield piece;
     opener.end();
+  })(), { objectMode: false });
+}
+
+/**
+ * A stream of a blob believed plaintext, or `undefined` (the stream destroyed) when its first bytes
+ * are an envelope header: the object was replaced by its envelope (encrypt-existing, a KMS commit
+ * with storage.redirect) between the look at its head and this read, and must be read again.
+ */
+export async function plainUnlessEnvelope(stream: Readable): Promise<Readable | undefined> {
+  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const parts: Buffer[] = [];
+  let have = 0;
+  let ended = false;
+  try {
+    while (have < HEADER_BYTES) {
+      const r = await it.next();
+      if (r.done) {
+        ended = true;
+        break;
+      }
+      parts.push(r.value);
+      have += r.value.length;
+    }
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+  const prefix = Buffer.concat(parts);
+  if (parseHeader(prefix.subarray(0, HEADER_BYTES))) {
+    stream.destroy();
+    return undefined;
+  }
+  return Readable.from((async function* () {
+    try {
+      if (prefix.length > 0) yield prefix;
+      while (!ended) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      stream.destroy();
+    }
   })(), { objectMode: false });
 }

@@ -213,6 +213,9 @@ export class FsBlobStore implements BlobStore {
         position += bytesRead;
         await pending;
         pending = write(buffer.subarray(0, bytesRead));
+        // Awaited only after the next read: mark it observed, or a failed write (the client went
+        // away) is an unhandled rejection meanwhile, which ends the process.
+        pending.catch(() => {});
       }
       await pending;
     } finally {

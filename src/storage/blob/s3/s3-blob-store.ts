@@ -45,7 +45,7 @@ export class S3BlobStore implements BlobStore {
   readonly #busy = new Set<string>();
 
   private constructor(client: S3Client, options: S3BlobStoreOptions) {
-    this.#io = new S3Io(client, options.bucket);
+    this.#io = new S3Io(client, options.bucket, options.serverSideEncryption);
     this.#keys = new S3Keys(options.prefix);
     const partSize = options.partSize ?? DEFAULT_PART;
     if (partSize < MIN_PART) throw new Error(`S3 part size must be at least ${MIN_PART} bytes`);

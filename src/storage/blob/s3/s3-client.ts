@@ -16,6 +16,14 @@ export interface S3Settings {
   prefix: string;
   /** Path-style addressing (`endpoint/bucket/key`), which Ceph RGW and MinIO need. */
   forcePathStyle: boolean;
+  /** Server-side encryption to ask for on every object written; unset: the bucket's default (`s3.serverSideEncryption: none`). */
+  serverSideEncryption?: ServerSideEncryption;
+}
+
+/** S3 server-side encryption: SSE-S3 (`AES256`) or SSE-KMS (`aws:kms`, with the bucket's or the given key). */
+export interface ServerSideEncryption {
+  mode: 'AES256' | 'aws:kms';
+  kmsKeyId?: string;
 }
 
 /**

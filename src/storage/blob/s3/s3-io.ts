@@ -5,7 +5,7 @@ import {
   PutObjectCommand, UploadPartCommand, UploadPartCopyCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import type { PartRef } from './s3-upload-state.js';
-import { bodyBytes, bodyStream, isNotFound } from './s3-client.js';
+import { bodyBytes, bodyStream, isNotFound, type ServerSideEncryption } from './s3-client.js';
 
 /** The largest object one CopyObject may copy (S3's limit); bigger ones are copied part by part. */
 export const MAX_SINGLE_COPY = 5 * 1024 ** 3;
@@ -17,10 +17,20 @@ export const MAX_SINGLE_COPY = 5 * 1024 ** 3;
  * S3-compatible servers refuse, and an upload has only a handful of objects.
  */
 export class S3Io {
-  constructor(readonly client: S3Client, readonly bucket: string) {}
+  /** The `ServerSideEncryption` (+ key id) parameters every object-creating call carries. */
+  readonly #sse: { ServerSideEncryption?: 'AES256' | 'aws:kms'; SSEKMSKeyId?: string };
+
+  /**
+   * `sse`: server-side encryption asked for on every object written (PutObject,
+   * CreateMultipartUpload, CopyObject) — blobs, staged uploads and their state alike, so nothing
+   * berth writes relies on the bucket's default. Unset: no header, the bucket's default applies.
+   */
+  constructor(readonly client: S3Client, readonly bucket: string, sse?: ServerSideEncryption) {
+    this.#sse = sse ? { ServerSideEncryption: sse.mode, ...(sse.kmsKeyId !== undefined ? { SSEKMSKeyId: sse.kmsKeyId } : {}) } : {};
+  }
 
   async put(key: string, body: Buffer, signal: AbortSignal): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length }), { abortSignal: signal });
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ...this.#sse }), { abortSignal: signal });
   }
 
   /** Size and modification time of an object, or undefined when it does not exist. */
@@ -85,7 +95,7 @@ export class S3Io {
   }
 
   async createMultipart(key: string, signal: AbortSignal): Promise<string> {
-    const res = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
+    const res = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ...this.#sse }), { abortSignal: signal });
     if (!res.UploadId) throw new Error('S3 CreateMultipartUpload returned no UploadId');
     return res.UploadId;
   }
@@ -131,7 +141,7 @@ export class S3Io {
    */
   async copy(source: string, target: string, size: number, signal: AbortSignal): Promise<void> {
     if (size <= MAX_SINGLE_COPY) {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: target, CopySource: `${this.bucket}/${source}` }), { abortSignal: signal });
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: target, CopySource: `${this.bucket}/${source}`, ...this.#sse }), { abortSignal: signal });
       return;
     }
     const uploadId = await this.createMultipart(target, signal);
