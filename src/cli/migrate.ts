@@ -27,8 +27,10 @@ export async function migrateCommand(flags: CommonFlags & { to: string; accountI
       // must use (identity secrets are copied sealed by it as well).
       const keyring = await masterKeyring(source);
       const plain = {
-        from: encryptBlobs(from.blobs, from.keys, keyring, keyService(from.keys, keyring, source)),
-        to: encryptBlobs(to.blobs, to.keys, keyring, keyService(to.keys, keyring, target)),
+        from: encryptBlobs(from.blobs, from.keys, keyring, keyService(from.keys, keyring, source), source.storage.redirect),
+        // A target with storage.redirect stores AES256 repositories' blobs as plain objects (its
+        // object store's encryption), so the migrated blobs are redirected like new pushes.
+        to: encryptBlobs(to.blobs, to.keys, keyring, keyService(to.keys, keyring, target), target.storage.redirect),
       };
       const bar = process.stderr.isTTY
         ? new cliProgress.SingleBar({ stream: process.stderr, format: '{phase} [{bar}] {value}/{total} {detail}', hideCursor: true }, cliProgress.Presets.shades_classic)
