@@ -4,7 +4,7 @@ import type { CompletedScan, InventoryStore, RevisableScan, ScanKey, ScanRevisio
 import type { Inventory, RegistryScanningConfig, ScanRecord } from '../../../core/scanning.js';
 import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
 import { FindingsCodec, indexPackages, type IndexedPackages } from '../scan-findings-codec.js';
-import { remember, revisedRow, toRecord } from '../sqlite/sqlite-scan-store.js';
+import { inventoryTextKey, remember, revisedRow, toRecord } from '../sqlite/sqlite-scan-store.js';
 import { leasePostgres, type PostgresHandle } from './open.js';
 import { serializable } from './pg-tx.js';
 
@@ -227,10 +227,11 @@ export class PgScanStore implements ScanStore, InventoryStore {
     if (hit) return hit;
     const r = await this.#db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest).executeTakeFirst();
     if (!r) return undefined;
-    let inventory = this.#parsed.get(r.inventory);
+    const textKey = inventoryTextKey(r.inventory);
+    let inventory = this.#parsed.get(textKey);
     if (!inventory) {
       inventory = JSON.parse(r.inventory) as Inventory;
-      remember(this.#parsed, r.inventory, inventory);
+      remember(this.#parsed, textKey, inventory);
     }
     remember(this.#inventories, digest, inventory);
     return inventory;
