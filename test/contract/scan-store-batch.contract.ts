@@ -21,7 +21,8 @@ const second: Finding = {
 /** The same advisory on a package that no stored inventory lists (stored inline). */
 const stray: Finding = { ...finding, package: { type: 'npm', name: 'left-pad', version: '1.0.0', path: 'app/package-lock.json' } };
 
-async function withTwin<T>(s: ScanStoreUnderTest, read: (t: ScanStoreUnderTest) => Promise<T>): Promise<T> {
+/** Runs `read` on a second instance of the store (cold caches), closing it afterwards. */
+export async function withTwin<T>(s: ScanStoreUnderTest, read: (t: ScanStoreUnderTest) => Promise<T>): Promise<T> {
   const t = await s.twin();
   try {
     return await read(t);

@@ -8,6 +8,7 @@ import { it } from 'node:test';
 import type { ScanRevision } from '../../src/core/ports/scan-store.js';
 import { compareFindings, severityCounts, type Finding, type Inventory, type InstalledPackage } from '../../src/core/scanning.js';
 import { signal } from './meta-store-helpers.js';
+import { withTwin } from './scan-store-batch.contract.js';
 import type { ScanStoreUnderTest } from './scan-store.contract.js';
 import { finding, key, scan } from './scan-store-fixtures.js';
 
@@ -43,12 +44,7 @@ export function reviseContract(open: () => Promise<ScanStoreUnderTest>): void {
         evaluatedWith: { importId: 'i', generation: 2 }, firstObserved: { 'CVE-2024-0001': 20, 'CVE-3': 30, 'CVE-NEW': 9_000 },
       });
       assert.deepEqual(await s.getScan(k, signal), expected);
-      const cold = await s.twin();
-      try {
-        assert.deepEqual(await cold.getScan(k, signal), expected, 'a cold instance reads the revised record');
-      } finally {
-        await cold.close();
-      }
+      assert.deepEqual(await withTwin(s, (cold) => cold.getScan(k, signal)), expected, 'a cold instance reads the revised record');
       assert.deepEqual(await s.reviseScans([], signal), []);
     } finally {
       await s.close();
