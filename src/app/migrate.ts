@@ -206,28 +206,23 @@ async function copyLifecycle(from: LifecycleStore, to: LifecycleStore, repo: Rep
  * records as they are (state, policy, rotation, pending deletion), and aliases.
  */
 async function copyKmsKeys(from: KeyStore, to: KeyStore, accountId: string, report: MigrationReport, signal: AbortSignal): Promise<void> {
-  let marker: string | undefined;
-  for (;;) {
-    const page = await from.listKeys(accountId, { limit: PAGE, ...(marker ? { marker } : {}) }, signal);
-    for (const key of page) {
-      const existing = await to.getKey(key.keyId, signal);
-      const versions = await from.listVersions(key.keyId, signal);
-      if (!versions[0]) throw new Error(`KMS key ${key.keyId} has no key material in the source`);
-      if (!existing) await to.createKey(key, versions[0], signal);
-      // Versions one by one, each checked: a run interrupted after createKey resumes here.
-      let added = 0;
-      for (const v of versions) {
-        if (await to.getVersion(key.keyId, v.version, signal)) continue;
-        await to.addVersion(v, signal);
-        added++;
-      }
-      // The record as the source has it (state, current version, policy, rotation), only for a
-      // key this run created or completed: a key already whole on the target is left alone.
-      if (!existing || added > 0) await to.updateKey(key.keyId, () => key, signal);
-      if (!existing) report.kmsKeys++;
+  const keys = await listAll((page) => from.listKeys(accountId, { limit: page.maxItems, ...(page.marker ? { marker: page.marker } : {}) }, signal), (k) => k.keyId);
+  for (const key of keys) {
+    const existing = await to.getKey(key.keyId, signal);
+    const versions = await from.listVersions(key.keyId, signal);
+    if (!versions[0]) throw new Error(`KMS key ${key.keyId} has no key material in the source`);
+    if (!existing) await to.createKey(key, versions[0], signal);
+    // Versions one by one, each checked: a run interrupted after createKey resumes here.
+    let added = 0;
+    for (const v of versions) {
+      if (await to.getVersion(key.keyId, v.version, signal)) continue;
+      await to.addVersion(v, signal);
+      added++;
     }
-    if (page.length < PAGE) break;
-    marker = page[page.length - 1]!.keyId;
+    // The record as the source has it (state, current version, policy, rotation), only for a
+    // key this run created or completed: a key already whole on the target is left alone.
+    if (!existing || added > 0) await to.updateKey(key.keyId, () => key, signal);
+    if (!existing) report.kmsKeys++;
   }
   for (const alias of await from.listAliases(accountId, undefined, signal)) {
     if (await to.getAlias(accountId, alias.aliasName, signal)) continue;
