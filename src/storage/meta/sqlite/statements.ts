@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable } from 'kysely';
+import { WalIndexCounter } from './wal-index-counter.js';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
@@ -24,6 +25,7 @@ export class Statements {
   readonly #tx: BetterSqlite3.Transaction<(work: () => unknown) => unknown>;
   readonly #writes: { n: number };
   readonly #dataVersion: BetterSqlite3.Statement<unknown[], number>;
+  readonly #walIndex: WalIndexCounter | undefined;
 
   constructor(private readonly sqlite: BetterSqlite3.Database) {
     this.#tx = sqlite.transaction((work: () => unknown) => work());
@@ -31,6 +33,7 @@ export class Statements {
     if (!writes) localWrites.set(sqlite, (writes = { n: 0 }));
     this.#writes = writes;
     this.#dataVersion = sqlite.prepare<unknown[], number>('PRAGMA data_version').pluck();
+    this.#walIndex = WalIndexCounter.of(sqlite);
   }
 
   /**
@@ -39,9 +42,14 @@ export class Statements {
    * also sees other processes' commits to a WAL file), or a write through this connection (counted
    * here: `data_version` leaves out the connection's own commits). Equal stamps mean no commit in
    * between, so a value read after taking a stamp may be reused while the stamp stays the same.
+   *
+   * On a WAL file the version is the wal-index's transaction counter instead ({@link WalIndexCounter}:
+   * the same commits, read without SQLite's read lock); a header caught mid-commit gives `NaN`, which
+   * equals no stamp.
    */
   changeStamp(): ChangeStamp {
-    return { version: this.#dataVersion.get() as number, writes: this.#writes.n };
+    const version = this.#walIndex ? (this.#walIndex.read() ?? Number.NaN) : (this.#dataVersion.get() as number);
+    return { version, writes: this.#writes.n };
   }
 
   /** The rows of `query`. */

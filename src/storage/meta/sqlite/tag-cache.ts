@@ -8,18 +8,18 @@ const MAX_ENTRIES = 10_000;
  * was the last SQLite read of a manifest GET).
  *
  * Why it is never stale: every lookup first takes the connection's change stamp
- * ({@link Statements.changeStamp}: SQLite's `PRAGMA data_version`, which changes after any other
+ * ({@link Statements.changeStamp}: SQLite's transaction counter, which changes after any other
  * connection's commit — another worker process on the same file, another node's connection, another
  * store of this process — plus a count of this connection's own writes). When the stamp differs from
  * the one the entries were read under, every entry is dropped before the lookup. An entry is stored
  * under the stamp taken before its query, and the store is synchronous (better-sqlite3), so nothing
- * of this process runs between the two; a commit by another process in between changes
- * `data_version`, so the next lookup re-queries. A tag moved or deleted by a push through any worker
+ * of this process runs between the two; a commit by another process in between changes the
+ * counter, so the next lookup re-queries. A tag moved or deleted by a push through any worker
  * is therefore seen by the next GET in every worker, as the OCI conformance tests require.
  *
- * The stamp costs a read transaction of its own (`data_version` is read under the WAL read lock),
- * but no B-tree descent into `repositories` and `tags`. Only hits are cached: a missing tag is
- * queried every time.
+ * On a WAL file the stamp is read from the wal-index without a lock (one `pread`; `data_version`
+ * itself takes the WAL read lock, which two workers contend for) and no B-tree descent into
+ * `repositories` and `tags`. Only hits are cached: a missing tag is queried every time.
  */
 export class TagCache {
   #entries = new Map<string, string>();
