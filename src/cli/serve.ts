@@ -1,4 +1,4 @@
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -19,7 +19,10 @@ export async function serveCommand(flags: CommonFlags): Promise<void> {
   const config = await configFromFlags(flags);
   const workers = workerCount(config);
   if (cluster.isWorker) return void (await serveOne(config));
-  if (workers > 1) return supervise(config, workers);
+  const early = takePreforkedWorker();
+  if (workers > 1) return supervise(config, workers, early);
+  // Not pre-forked when the count could be 1 (bin/prefork.js); should it be anyway, it goes.
+  early?.worker.kill();
   const app = await serveOne(config);
   announce(config, app.logger, { workers: 1, firstStart: app.rootCredentials.created });
 }
@@ -63,6 +66,23 @@ function announce(config: Config, logger: Logger, opts: { workers: number; first
   else logger.info(info, `berth ready at ${info.url}`);
 }
 
+/** The first worker bin/prefork.js forked before the bundle loaded, with what it sent or did since. */
+interface PreforkedWorker {
+  readonly worker: Worker;
+  readonly messages: unknown[];
+  readonly exit: { code: number | null; signal: string | null } | undefined;
+  /** Stops recording (the supervisor's cluster handlers take over). */
+  release(): void;
+}
+
+/** The pre-forked first worker, handed over once. */
+function takePreforkedWorker(): PreforkedWorker | undefined {
+  const key = Symbol.for('berth.preforkedWorker');
+  const early = (globalThis as Record<symbol, PreforkedWorker | undefined>)[key];
+  delete (globalThis as Record<symbol, unknown>)[key];
+  return early;
+}
+
 /** What a worker tells the supervisor once it listens (node:cluster IPC). */
 interface ListeningMessage { berth: 'listening'; firstStart: boolean }
 
@@ -70,7 +90,8 @@ const isListeningMessage = (m: unknown): m is ListeningMessage =>
   typeof m === 'object' && m !== null && (m as { berth?: unknown }).berth === 'listening';
 
 /**
- * The primary: forks one worker, and the others once it listens; restarts one that dies, drains all
+ * The primary: forks one worker (or adopts the one bin/prefork.js forked before this process loaded
+ * the bundle), and the others once it listens; restarts one that dies, drains all
  * on a signal. The supervisor itself never loads the server code. The first worker alone does the
  * first-start work (master key, root key) as a single server would, so no two workers race to
  * create them; the rest start after it, when everything is in place. Workers starting together
@@ -78,19 +99,19 @@ const isListeningMessage = (m: unknown): m is ListeningMessage =>
  * answer waits for the first worker. A worker that fails before any listened (a backend that
  * cannot be opened) stops the supervisor with its error instead of being restarted forever.
  */
-async function supervise(config: Config, workers: number): Promise<void> {
+async function supervise(config: Config, workers: number, early: PreforkedWorker | undefined): Promise<void> {
   const logger = createLogger(config);
   let stopping = false;
   let announced = false;
   const fork = () => cluster.fork();
-  fork();
-  cluster.on('message', (_worker, message: unknown) => {
+  if (!early) fork();
+  const onMessage = (_worker: Worker, message: unknown) => {
     if (announced || !isListeningMessage(message)) return;
     announced = true;
     if (!stopping) for (let i = 1; i < workers; i++) fork();
     announce(config, logger, { workers, firstStart: message.firstStart });
-  });
-  cluster.on('exit', (worker, code, signal) => {
+  };
+  const onExit = (worker: Worker, code: number | null, signal: string | null) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
       return;
@@ -101,7 +122,16 @@ async function supervise(config: Config, workers: number): Promise<void> {
     }
     logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
     fork();
-  });
+  };
+  cluster.on('message', onMessage);
+  cluster.on('exit', onExit);
+  if (early) {
+    // What the pre-forked worker said (or did) before these handlers existed; from here on the
+    // cluster events carry it.
+    early.release();
+    for (const m of early.messages) onMessage(early.worker, m);
+    if (early.exit) onExit(early.worker, early.exit.code, early.exit.signal);
+  }
   const stop = (signal: NodeJS.Signals) => {
     stopping = true;
     logger.info({ signal }, 'shutting down workers');

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { isAscii } from 'node:buffer';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, hermeticEnv, makeTempDir, REPO_ROOT, sleep } from './harness.js';
@@ -79,9 +80,59 @@ describe('the bundled CLI (bin/berth.js → dist/berth.cjs)', { timeout: 300_000
     assert.equal(statSync(file).mtimeMs, written, 'an accepted cache is not rewritten');
   });
 
-  it('serves with the default worker count and stops cleanly', async () => {
+  it('serves with the default worker count (the first worker pre-forked and adopted, no extra one) and stops cleanly', async () => {
     const server = await serve(dataDir);
     assert.equal(await firstAnswer(server.port, server.child), 401, server.output());
+    const want = Math.min(64, availableParallelism());
+    if (want < 2) console.log(`# one CPU here: berth serve runs a single process; the pre-fork is not exercised`);
+    else {
+      let workers = serveWorkers(server.child.pid!);
+      for (let i = 0; i < 100 && workers.length < want; i++, workers = serveWorkers(server.child.pid!)) await sleep(100);
+      await sleep(1000);
+      assert.equal(serveWorkers(server.child.pid!).length, want, `${want} workers, none forked twice\n${server.output()}`);
+      assert.equal(server.output().match(/berth ready at/g)?.length, 1, server.output());
+    }
     assert.equal(await stop(server.child), 0, server.output());
   });
+
+  it('with the default worker count, a first worker that cannot start stops the supervisor with 1', async () => {
+    const dir = join(makeTempDir(), 'data');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'meta.db'), 'this is not an SQLite database, but it is long enough to have a header page');
+    const server = await serve(dir);
+    const code = await new Promise<number | null>((done) => server.child.once('exit', done));
+    assert.equal(code, 1, server.output());
+    assert.match(server.output(), /not a database/);
+  });
+});
+
+/** PIDs of `serve` processes whose parent is `pid` (the supervisor's workers). */
+function serveWorkers(pid: number): string[] {
+  const ps = spawnSync('ps', ['--ppid', String(pid), '-o', 'pid=,args='], { encoding: 'utf8' });
+  return ps.stdout.split('\n').filter((l) => / serve /.test(l)).map((l) => l.trim().split(/\s+/)[0]!);
+}
+
+describe('bin/prefork.js: when `serve` forks its first worker before loading the bundle', () => {
+  const cases: [string[], Record<string, string>, boolean][] = [
+    [['serve'], {}, true],
+    [['serve', '--listen', '127.0.0.1:0', '--data-dir', 'd', '--tls-cert', 'c', '--tls-key', 'k', '--log-format=json'], {}, true],
+    [['serve', '--workers', '2'], {}, true],
+    [['serve', '-w', 'auto'], {}, true],
+    [['serve'], { BERTH_WORKERS: '3' }, true],
+    [['serve', '--workers', '1'], {}, false],
+    [['serve', '--workers=1'], {}, false],
+    [['serve'], { BERTH_WORKERS: '1' }, false],
+    [['serve', '--workers', '2'], { BERTH_WORKERS: '1' }, true],
+    [['serve', '--config', 'berth.yaml'], {}, false],
+    [['serve', '-c', 'berth.yaml'], {}, false],
+    [['serve', '--help'], {}, false],
+    [['serve', 'extra'], {}, false],
+    [['serve', '--listen'], {}, false],
+  ];
+  for (const [args, env, want] of cases) {
+    it(`${args.join(' ')} ${JSON.stringify(env)} → ${want}`, async () => {
+      const { wantsWorkers } = await import(join(REPO_ROOT, 'bin/prefork.js')) as { wantsWorkers: (a: string[], e: Record<string, string>) => boolean };
+      assert.equal(wantsWorkers(args.slice(1), env), want);
+    });
+  }
 });
