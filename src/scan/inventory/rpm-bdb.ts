@@ -40,8 +40,8 @@ export function readBdbHashValues(file: Buffer): Buffer[] {
   if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) throw new RpmDbError(`invalid page size ${pageSize}`);
   if (file[24] !== 0) throw new RpmDbError('the database is encrypted');
   if (file[25] !== P_HASHMETA) throw new RpmDbError(`page 0 has type ${file[25]}, not hash metadata`);
-  // A checksummed database keeps a 20-byte SHA1/HMAC slot after each page header (db_page.h P_INP).
-  const header = PAGE_HEADER + ((file[26]! & DBMETA_CHKSUM) !== 0 ? 20 : 0);
+  // A checksummed database keeps a PG_CHKSUM (2 unused bytes, 4-byte checksum) after each page header.
+  const header = PAGE_HEADER + ((file[26]! & DBMETA_CHKSUM) !== 0 ? 6 : 0);
   const lastPage = o.u32(file, 32);
   if ((lastPage + 1) * pageSize > file.length) throw new RpmDbError(`the metadata claims ${lastPage + 1} pages of ${pageSize} bytes but the file holds ${file.length} bytes`);
   const page = (n: number): Buffer => file.subarray(n * pageSize, (n + 1) * pageSize);
