@@ -4,6 +4,7 @@ import type { InstalledPackage, Inventory } from '../../core/scanning.js';
 import type { MergedFilesystem } from '../layers/merge.js';
 import type { Want } from '../layers/read-layer.js';
 import { parseApkInstalled } from './apk.js';
+import { AUDITABLE_MARKER, parseCargoAuditable } from './cargo-auditable.js';
 import { parseCargoLock } from './cargo.js';
 import { parseDpkgStatus } from './dpkg.js';
 import { parseGoBuildInfo } from './go.js';
@@ -38,7 +39,7 @@ const OS_RELEASE = ['etc/os-release', 'usr/lib/os-release'];
  */
 const RPMDB = ['usr/lib/sysimage/rpm/rpmdb.sqlite', 'var/lib/rpm/rpmdb.sqlite', 'usr/lib/sysimage/rpm/Packages.db', 'var/lib/rpm/Packages.db', 'var/lib/rpm/Packages', 'usr/lib/sysimage/rpm/Packages'];
 
-/** What the layer reader does with a regular file at `path`. Executables are probed for Go build info. */
+/** What the layer reader does with a regular file at `path`. Executables are probed for Go build info and `cargo auditable` data. */
 export function wantFile(path: string, executable: boolean): Want {
   if (OS_RELEASE.includes(path) || RPMDB.includes(path)) return 'collect';
   if (CATALOG.some((c) => c.test(path))) return 'collect';
@@ -81,6 +82,7 @@ export async function buildInventory(fs: MergedFilesystem): Promise<Inventory> {
     let pkgs: InstalledPackage[] = [];
     if (entry) pkgs = await entry.parse(f.data, path);
     else if (f.data.subarray(0, 14).toString('latin1') === '\xff Go buildinf:') pkgs = parseGoBuildInfo(f.data, path);
+    else if (f.data.subarray(0, AUDITABLE_MARKER.length).equals(AUDITABLE_MARKER)) pkgs = parseCargoAuditable(f.data, path);
     for (const pkg of pkgs) inventory.packages.push({ ...pkg, layer: f.layer as Digest });
   }
   return inventory;
