@@ -74,8 +74,9 @@ export function readRpmSqliteBlobs(file: Buffer): Buffer[] {
   // rpm writes its database in WAL mode (header bytes 18-19 = 2), which SQLite cannot open from
   // memory; the image holds no -wal file worth replaying (rpm checkpoints on close), so a copy marked
   // as a rollback-journal database reads the same pages.
-  const image = Buffer.from(file);
-  if (image.length >= 20 && image[18] === 2 && image[19] === 2) image[18] = image[19] = 1;
+  const wal = file.length >= 20 && file[18] === 2 && file[19] === 2;
+  const image = wal ? Buffer.from(file) : file;
+  if (wal) image[18] = image[19] = 1;
   try {
     db = new Database(image, { readonly: true });
   } catch (err) {
