@@ -4,7 +4,7 @@ import { isIndexMediaType, isNonDistributable, MediaType } from '../core/media-t
 import type { BlobStore } from '../core/ports/blob-store.js';
 import type { Inventory } from '../core/scanning.js';
 import { buildInventory, wantFile } from './inventory/catalog.js';
-import { probeGoBinary } from './inventory/go.js';
+import { probeExecutable } from './inventory/probe.js';
 import { sniffCompression } from './layers/decompress.js';
 import { MergedFilesystem } from './layers/merge.js';
 import { readLayer, type LayerLimits } from './layers/read-layer.js';
@@ -44,7 +44,7 @@ export async function readInventory(layers: readonly Digest[], blobs: BlobStore,
     const head: Buffer[] = [];
     for await (const c of headStream) head.push(c as Buffer);
     const body = await blobs.read(layer, undefined, signal);
-    const changes = await readLayer(body, sniffCompression(Buffer.concat(head)), layer, wantFile, (_p, s) => probeGoBinary(s), limits, signal);
+    const changes = await readLayer(body, sniffCompression(Buffer.concat(head)), layer, wantFile, (_p, s) => probeExecutable(s), limits, signal);
     fs.apply(changes);
   }
   return buildInventory(fs);

@@ -15,7 +15,13 @@ export function purlOf(p: InstalledPackage, os: OsRelease | undefined): string {
     return i > 0 ? [name.slice(0, i), name.slice(i + 1)] : [undefined, name];
   };
   switch (p.type) {
-    case 'deb': case 'apk': case 'rpm':
+    case 'rpm': {
+      // The purl spec's rpm type carries the epoch as a qualifier, not in the version.
+      const m = /^(\d+):(.+)$/.exec(p.version);
+      if (m) qualifiers.epoch = m[1]!;
+      return new PackageURL('rpm', os?.id, p.name, m ? m[2]! : p.version, qualifiers, undefined).toString();
+    }
+    case 'deb': case 'apk':
       return new PackageURL(p.type, os?.id ?? (p.type === 'apk' ? 'alpine' : undefined), p.name, p.version, qualifiers, undefined).toString();
     case 'npm': {
       const [ns, name] = p.name.startsWith('@') ? split(p.name, '/') : [undefined, p.name];

@@ -5,32 +5,47 @@ export const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 /** Bytes kept after the magic: the header, the Go version and the module info. */
 const KEEP = 1024 * 1024;
 
+/** A push-fed scanner over one file's bytes: `push` each chunk in order, then read `result()`. */
+export interface StreamScanner {
+  push(chunk: Buffer): void;
+  result(): Buffer | undefined;
+}
+
 /**
- * Streams an executable looking for the build-info magic; resolves with the bytes from the magic
+ * Looks for the build-info magic in an executable's chunks; the result is the bytes from the magic
  * on (at most 1 MiB), or `undefined` when the file is not a Go binary. Never buffers the file.
  */
-export async function probeGoBinary(body: AsyncIterable<Buffer>): Promise<Buffer | undefined> {
+export function goBuildInfoScanner(): StreamScanner {
   let tail = Buffer.alloc(0);
   let found: Buffer[] | undefined;
   let kept = 0;
-  for await (const chunk of body) {
-    if (found) {
-      if (kept < KEEP) {
-        found.push(chunk);
-        kept += chunk.length;
+  return {
+    push(chunk) {
+      if (found) {
+        if (kept < KEEP) {
+          found.push(chunk);
+          kept += chunk.length;
+        }
+        return;
       }
-      continue;
-    }
-    const window = tail.length ? Buffer.concat([tail, chunk]) : chunk;
-    const at = window.indexOf(GO_BUILDINFO_MAGIC);
-    if (at >= 0) {
-      found = [window.subarray(at)];
-      kept = window.length - at;
-    } else {
-      tail = Buffer.from(window.subarray(Math.max(0, window.length - GO_BUILDINFO_MAGIC.length + 1)));
-    }
-  }
-  return found ? Buffer.concat(found).subarray(0, KEEP) : undefined;
+      const window = tail.length ? Buffer.concat([tail, chunk]) : chunk;
+      const at = window.indexOf(GO_BUILDINFO_MAGIC);
+      if (at >= 0) {
+        found = [window.subarray(at)];
+        kept = window.length - at;
+      } else {
+        tail = Buffer.from(window.subarray(Math.max(0, window.length - GO_BUILDINFO_MAGIC.length + 1)));
+      }
+    },
+    result: () => (found ? Buffer.concat(found).subarray(0, KEEP) : undefined),
+  };
+}
+
+/** Streams an executable through {@link goBuildInfoScanner}. */
+export async function probeGoBinary(body: AsyncIterable<Buffer>): Promise<Buffer | undefined> {
+  const scanner = goBuildInfoScanner();
+  for await (const chunk of body) scanner.push(chunk);
+  return scanner.result();
 }
 
 function readVarint(b: Buffer, at: number): [number, number] | undefined {
