@@ -17,23 +17,38 @@ const HOOK = Symbol.for('berth.writeCodeCache');
 
 /** Runs `file` (a CommonJS bundle) as the main program, through and refreshing its code cache. */
 export function runCached(file) {
-  // The build emits ASCII (scripts/build.mjs checks): decoded as latin1 it is a one-byte string made
-  // in ~1 ms, where Node 20's UTF-8 decoder takes ~100 ms on the 4 MB bundle (and any non-ASCII
-  // byte would make the whole source a two-byte string, slower for V8 to scan as well).
   const bytes = readFileSync(file);
-  const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   // Named by the bundle's size and mtime and the Node version: V8 checks its version and flags,
   // but identifies the source only by its length, so a rebuilt bundle must never meet an old cache.
   const { size, mtimeMs } = statSync(file);
-  const cacheFile = `${file}.${size}-${Math.trunc(mtimeMs)}-${process.version}.v8cache`;
+  const base = `${file}.${size}-${Math.trunc(mtimeMs)}-${process.version}`;
   // BERTH_CODE_CACHE=0: neither read nor write one (to compare, or on a read-only install).
   const enabled = process.env.BERTH_CODE_CACHE !== '0';
+  // The build emits ASCII (scripts/build.mjs checks): decoded as latin1 it is a one-byte string made
+  // in ~1 ms, where Node 20's UTF-8 decoder takes ~100 ms on the 4 MB bundle (and any non-ASCII
+  // byte would make the whole source a two-byte string, slower for V8 to scan as well). Checking
+  // costs ~15 ms on the 6 MB bundle, so it is done once: a cache named `.ascii` is only ever
+  // written for a bundle (this size and mtime) found to be ASCII.
   let cachedData;
+  let ascii = false;
   try {
-    if (enabled) cachedData = readFileSync(cacheFile);
+    if (enabled) cachedData = readFileSync(`${base}.ascii.v8cache`);
+    ascii = cachedData !== undefined;
   } catch {
-    // none yet: this run writes it
+    // none yet (or the bundle is not ASCII)
   }
+  if (!ascii) {
+    ascii = isAscii(bytes);
+    if (enabled && !ascii) {
+      try {
+        cachedData = readFileSync(`${base}.v8cache`);
+      } catch {
+        // none yet: this run writes it
+      }
+    }
+  }
+  const cacheFile = `${base}${ascii ? '.ascii' : ''}.v8cache`;
+  const source = ascii ? bytes.toString('latin1') : bytes.toString('utf8');
   const script = new vm.Script(Module.wrap(source), {
     filename: file,
     ...(cachedData ? { cachedData } : {}),
