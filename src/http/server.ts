@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { EventBus } from '../core/events.js';
 import { installAccessLog } from './access-log.js';
 import { installConnectionDrain } from './connections.js';
+import { lazyChildLogger } from './lazy-child-logger.js';
 import { lazySchemaCompilers } from './lazy-compilers.js';
 import type { Metrics } from './metrics.js';
 import type { OciDeps } from './oci/context.js';
@@ -39,6 +40,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     requestTimeout: 0,
     genReqId: () => randomUUID(),
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    childLoggerFactory: lazyChildLogger,
     trustProxy: deps.trustProxy,
     // Idle keep-alive connections are closed on shutdown; in-flight requests finish first.
     forceCloseConnections: 'idle',
