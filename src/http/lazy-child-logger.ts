@@ -1,8 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Level } from 'pino';
 
-const LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
-
 type LogMethod = (...args: unknown[]) => void;
 
 /**
@@ -14,31 +12,49 @@ type LogMethod = (...args: unknown[]) => void;
  */
 export function lazyChildLogger(parent: FastifyBaseLogger, bindings: Bindings, opts: ChildLoggerOptions): FastifyBaseLogger {
   if (Object.keys(opts).length > 0) return parent.child(bindings, opts);
-  let child: FastifyBaseLogger | undefined;
-  const real = (): FastifyBaseLogger => (child ??= parent.child(bindings, opts));
-  const enabled = (level: string): boolean => levelEnabled(child ?? parent, level);
-  const logger: Record<string, unknown> = {
-    child: (b: Bindings, o?: ChildLoggerOptions) => real().child(b, o),
-    silent: () => {},
-    isLevelEnabled: enabled,
-  };
-  Object.defineProperty(logger, 'level', {
-    get: () => (child ?? parent).level,
-    set: (level: string) => { real().level = level; },
-    enumerable: true,
-  });
-  for (const level of LEVELS) {
-    logger[level] = (...args: unknown[]) => {
-      if (!child && !enabled(level)) return;
-      const target = real();
-      (target[level] as LogMethod).apply(target, args);
-    };
-  }
-  return logger as unknown as FastifyBaseLogger;
+  return new LazyChildLogger(parent, bindings) as unknown as FastifyBaseLogger;
 }
 
-/** pino's level check; a logger without one (fastify's abstract logger) is asked to log. */
-function levelEnabled(logger: FastifyBaseLogger, level: string): boolean {
-  const check = (logger as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled;
-  return check === undefined || check.call(logger, level);
+/** A class, not an object of closures: one small allocation per request. */
+class LazyChildLogger {
+  #child: FastifyBaseLogger | undefined;
+
+  constructor(private readonly parent: FastifyBaseLogger, private readonly bindings: Bindings) {}
+
+  get level(): string {
+    return (this.#child ?? this.parent).level;
+  }
+
+  set level(level: string) {
+    this.#real().level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    const logger = this.#child ?? this.parent;
+    const check = (logger as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled;
+    // A logger without a check (fastify's abstract logger) is asked to log.
+    return check === undefined || check.call(logger, level);
+  }
+
+  child(bindings: Bindings, opts?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.#real().child(bindings, opts);
+  }
+
+  silent(): void {}
+  fatal(...args: unknown[]): void { this.#write('fatal', args); }
+  error(...args: unknown[]): void { this.#write('error', args); }
+  warn(...args: unknown[]): void { this.#write('warn', args); }
+  info(...args: unknown[]): void { this.#write('info', args); }
+  debug(...args: unknown[]): void { this.#write('debug', args); }
+  trace(...args: unknown[]): void { this.#write('trace', args); }
+
+  #write(level: Level, args: unknown[]): void {
+    if (this.#child === undefined && !this.isLevelEnabled(level)) return;
+    const target = this.#real();
+    (target[level] as LogMethod).apply(target, args);
+  }
+
+  #real(): FastifyBaseLogger {
+    return (this.#child ??= this.parent.child(this.bindings));
+  }
 }
