@@ -3,8 +3,9 @@ import type { Digest } from '../../../core/digest.js';
 import type { CompletedScan, InventoryStore, RevisableScan, ScanKey, ScanRevision, ScanStore, ScanTouch, SeverityCounts } from '../../../core/ports/scan-store.js';
 import type { Inventory, RegistryScanningConfig, ScanRecord } from '../../../core/scanning.js';
 import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
-import { FindingsCodec, indexPackages, type IndexedPackages } from '../scan-findings-codec.js';
-import { inventoryTextKey, remember, revisedRow, toRecord } from '../sqlite/sqlite-scan-store.js';
+import { InventoryCache } from '../inventory-cache.js';
+import { FindingsCodec, type IndexedPackages } from '../scan-findings-codec.js';
+import { revisedRow, toRecord } from '../sqlite/sqlite-scan-store.js';
 import { leasePostgres, type PostgresHandle } from './open.js';
 import { serializable } from './pg-tx.js';
 
@@ -34,10 +35,7 @@ export class PgScanStore implements ScanStore, InventoryStore {
   readonly #db: Kysely<ScanSchema>;
   /** Advisory rows are immutable, so this cache stays valid whatever other nodes write. */
   readonly #codec = new FindingsCodec();
-  /** Parsed inventories by digest and by their stored text (immutable per digest, so never stale). */
-  readonly #inventories = new Map<string, Inventory>();
-  readonly #parsed = new Map<string, Inventory>();
-  readonly #indexes = new WeakMap<Inventory, IndexedPackages>();
+  readonly #inventories = new InventoryCache();
 
   /** Use {@link openPostgresScanStore}; `handle` is released by {@link close}. */
   constructor(private readonly handle: PostgresHandle) {
@@ -221,28 +219,17 @@ export class PgScanStore implements ScanStore, InventoryStore {
     return toRecord(r, this.#codec.decode(r.findings, () => inventory?.packages));
   }
 
-  /** The stored inventory of `digest`, parsed once per store (also by text: images of one base share it). */
+  /** The stored inventory of `digest` (parsed once, see InventoryCache). */
   async #inventory(digest: Digest): Promise<Inventory | undefined> {
     const hit = this.#inventories.get(digest);
     if (hit) return hit;
     const r = await this.#db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest).executeTakeFirst();
-    if (!r) return undefined;
-    const textKey = inventoryTextKey(r.inventory);
-    let inventory = this.#parsed.get(textKey);
-    if (!inventory) {
-      inventory = JSON.parse(r.inventory) as Inventory;
-      remember(this.#parsed, textKey, inventory);
-    }
-    remember(this.#inventories, digest, inventory);
-    return inventory;
+    return r ? this.#inventories.add(digest, r.inventory) : undefined;
   }
 
   async #indexed(digest: Digest): Promise<IndexedPackages | undefined> {
     const inventory = await this.#inventory(digest);
-    if (!inventory) return undefined;
-    let indexed = this.#indexes.get(inventory);
-    if (!indexed) this.#indexes.set(inventory, (indexed = indexPackages(inventory.packages)));
-    return indexed;
+    return inventory ? this.#inventories.indexed(inventory) : undefined;
   }
 
   async recordManualScan(key: ScanKey, at: Date, since: Date, signal: AbortSignal): Promise<boolean> {
