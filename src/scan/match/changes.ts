@@ -24,14 +24,17 @@ const keyOf = (ecosystem: string, name: string): string => `${ecosystem}\u0000${
  */
 export function changesDb(changes: VulnDbChanges): ChangeSet {
   const byPackage = new Map<string, OsvRecord[]>();
-  /** Every name a changed record's package has in some ecosystem, as packageKey gives it there. */
+  /** Every name a changed record's package has, and as packageKey gives it in its ecosystem. */
   const names = new Set<string>();
+  /** The PyPI-normalised names of the changed records' PyPI packages. */
+  const pypi = new Set<string>();
   for (const r of changes.records) {
     const keys = new Set<string>();
     for (const a of r.affected ?? []) {
       if (!a.package) continue;
       keys.add(keyOf(a.package.ecosystem, a.package.name));
-      names.add(packageKey(a.package.ecosystem, a.package.name));
+      names.add(a.package.name);
+      if (a.package.ecosystem === 'PyPI') pypi.add(packageKey('PyPI', a.package.name));
     }
     for (const k of keys) {
       const list = byPackage.get(k);
@@ -52,9 +55,9 @@ export function changesDb(changes: VulnDbChanges): ChangeSet {
       return [...out];
     },
   };
-  // A lookup's name can only hit byPackage if its bare name (PyPI-normalised where the package may
-  // be looked up in PyPI) is among `names`; that cheap test skips building the lookups of most packages.
-  const mayName = (n: string): boolean => names.has(n) || names.has(packageKey('PyPI', n));
+  // A lookup of name `n` can only hit byPackage if `n` is among `names` (packageKey is the identity
+  // outside PyPI) or its PyPI form among `pypi`; that cheap test skips building most packages' lookups.
+  const mayName = (n: string): boolean => names.has(n) || (pypi.size > 0 && pypi.has(packageKey('PyPI', n)));
   const named = (inventory: Inventory): InstalledPackage[] => inventory.packages.filter((p) =>
     (mayName(p.name) || (p.source !== undefined && mayName(p.source.name)))
     && queriesFor(p, inventory.os).some((q) => byPackage.has(keyOf(q.ecosystem, q.name))));

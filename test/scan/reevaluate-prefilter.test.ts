@@ -1,0 +1,137 @@
+// Re-evaluation matches only the packages a changed record names (ChangeSet.named). These tests fail
+// if that pre-filter drops a package it should re-match: one named only through its dpkg `Source:`,
+// one whose name differs from the record's but is the same PyPI name, one advised under another of
+// its OS's ecosystems (Ubuntu's LTS and Pro variants).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Digest } from '../../src/core/digest.js';
+import { LocalEventBus } from '../../src/core/events.js';
+import type { OsvRecord } from '../../src/core/ports/vuln-db.js';
+import { repoKey } from '../../src/core/repo-key.js';
+import type { Finding, InstalledPackage, Inventory } from '../../src/core/scanning.js';
+import { DEFAULT_LAYER_LIMITS } from '../../src/scan/layers/read-layer.js';
+import { changesDb } from '../../src/scan/match/changes.js';
+import { matchInventory } from '../../src/scan/match/match.js';
+import { REEVALUATE_JOB } from '../../src/scan/service.js';
+import { scanHandlers } from '../../src/scan/worker.js';
+import { MemoryBlobStore } from '../../src/storage/blob/memory/memory-blob-store.js';
+import { MemoryMetaStore } from '../../src/storage/meta/memory/memory-meta-store.js';
+import type { ScanSchema } from '../../src/storage/meta/migrations/scan-schema.js';
+import { openPostgresScanStore } from '../../src/storage/meta/postgres/pg-scan-store.js';
+import { openSqlite } from '../../src/storage/meta/sqlite/open.js';
+import { SqliteScanStore } from '../../src/storage/meta/sqlite/sqlite-scan-store.js';
+import { importVulnDb, SqliteVulnDb } from '../../src/storage/vuln/sqlite-vuln-db.js';
+import { migratedDatabases } from '../support/pg-databases.js';
+import { POSTGRES_SKIP, skipReason } from '../support/servers.js';
+
+const s = (): AbortSignal => AbortSignal.timeout(20_000);
+const dir = mkdtempSync(join(tmpdir(), 'berth-prefilter-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const databases = migratedDatabases();
+after(() => databases.dropAll());
+
+const ACCOUNT = '000000000000';
+const deb = (name: string, version: string, source?: { name: string; version: string }): InstalledPackage => ({
+  type: 'deb', name, version, path: 'var/lib/dpkg/status', arch: 'amd64', ...(source ? { source } : {}),
+});
+const osv = (id: string, ecosystem: string, name: string, fixed: string, modified = '2024-01-01T00:00:00Z'): OsvRecord => ({
+  id, modified, summary: id, details: id,
+  affected: [{ package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }] }],
+});
+
+/** Each image's only affected package is reached by one lookup rule; `filler` is never named. */
+const filler = deb('tzdata', '2024a-0');
+const INVENTORIES: Record<string, Inventory> = {
+  // libssl3's Source: is openssl (at another version); no package is called openssl.
+  source: { os: { id: 'debian', versionId: '12' }, notes: [], packages: [filler, deb('libssl3', '3.0.11-1', { name: 'openssl', version: '3.0.11-1' })] },
+  // Installed as Foo_Bar; the advisory names foo.bar (the same PyPI name, PEP 503).
+  pypi: { os: { id: 'debian', versionId: '12' }, notes: [], packages: [filler, { type: 'pypi', name: 'Foo_Bar', version: '1.0', path: 'usr/lib/python3/dist-packages/Foo_Bar-1.0.dist-info/METADATA' }] },
+  // Ubuntu 22.04: advisories come under Ubuntu:22.04:LTS and Ubuntu:Pro:22.04:LTS.
+  ubuntu: { os: { id: 'ubuntu', versionId: '22.04' }, notes: [], packages: [deb('tzdata', '2024a-0ubuntu0.22.04'), deb('curl', '7.81.0-1ubuntu1.15')] },
+};
+const digestOf = (name: string): Digest => `sha256:${Buffer.from(name).toString('hex').padEnd(64, '0')}` as Digest;
+
+const V1: OsvRecord[] = [osv('UNRELATED-1', 'Debian:12', 'bash', '5.3')];
+/** The changed database: only these records are new, each for one image's affected package. */
+const CHANGED: OsvRecord[] = [
+  osv('DSA-SRC', 'Debian:12', 'openssl', '3.0.13-1'),
+  osv('PYSEC-1', 'PyPI', 'foo.bar', '1.1'),
+  osv('USN-PRO', 'Ubuntu:Pro:22.04:LTS', 'curl', '7.81.0-1ubuntu1.16'),
+  // Names that look alike but must not match: another release, another ecosystem.
+  osv('DSA-OLD', 'Debian:11', 'openssl', '3.0.13-1'),
+  osv('GHSA-NPM', 'npm', 'openssl', '9.9.9'),
+];
+const EXPECTED: Record<string, [string, string][]> = {
+  source: [['DSA-SRC', 'libssl3']],
+  pypi: [['PYSEC-1', 'Foo_Bar']],
+  ubuntu: [['USN-PRO', 'curl']],
+};
+
+async function* each(records: OsvRecord[]): AsyncIterable<OsvRecord> {
+  yield* records;
+}
+const plain = (findings: readonly Finding[]): unknown => JSON.parse(JSON.stringify(findings));
+
+describe('ChangeSet.named keeps every package a changed record names', () => {
+  const changes = changesDb({ records: [...V1, ...CHANGED], removed: [] });
+  for (const [image, inventory] of Object.entries(INVENTORIES)) {
+    it(`${image}: the affected package is kept, the filler dropped, and matching the kept ones equals matching all`, async () => {
+      const named = changes.named(inventory);
+      assert.deepEqual(named.map((p) => p.name), EXPECTED[image]!.map(([, name]) => name));
+      assert.ok(named.every((p) => inventory.packages.includes(p)), 'the inventory\'s own package objects');
+      const all = await matchInventory(inventory, changes.db, s());
+      assert.deepEqual((await matchInventory({ ...inventory, packages: named }, changes.db, s())), all);
+      assert.deepEqual(all.map((f) => [f.vulnerabilityId, f.package.name]), EXPECTED[image]);
+    });
+  }
+
+  it('keeps nothing when no changed record names a package of the image', () => {
+    assert.deepEqual(changesDb({ records: CHANGED.slice(3), removed: ['DSA-GONE'] }).named(INVENTORIES.source!), []);
+  });
+});
+
+async function reevaluated(backend: 'sqlite' | 'postgres'): Promise<void> {
+  const path = join(dir, `vulndb-${backend}.sqlite`);
+  await importVulnDb(path, each(V1), 'v1');
+  const vulnDb = await SqliteVulnDb.open(path);
+  let scans: SqliteScanStore | Awaited<ReturnType<typeof openPostgresScanStore>>;
+  let close: () => Promise<void>;
+  if (backend === 'postgres') {
+    const pg = await openPostgresScanStore({ url: (await databases.fresh()).url, poolSize: 4 });
+    scans = pg;
+    close = () => pg.close();
+  } else {
+    const { db, sql } = await openSqlite<ScanSchema>(join(dir, 'meta.db'));
+    scans = new SqliteScanStore(db, sql);
+    close = () => db.destroy();
+  }
+  const meta = new MemoryMetaStore();
+  await meta.createRepository(repoKey(ACCOUNT, 'app'), s());
+  await scans.putRegistryConfig(ACCOUNT, { scanType: 'BASIC', rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: '*', filterType: 'WILDCARD' }] }] }, s());
+  for (const [image, inventory] of Object.entries(INVENTORIES)) {
+    await scans.putInventory(digestOf(image), inventory, s());
+    await scans.putScan({ accountId: ACCOUNT, repository: 'app', digest: digestOf(image), status: 'COMPLETE', description: '', scanType: 'BASIC', startedAt: new Date(0), completedAt: new Date(0), findings: [], firstObserved: {} }, s());
+  }
+  const handlers = scanHandlers({ meta, blobs: new MemoryBlobStore(), scans, vulnDb, events: new LocalEventBus(), limits: DEFAULT_LAYER_LIMITS });
+  const reevaluate = () => handlers[REEVALUATE_JOB]!({ id: 'j', kind: REEVALUATE_JOB, payload: {}, attempts: 1, leaseUntil: new Date() }, s());
+  await reevaluate();
+  await importVulnDb(path, each([...V1, ...CHANGED]), 'v2');
+  assert.equal(await vulnDb.reload(s()), true);
+  await reevaluate();
+  for (const image of Object.keys(INVENTORIES)) {
+    const r = (await scans.getScan({ accountId: ACCOUNT, repository: 'app', digest: digestOf(image) }, s()))!;
+    assert.deepEqual(r.evaluatedWith, (await vulnDb.info(s()))!.version, `${image}: matched against the change set`);
+    assert.deepEqual(r.findings.map((f) => [f.vulnerabilityId, f.package.name]), EXPECTED[image], `${image}: the new finding`);
+    assert.deepEqual(plain(r.findings), plain(await matchInventory(INVENTORIES[image]!, vulnDb, s())), `${image}: = a full match`);
+  }
+  await vulnDb.close();
+  await close();
+}
+
+describe('re-evaluation against a change set finds packages named only indirectly', () => {
+  it('on SQLite', () => reevaluated('sqlite'));
+  it('on PostgreSQL', { skip: skipReason(POSTGRES_SKIP) }, () => reevaluated('postgres'));
+});
