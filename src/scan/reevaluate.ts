@@ -98,9 +98,24 @@ async function reevaluateAll(d: ReevaluateDeps, info: VulnDbInfo | undefined, si
       if (!cfg) configs.set(key.accountId, (cfg = (await d.scans.getRegistryConfig(key.accountId, signal)) ?? DEFAULT_REGISTRY_SCANNING));
       const repo = await d.meta.getRepository(repoKey(key.accountId, key.repository), signal);
       if (!repo || effectiveScanning(cfg, repo).scanFrequency !== 'CONTINUOUS_SCAN') continue;
+      const changes = current && evaluatedWith ? await changesFor(evaluatedWith) : undefined;
+      if (changes) {
+        // No changed record names a package of the image (by its stored names, without reading
+        // the inventory): no finding of a changed record, so the scan is only marked re-evaluated
+        // unless it holds findings of those records (then it is revised below).
+        const names = await d.scans.getInventoryNames(key.digest, signal);
+        if (names && !changes.mayName(names)) {
+          const stored = await d.scans.getRevisable(key, changes.ids, signal);
+          if (!stored) continue;
+          if (stored.changed.length === 0) {
+            touches.push({ key, ...stamp, scanType: cfg.scanType });
+            events.push(() => emit(d.events, key, stored.counts, at));
+            continue;
+          }
+        }
+      }
       const inventory = await d.scans.getInventory(key.digest, signal);
       if (!inventory) continue;
-      const changes = current && evaluatedWith ? await changesFor(evaluatedWith) : undefined;
       if (changes) {
         // Only the findings of the changed records can differ: compare those, and either mark the
         // scan re-evaluated or have the store replace just them (the rest stays as stored).

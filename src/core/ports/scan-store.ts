@@ -12,7 +12,7 @@ import type { Finding, Inventory, RegistryScanningConfig, ScanRecord, ScanType, 
  *                      · last_manual_at (24 h StartImageScan limit) · findings json · first_observed json
  *                      · vulndb_import · vulndb_generation (evaluatedWith)
  *  image_inventories   digest (pk) · inventory json · created_at        (content-addressed: shared
- *                                                                        by every repository)
+ *                      · text_hash · names json                          by every repository)
  *  scan_advisories     ref (pk) · body json · created_at                 (advisories findings name;
  *                                                                        storage/meta/scan-findings-codec.ts)
  * ```
@@ -133,4 +133,11 @@ export interface InventoryStore {
 
   /** The stored inventory, or `undefined`. */
   getInventory(digest: Digest, signal: AbortSignal): Promise<Inventory | undefined>;
+
+  /**
+   * The names the stored inventory's packages are looked up under (`lookupNames`), read without
+   * the inventory itself, so a re-evaluation can tell that no changed record names the image.
+   * `undefined` when no inventory is stored, or it was stored before names were kept.
+   */
+  getInventoryNames(digest: Digest, signal: AbortSignal): Promise<readonly string[] | undefined>;
 }

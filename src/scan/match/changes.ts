@@ -14,6 +14,11 @@ export interface ChangeSet {
    * them all: a package no lookup of which names a changed record has no record to be matched with.
    */
   named(inventory: Inventory): InstalledPackage[];
+  /**
+   * Whether a changed record may name an image whose packages are looked up under `names`
+   * (`lookupNames`). `false` means {@link named} of its inventory is empty: it need not be read.
+   */
+  mayName(names: readonly string[]): boolean;
 }
 
 const keyOf = (ecosystem: string, name: string): string => `${ecosystem}\u0000${packageKey(ecosystem, name)}`;
@@ -61,5 +66,5 @@ export function changesDb(changes: VulnDbChanges): ChangeSet {
   const named = (inventory: Inventory): InstalledPackage[] => inventory.packages.filter((p) =>
     (mayName(p.name) || (p.source !== undefined && mayName(p.source.name)))
     && queriesFor(p, inventory.os).some((q) => byPackage.has(keyOf(q.ecosystem, q.name))));
-  return { db, ids, named };
+  return { db, ids, named, mayName: (list) => list.some(mayName) };
 }

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { Inventory } from '../../core/scanning.js';
+import { lookupNames, type Inventory } from '../../core/scanning.js';
 import { indexPackages, type IndexedPackages } from './scan-findings-codec.js';
 
 /** Parsed inventories kept per store. */
 const MAX_INVENTORIES = 32;
 
 /**
- * The key parsed inventories are cached under: a hash of their stored text. Not the text itself:
- * V8 hashes a string longer than 16 KiB by its length only, so a Map keyed by inventories (~300 KB,
- * and many of one length) compared whole texts on every lookup — most of a re-evaluation's time
- * over distinct images. Hashing costs about a tenth of parsing.
+ * The key parsed inventories are cached under: a hash of their stored text (stored beside it since
+ * migration 0012). Not the text itself: V8 hashes a string longer than 16 KiB by its length only,
+ * so a Map keyed by inventories (~300 KB, and many of one length) compared whole texts on every
+ * lookup — most of a re-evaluation's time over distinct images.
  */
-function textKey(text: string): string {
+function textHash(text: string): string {
   return createHash('sha256').update(text).digest('base64');
 }
 
@@ -21,15 +21,22 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): void {
   cache.set(key, value);
 }
 
+/** The `image_inventories` columns of an inventory (migration 0012 added the last two). */
+export function inventoryRow(inventory: Inventory): { inventory: string; text_hash: string; names: string } {
+  const text = JSON.stringify(inventory);
+  return { inventory: text, text_hash: textHash(text), names: JSON.stringify(lookupNames(inventory)) };
+}
+
 /**
  * A scan store's parsed inventories (shared by the SQLite and PostgreSQL stores, which differ only
- * in how they fetch the text). Parsing dominated a re-evaluation pass, so parsed ones are kept by
- * digest and by text (images of one base share it); an inventory is immutable per digest, so an
- * entry is never stale. Callers must not modify the returned objects.
+ * in how they fetch rows). Parsing dominated a re-evaluation pass, so parsed ones are kept by digest
+ * and by text hash (images of one base share the text; with the hash stored, such an image's text
+ * is not even fetched). An inventory is immutable per digest, so an entry is never stale. Callers
+ * must not modify the returned objects.
  */
 export class InventoryCache {
   readonly #byDigest = new Map<string, Inventory>();
-  readonly #byText = new Map<string, Inventory>();
+  readonly #byHash = new Map<string, Inventory>();
   readonly #indexes = new WeakMap<Inventory, IndexedPackages>();
 
   /** The parsed inventory of `digest` if cached. */
@@ -37,11 +44,21 @@ export class InventoryCache {
     return this.#byDigest.get(digest);
   }
 
-  /** Parses `text`, the stored inventory of `digest` (once per distinct text), and caches it. */
-  add(digest: string, text: string): Inventory {
-    const k = textKey(text);
-    let inventory = this.#byText.get(k);
-    if (!inventory) remember(this.#byText, k, (inventory = JSON.parse(text) as Inventory));
+  /** The parsed inventory of `digest` if one with its stored text hash is cached. */
+  getByHash(digest: string, hash: string | null): Inventory | undefined {
+    const hit = hash === null ? undefined : this.#byHash.get(hash);
+    if (hit) remember(this.#byDigest, digest, hit);
+    return hit;
+  }
+
+  /**
+   * Parses `text`, the stored inventory of `digest` (once per distinct text), and caches it;
+   * `hash` is the stored text hash, or `null` for a row written before it was kept.
+   */
+  add(digest: string, text: string, hash: string | null): Inventory {
+    const k = hash ?? textHash(text);
+    let inventory = this.#byHash.get(k);
+    if (!inventory) remember(this.#byHash, k, (inventory = JSON.parse(text) as Inventory));
     remember(this.#byDigest, digest, inventory);
     return inventory;
   }
@@ -52,4 +69,9 @@ export class InventoryCache {
     if (!indexed) this.#indexes.set(inventory, (indexed = indexPackages(inventory.packages)));
     return indexed;
   }
+}
+
+/** The stored names of an inventory row (`undefined` for a row written before migration 0012). */
+export function storedNames(names: string | null): readonly string[] | undefined {
+  return names === null ? undefined : JSON.parse(names) as string[];
 }

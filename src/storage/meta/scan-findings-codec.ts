@@ -163,6 +163,16 @@ export class FindingsCodec {
   }
 
   /**
+   * Whether {@link subset} of the same arguments reads the image's inventory: a finding of `ids`
+   * names its package by place. Call {@link missing}/{@link learn} first.
+   */
+  subsetReadsInventory(json: string, ids: ReadonlySet<string>): boolean {
+    const parsed = this.#parse(json);
+    if (Array.isArray(parsed)) return false;
+    return (parsed as { f: Entry[] }).f.some((e) => typeof e[1] === 'number' && ids.has(this.#advisory(e[0]).vulnerabilityId));
+  }
+
+  /**
    * Re-evaluation's write: the stored value with the findings of `ids` replaced by `fresh` (sorted
    * by compareFindings), the other entries kept as stored — not decoded and encoded again, which
    * was most of a re-evaluation's time — and merged in order. Also the final vulnerability ids (for

@@ -1,9 +1,10 @@
-/** Row types of the tables migrations 0008-scanning and 0013-scan-advisories create (kept apart from schema.ts to merge cheaply). */
+/** Row types of the tables migrations 0008-scanning, 0012-inventory-index and 0013-scan-advisories create (kept apart from schema.ts to merge cheaply). */
 export interface ScanSchema {
   jobs: JobsTable;
   registry_scanning: { account_id: string; config: string };
   image_scans: ImageScansTable;
-  image_inventories: { digest: string; inventory: string; created_at: number };
+  /** `text_hash` and `names`: migration 0012 (NULL in rows written before). */
+  image_inventories: { digest: string; inventory: string; created_at: number; text_hash: string | null; names: string | null };
   /** Migration 0013. */
   scan_advisories: { ref: string; body: string; created_at: number };
 }

@@ -3,7 +3,7 @@ import type { Digest } from '../../../core/digest.js';
 import type { CompletedScan, InventoryStore, RevisableScan, ScanKey, ScanRevision, ScanStore, ScanTouch, SeverityCounts } from '../../../core/ports/scan-store.js';
 import type { Inventory, RegistryScanningConfig, ScanRecord } from '../../../core/scanning.js';
 import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
-import { InventoryCache } from '../inventory-cache.js';
+import { InventoryCache, inventoryRow, storedNames } from '../inventory-cache.js';
 import { FindingsCodec, type IndexedPackages } from '../scan-findings-codec.js';
 import { revisedRow, toRecord } from '../sqlite/sqlite-scan-store.js';
 import { leasePostgres, type PostgresHandle } from './open.js';
@@ -138,7 +138,10 @@ export class PgScanStore implements ScanStore, InventoryStore {
     signal.throwIfAborted();
     const r = await this.#row(this.#db, key).select(['findings', 'status']).executeTakeFirst();
     if (!r || r.status !== 'COMPLETE') return undefined;
-    const inventory = pointsIntoInventory(r.findings) ? await this.#inventory(key.digest) : undefined;
+    // The inventory only when a finding asked for names its package by place (often none: a
+    // re-evaluation then reads no inventory). The codec is asked again after the await (see #learnMissing).
+    await this.#learnMissing(this.#db, r.findings);
+    const inventory = this.#codec.subsetReadsInventory(r.findings, ids) ? await this.#inventory(key.digest) : undefined;
     await this.#learnMissing(this.#db, r.findings);
     return this.#codec.subset(r.findings, ids, () => inventory?.packages);
   }
@@ -223,8 +226,14 @@ export class PgScanStore implements ScanStore, InventoryStore {
   async #inventory(digest: Digest): Promise<Inventory | undefined> {
     const hit = this.#inventories.get(digest);
     if (hit) return hit;
-    const r = await this.#db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest).executeTakeFirst();
-    return r ? this.#inventories.add(digest, r.inventory) : undefined;
+    const row = this.#db.selectFrom('image_inventories').where('digest', '=', digest);
+    const h = await row.select('text_hash').executeTakeFirst();
+    if (!h) return undefined;
+    // An identical text parsed already: not fetched again (a round trip of a few bytes, not ~300 KB).
+    const same = this.#inventories.getByHash(digest, h.text_hash);
+    if (same) return same;
+    const r = await row.select('inventory').executeTakeFirst();
+    return r ? this.#inventories.add(digest, r.inventory, h.text_hash) : undefined;
   }
 
   async #indexed(digest: Digest): Promise<IndexedPackages | undefined> {
@@ -278,8 +287,14 @@ export class PgScanStore implements ScanStore, InventoryStore {
   async putInventory(digest: Digest, inventory: Inventory, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     // Insert-or-ignore: stored findings name packages by their place in the first inventory stored.
-    await this.#db.insertInto('image_inventories').values({ digest, inventory: JSON.stringify(inventory), created_at: Date.now() })
+    await this.#db.insertInto('image_inventories').values({ digest, ...inventoryRow(inventory), created_at: Date.now() })
       .onConflict((oc) => oc.column('digest').doNothing()).execute();
+  }
+
+  async getInventoryNames(digest: Digest, signal: AbortSignal): Promise<readonly string[] | undefined> {
+    signal.throwIfAborted();
+    const r = await this.#db.selectFrom('image_inventories').select('names').where('digest', '=', digest).executeTakeFirst();
+    return r ? storedNames(r.names) : undefined;
   }
 
   async getInventory(digest: Digest, signal: AbortSignal): Promise<Inventory | undefined> {

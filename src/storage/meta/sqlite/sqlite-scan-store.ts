@@ -3,7 +3,7 @@ import type { Digest } from '../../../core/digest.js';
 import type { CompletedScan, InventoryStore, RevisableScan, ScanKey, ScanRevision, ScanStore, ScanTouch, SeverityCounts } from '../../../core/ports/scan-store.js';
 import type { Finding, Inventory, RegistryScanningConfig, ScanRecord, ScanStatus, ScanType } from '../../../core/scanning.js';
 import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
-import { InventoryCache } from '../inventory-cache.js';
+import { InventoryCache, inventoryRow, storedNames } from '../inventory-cache.js';
 import { FindingsCodec, type IndexedPackages } from '../scan-findings-codec.js';
 import type { Statements } from './statements.js';
 
@@ -186,8 +186,13 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
   #inventory(digest: Digest): Inventory | undefined {
     const hit = this.#inventories.get(digest);
     if (hit) return hit;
-    const r = this.sql.get(this.db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest));
-    return r ? this.#inventories.add(digest, r.inventory) : undefined;
+    const row = this.db.selectFrom('image_inventories').where('digest', '=', digest);
+    const h = this.sql.get(row.select('text_hash'));
+    if (!h) return undefined;
+    const same = this.#inventories.getByHash(digest, h.text_hash);
+    if (same) return same;
+    const r = this.sql.get(row.select('inventory'));
+    return r ? this.#inventories.add(digest, r.inventory, h.text_hash) : undefined;
   }
 
   #indexed(digest: Digest): IndexedPackages | undefined {
@@ -239,8 +244,14 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
 
   async putInventory(digest: Digest, inventory: Inventory, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    this.sql.run(this.db.insertInto('image_inventories').values({ digest, inventory: JSON.stringify(inventory), created_at: Date.now() })
+    this.sql.run(this.db.insertInto('image_inventories').values({ digest, ...inventoryRow(inventory), created_at: Date.now() })
       .onConflict((oc) => oc.column('digest').doNothing()));
+  }
+
+  async getInventoryNames(digest: Digest, signal: AbortSignal): Promise<readonly string[] | undefined> {
+    signal.throwIfAborted();
+    const r = this.sql.get(this.db.selectFrom('image_inventories').select('names').where('digest', '=', digest));
+    return r ? storedNames(r.names) : undefined;
   }
 
   async getInventory(digest: Digest, signal: AbortSignal): Promise<Inventory | undefined> {
