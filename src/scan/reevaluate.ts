@@ -38,9 +38,10 @@ export function completedDescription(info: VulnDbInfo | undefined, inventory: In
  * Re-matches the stored inventory of every completed scan in a CONTINUOUS_SCAN repository
  * against the current database. An image last matched against an earlier import of the same
  * chain is matched only against the records changed since (the findings of other records cannot
- * change): its findings are rewritten when that changes them, otherwise it is only marked
- * re-evaluated (completion time, `vulnerabilitySourceUpdatedAt`). Anything else is matched in
- * full. Either way the findings equal those of a full match; test/scan/reevaluate.test.ts proves it.
+ * change), and then only its packages a changed record names (an image with none, by its stored
+ * lookup names, is not read at all): its findings are rewritten when that changes them, otherwise
+ * it is only marked re-evaluated (completion time, `vulnerabilitySourceUpdatedAt`). Anything else
+ * is matched in full. Either way the findings equal those of a full match; test/scan/reevaluate.test.ts proves it.
  */
 export function reevaluateHandler(d: ReevaluateDeps): JobHandler {
   return async (_job, signal) => {

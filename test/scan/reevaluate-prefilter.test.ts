@@ -14,6 +14,7 @@ import { repoKey } from '../../src/core/repo-key.js';
 import { lookupNames, type Finding, type InstalledPackage, type Inventory } from '../../src/core/scanning.js';
 import { DEFAULT_LAYER_LIMITS } from '../../src/scan/layers/read-layer.js';
 import { changesDb } from '../../src/scan/match/changes.js';
+import { queriesFor } from '../../src/scan/match/ecosystems.js';
 import { matchInventory } from '../../src/scan/match/match.js';
 import { REEVALUATE_JOB } from '../../src/scan/service.js';
 import { scanHandlers } from '../../src/scan/worker.js';
@@ -81,6 +82,22 @@ const EXPECTED: Record<string, [string, string][]> = {
   gone: [],
 };
 
+describe('lookupNames (stored with each inventory) lists every name queriesFor looks up', () => {
+  it('for every package type, with and without a source package, on every OS with ecosystems', () => {
+    const types: InstalledPackage['type'][] = ['deb', 'apk', 'rpm', 'npm', 'pypi', 'golang', 'maven', 'cargo'];
+    const packages = types.flatMap((type, i) => [
+      { type, name: `${type}-bin-${i}`, version: '1.0', path: `p/${i}` },
+      { type, name: `${type}-other-${i}`, version: '1.0-1', path: `q/${i}`, source: { name: `${type}-src-${i}`, version: '1.0' } },
+    ]);
+    const oses = [{ id: 'debian', versionId: '12' }, { id: 'ubuntu', versionId: '22.04' }, { id: 'alpine', versionId: '3.19.1' }, { id: 'rocky', versionId: '9.3' }, { id: 'wolfi' }, undefined];
+    for (const os of oses) {
+      const inventory: Inventory = { ...(os ? { os } : {}), notes: [], packages };
+      const names = new Set(lookupNames(inventory));
+      for (const p of packages) for (const q of queriesFor(p, os)) assert.ok(names.has(q.name), `${q.name} (${q.ecosystem}) listed`);
+    }
+  });
+});
+
 async function* each(records: OsvRecord[]): AsyncIterable<OsvRecord> {
   yield* records;
 }
@@ -145,14 +162,14 @@ async function reevaluated(backend: 'sqlite' | 'postgres', legacy = false): Prom
     forget = async () => {
       const client = new (await import('pg')).default.Client({ connectionString: url });
       await client.connect();
-      await client.query('UPDATE image_inventories SET names = NULL, text_hash = NULL');
+      await client.query('DELETE FROM image_inventory_index');
       await client.end();
     };
   } else {
     const { db, sql } = await openSqlite<ScanSchema>(join(dir, `meta-${legacy}.db`));
     store = new SqliteScanStore(db, sql);
     close = () => db.destroy();
-    forget = () => db.updateTable('image_inventories').set({ names: null, text_hash: null }).execute();
+    forget = () => db.deleteFrom('image_inventory_index').execute();
   }
   const { scans, reads } = counted(store);
   const meta = new MemoryMetaStore();

@@ -12,7 +12,9 @@ import type { Finding, Inventory, RegistryScanningConfig, ScanRecord, ScanType, 
  *                      · last_manual_at (24 h StartImageScan limit) · findings json · first_observed json
  *                      · vulndb_import · vulndb_generation (evaluatedWith)
  *  image_inventories   digest (pk) · inventory json · created_at        (content-addressed: shared
- *                      · text_hash · names json                          by every repository)
+ *                                                                        by every repository)
+ *  image_inventory_index  digest (pk) · text_hash · names json           (lookup names; none for
+ *                                                                        inventories before 0012)
  *  scan_advisories     ref (pk) · body json · created_at                 (advisories findings name;
  *                                                                        storage/meta/scan-findings-codec.ts)
  * ```

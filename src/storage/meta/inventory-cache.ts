@@ -21,10 +21,10 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): void {
   cache.set(key, value);
 }
 
-/** The `image_inventories` columns of an inventory (migration 0012 added the last two). */
-export function inventoryRow(inventory: Inventory): { inventory: string; text_hash: string; names: string } {
+/** The stored text of an inventory, and its `image_inventory_index` columns (migration 0012). */
+export function inventoryRows(inventory: Inventory): { text: string; index: { text_hash: string; names: string } } {
   const text = JSON.stringify(inventory);
-  return { inventory: text, text_hash: textHash(text), names: JSON.stringify(lookupNames(inventory)) };
+  return { text, index: { text_hash: textHash(text), names: JSON.stringify(lookupNames(inventory)) } };
 }
 
 /**
@@ -45,17 +45,17 @@ export class InventoryCache {
   }
 
   /** The parsed inventory of `digest` if one with its stored text hash is cached. */
-  getByHash(digest: string, hash: string | null): Inventory | undefined {
-    const hit = hash === null ? undefined : this.#byHash.get(hash);
+  getByHash(digest: string, hash: string | undefined): Inventory | undefined {
+    const hit = hash === undefined ? undefined : this.#byHash.get(hash);
     if (hit) remember(this.#byDigest, digest, hit);
     return hit;
   }
 
   /**
    * Parses `text`, the stored inventory of `digest` (once per distinct text), and caches it;
-   * `hash` is the stored text hash, or `null` for a row written before it was kept.
+   * `hash` is its stored hash (`undefined` for an inventory stored before hashes were kept).
    */
-  add(digest: string, text: string, hash: string | null): Inventory {
+  add(digest: string, text: string, hash: string | undefined): Inventory {
     const k = hash ?? textHash(text);
     let inventory = this.#byHash.get(k);
     if (!inventory) remember(this.#byHash, k, (inventory = JSON.parse(text) as Inventory));
@@ -71,7 +71,7 @@ export class InventoryCache {
   }
 }
 
-/** The stored names of an inventory row (`undefined` for a row written before migration 0012). */
-export function storedNames(names: string | null): readonly string[] | undefined {
-  return names === null ? undefined : JSON.parse(names) as string[];
+/** The names of an `image_inventory_index` row (`undefined` without one). */
+export function storedNames(row: { names: string } | undefined): readonly string[] | undefined {
+  return row ? JSON.parse(row.names) as string[] : undefined;
 }

@@ -3,8 +3,9 @@ export interface ScanSchema {
   jobs: JobsTable;
   registry_scanning: { account_id: string; config: string };
   image_scans: ImageScansTable;
-  /** `text_hash` and `names`: migration 0012 (NULL in rows written before). */
-  image_inventories: { digest: string; inventory: string; created_at: number; text_hash: string | null; names: string | null };
+  image_inventories: { digest: string; inventory: string; created_at: number };
+  /** Migration 0012 (no row for inventories stored before). */
+  image_inventory_index: { digest: string; text_hash: string; names: string };
   /** Migration 0013. */
   scan_advisories: { ref: string; body: string; created_at: number };
 }

@@ -3,7 +3,7 @@ import type { Digest } from '../../../core/digest.js';
 import type { CompletedScan, InventoryStore, RevisableScan, ScanKey, ScanRevision, ScanStore, ScanTouch, SeverityCounts } from '../../../core/ports/scan-store.js';
 import type { Inventory, RegistryScanningConfig, ScanRecord } from '../../../core/scanning.js';
 import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
-import { InventoryCache, inventoryRow, storedNames } from '../inventory-cache.js';
+import { InventoryCache, inventoryRows, storedNames } from '../inventory-cache.js';
 import { FindingsCodec, type IndexedPackages } from '../scan-findings-codec.js';
 import { revisedRow, toRecord } from '../sqlite/sqlite-scan-store.js';
 import { leasePostgres, type PostgresHandle } from './open.js';
@@ -25,7 +25,7 @@ function byKey(a: ScanKey, b: ScanKey): number {
 const pointsIntoInventory = (findings: string): boolean => findings.startsWith('{') && !findings.endsWith('"f":[]}');
 
 /**
- * Scan results, scanning configuration and inventories on PostgreSQL (migration 0008 and 0013
+ * Scan results, scanning configuration and inventories on PostgreSQL (migration 0008, 0012 and 0013
  * tables), rows mapped and findings encoded as in the SQLite store (scan-findings-codec.ts). Upserts
  * are single `INSERT … ON CONFLICT` statements (atomic across nodes); the manual-scan limit is a
  * check-then-write, run SERIALIZABLE. Multi-row writes take their row locks in one global order
@@ -226,14 +226,12 @@ export class PgScanStore implements ScanStore, InventoryStore {
   async #inventory(digest: Digest): Promise<Inventory | undefined> {
     const hit = this.#inventories.get(digest);
     if (hit) return hit;
-    const row = this.#db.selectFrom('image_inventories').where('digest', '=', digest);
-    const h = await row.select('text_hash').executeTakeFirst();
-    if (!h) return undefined;
-    // An identical text parsed already: not fetched again (a round trip of a few bytes, not ~300 KB).
-    const same = this.#inventories.getByHash(digest, h.text_hash);
+    // An identical text parsed already is not fetched again (a round trip of a few bytes, not ~300 KB).
+    const hash = (await this.#db.selectFrom('image_inventory_index').select('text_hash').where('digest', '=', digest).executeTakeFirst())?.text_hash;
+    const same = this.#inventories.getByHash(digest, hash);
     if (same) return same;
-    const r = await row.select('inventory').executeTakeFirst();
-    return r ? this.#inventories.add(digest, r.inventory, h.text_hash) : undefined;
+    const r = await this.#db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest).executeTakeFirst();
+    return r ? this.#inventories.add(digest, r.inventory, hash) : undefined;
   }
 
   async #indexed(digest: Digest): Promise<IndexedPackages | undefined> {
@@ -287,14 +285,18 @@ export class PgScanStore implements ScanStore, InventoryStore {
   async putInventory(digest: Digest, inventory: Inventory, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     // Insert-or-ignore: stored findings name packages by their place in the first inventory stored.
-    await this.#db.insertInto('image_inventories').values({ digest, ...inventoryRow(inventory), created_at: Date.now() })
-      .onConflict((oc) => oc.column('digest').doNothing()).execute();
+    const { text, index } = inventoryRows(inventory);
+    await this.#db.transaction().execute(async (trx) => {
+      // The index row only with the inventory it describes (the first inventory stored stays).
+      const added = await trx.insertInto('image_inventories').values({ digest, inventory: text, created_at: Date.now() })
+        .onConflict((oc) => oc.column('digest').doNothing()).executeTakeFirst();
+      if (Number(added.numInsertedOrUpdatedRows ?? 0) > 0) await trx.insertInto('image_inventory_index').values({ digest, ...index }).execute();
+    });
   }
 
   async getInventoryNames(digest: Digest, signal: AbortSignal): Promise<readonly string[] | undefined> {
     signal.throwIfAborted();
-    const r = await this.#db.selectFrom('image_inventories').select('names').where('digest', '=', digest).executeTakeFirst();
-    return r ? storedNames(r.names) : undefined;
+    return storedNames(await this.#db.selectFrom('image_inventory_index').select('names').where('digest', '=', digest).executeTakeFirst());
   }
 
   async getInventory(digest: Digest, signal: AbortSignal): Promise<Inventory | undefined> {

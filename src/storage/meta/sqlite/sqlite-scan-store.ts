@@ -3,7 +3,7 @@ import type { Digest } from '../../../core/digest.js';
 import type { CompletedScan, InventoryStore, RevisableScan, ScanKey, ScanRevision, ScanStore, ScanTouch, SeverityCounts } from '../../../core/ports/scan-store.js';
 import type { Finding, Inventory, RegistryScanningConfig, ScanRecord, ScanStatus, ScanType } from '../../../core/scanning.js';
 import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
-import { InventoryCache, inventoryRow, storedNames } from '../inventory-cache.js';
+import { InventoryCache, inventoryRows, storedNames } from '../inventory-cache.js';
 import { FindingsCodec, type IndexedPackages } from '../scan-findings-codec.js';
 import type { Statements } from './statements.js';
 
@@ -36,7 +36,7 @@ export function revisedRow(v: ScanRevision, out: { json: string; ids: ReadonlySe
   };
 }
 
-/** Scan results, scanning configuration and inventories in the metadata database (migrations 0008, 0013). */
+/** Scan results, scanning configuration and inventories in the metadata database (migrations 0008, 0012, 0013). */
 export class SqliteScanStore implements ScanStore, InventoryStore {
   readonly #codec = new FindingsCodec();
   readonly #inventories = new InventoryCache();
@@ -186,13 +186,12 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
   #inventory(digest: Digest): Inventory | undefined {
     const hit = this.#inventories.get(digest);
     if (hit) return hit;
-    const row = this.db.selectFrom('image_inventories').where('digest', '=', digest);
-    const h = this.sql.get(row.select('text_hash'));
-    if (!h) return undefined;
-    const same = this.#inventories.getByHash(digest, h.text_hash);
+    // Both rows are written in one transaction and never change: no snapshot needed across the reads.
+    const hash = this.sql.get(this.db.selectFrom('image_inventory_index').select('text_hash').where('digest', '=', digest))?.text_hash;
+    const same = this.#inventories.getByHash(digest, hash);
     if (same) return same;
-    const r = this.sql.get(row.select('inventory'));
-    return r ? this.#inventories.add(digest, r.inventory, h.text_hash) : undefined;
+    const r = this.sql.get(this.db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest));
+    return r ? this.#inventories.add(digest, r.inventory, hash) : undefined;
   }
 
   #indexed(digest: Digest): IndexedPackages | undefined {
@@ -244,14 +243,18 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
 
   async putInventory(digest: Digest, inventory: Inventory, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    this.sql.run(this.db.insertInto('image_inventories').values({ digest, ...inventoryRow(inventory), created_at: Date.now() })
-      .onConflict((oc) => oc.column('digest').doNothing()));
+    const { text, index } = inventoryRows(inventory);
+    this.sql.write(() => {
+      // The index row only with the inventory it describes (the first inventory stored stays).
+      const added = this.sql.run(this.db.insertInto('image_inventories').values({ digest, inventory: text, created_at: Date.now() })
+        .onConflict((oc) => oc.column('digest').doNothing()));
+      if (added > 0) this.sql.run(this.db.insertInto('image_inventory_index').values({ digest, ...index }));
+    });
   }
 
   async getInventoryNames(digest: Digest, signal: AbortSignal): Promise<readonly string[] | undefined> {
     signal.throwIfAborted();
-    const r = this.sql.get(this.db.selectFrom('image_inventories').select('names').where('digest', '=', digest));
-    return r ? storedNames(r.names) : undefined;
+    return storedNames(this.sql.get(this.db.selectFrom('image_inventory_index').select('names').where('digest', '=', digest)));
   }
 
   async getInventory(digest: Digest, signal: AbortSignal): Promise<Inventory | undefined> {
