@@ -5,6 +5,8 @@
 //   BENCH_SCAN_OSV_MB (100)   size of the synthetic OSV all.zip imported
 //   BENCH_SCAN_DISTINCT (0)   1: every stored inventory differs (its own app layer digest and
 //                             package), so no two images share a parsed inventory or a match
+//   BENCH_SCAN_PROFILE        a file: writes a V8 CPU profile of the re-evaluation against the
+//                             changed database there (node:inspector; its figure is then inflated)
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { Session } from 'node:inspector/promises';
 import type { Digest } from '../src/core/digest.js';
 import { LocalEventBus } from '../src/core/events.js';
 import { readInventory } from '../src/scan/image-reader.js';
@@ -53,6 +56,23 @@ const time = async <T>(f: () => Promise<T>): Promise<[T, string]> => {
   const used = process.cpuUsage(cpu);
   return [r, `${((performance.now() - t) / 1000).toFixed(2)} s (cpu ${((used.user + used.system) / 1e6).toFixed(2)} s)`];
 };
+
+/** Runs `f`, under the V8 CPU profiler when BENCH_SCAN_PROFILE names a file to write. */
+async function profiled<T>(f: () => Promise<T>): Promise<T> {
+  const file = process.env.BENCH_SCAN_PROFILE;
+  if (!file) return f();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await f();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 
 try {
   // 1. Inventory of a MIB-sized image with thousands of files, read through the fs blob store.
@@ -169,7 +189,7 @@ try {
   const [count2, imp2Secs] = await time(() => importVulnDb(dbPath, readOsv(zip2), zip2));
   report([`import of the changed export (${count2} records; ${Math.ceil(n / 97)} modified, ${removed} deleted, 500 added)`, imp2Secs, '< 60 s']);
   await vulnDb.reload(signal);
-  const [, reSecs] = await time(reevaluate);
+  const [, reSecs] = await time(() => profiled(reevaluate));
   const again = await scans.getScan(key0, signal);
   // The incremental result must be what a full match gives (test/scan/reevaluate.test.ts proves it
   // in detail; this guards the bench's own figure).

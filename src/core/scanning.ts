@@ -57,6 +57,19 @@ export interface Inventory {
   notes: string[];
 }
 
+/**
+ * The names `inventory`'s packages are looked up under in a vulnerability database, each once: a
+ * package's own name and its source package's (scan/match/ecosystems.ts `queriesFor` uses no other).
+ */
+export function lookupNames(inventory: Inventory): string[] {
+  const names = new Set<string>();
+  for (const p of inventory.packages) {
+    names.add(p.name);
+    if (p.source) names.add(p.source.name);
+  }
+  return [...names];
+}
+
 export interface CvssRating {
   version: string;
   vector: string;

@@ -38,9 +38,10 @@ export function completedDescription(info: VulnDbInfo | undefined, inventory: In
  * Re-matches the stored inventory of every completed scan in a CONTINUOUS_SCAN repository
  * against the current database. An image last matched against an earlier import of the same
  * chain is matched only against the records changed since (the findings of other records cannot
- * change): its findings are rewritten when that changes them, otherwise it is only marked
- * re-evaluated (completion time, `vulnerabilitySourceUpdatedAt`). Anything else is matched in
- * full. Either way the findings equal those of a full match; test/scan/reevaluate.test.ts proves it.
+ * change), and then only its packages a changed record names (an image with none, by its stored
+ * lookup names, is not read at all): its findings are rewritten when that changes them, otherwise
+ * it is only marked re-evaluated (completion time, `vulnerabilitySourceUpdatedAt`). Anything else
+ * is matched in full. Either way the findings equal those of a full match; test/scan/reevaluate.test.ts proves it.
  */
 export function reevaluateHandler(d: ReevaluateDeps): JobHandler {
   return async (_job, signal) => {
@@ -75,7 +76,12 @@ async function reevaluateAll(d: ReevaluateDeps, info: VulnDbInfo | undefined, si
     let byChanges = matches.get(inventory);
     if (!byChanges) matches.set(inventory, (byChanges = new Map()));
     let m = byChanges.get(changes);
-    if (!m) byChanges.set(changes, (m = matchInventory(inventory, changes ? changes.db : db, signal)));
+    if (!m) {
+      // Against a change set, only the packages a changed record names can be matched (most images
+      // contain few): matching those alone gives the same findings at a fraction of the cost.
+      const target = changes ? { ...inventory, packages: changes.named(inventory) } : inventory;
+      byChanges.set(changes, (m = target.packages.length === 0 ? Promise.resolve([]) : matchInventory(target, changes ? changes.db : db, signal)));
+    }
     return m;
   };
   let after: CompletedScan | undefined;
@@ -93,9 +99,24 @@ async function reevaluateAll(d: ReevaluateDeps, info: VulnDbInfo | undefined, si
       if (!cfg) configs.set(key.accountId, (cfg = (await d.scans.getRegistryConfig(key.accountId, signal)) ?? DEFAULT_REGISTRY_SCANNING));
       const repo = await d.meta.getRepository(repoKey(key.accountId, key.repository), signal);
       if (!repo || effectiveScanning(cfg, repo).scanFrequency !== 'CONTINUOUS_SCAN') continue;
+      const changes = current && evaluatedWith ? await changesFor(evaluatedWith) : undefined;
+      if (changes) {
+        // No changed record names a package of the image (by its stored names, without reading
+        // the inventory): no finding of a changed record, so the scan is only marked re-evaluated
+        // unless it holds findings of those records (then it is revised below).
+        const names = await d.scans.getInventoryNames(key.digest, signal);
+        if (names && !changes.mayName(names)) {
+          const stored = await d.scans.getRevisable(key, changes.ids, signal);
+          if (!stored) continue;
+          if (stored.changed.length === 0) {
+            touches.push({ key, ...stamp, scanType: cfg.scanType });
+            events.push(() => emit(d.events, key, stored.counts, at));
+            continue;
+          }
+        }
+      }
       const inventory = await d.scans.getInventory(key.digest, signal);
       if (!inventory) continue;
-      const changes = current && evaluatedWith ? await changesFor(evaluatedWith) : undefined;
       if (changes) {
         // Only the findings of the changed records can differ: compare those, and either mark the
         // scan re-evaluated or have the store replace just them (the rest stays as stored).

@@ -124,6 +124,35 @@ export function scanStoreContract(label: string, open: () => Promise<ScanStoreUn
       }
     });
 
+    it('inventory lookup names: each package\'s own and source name once, read without the inventory', async () => {
+      const s = await open();
+      try {
+        const d = digestOf('names'), same = digestOf('names-same');
+        const inv: Inventory = { os: { id: 'debian', versionId: '12' }, notes: [], packages: [
+          { type: 'deb', name: 'libssl3', version: '3.0.11-1', path: 'var/lib/dpkg/status', source: { name: 'openssl', version: '3.0.11-1' } },
+          { type: 'deb', name: 'openssl', version: '3.0.11-1', path: 'var/lib/dpkg/status' },
+          { type: 'pypi', name: 'Foo_Bar', version: '1.0', path: 'usr/lib/python3/dist-packages/Foo_Bar-1.0.dist-info/METADATA' },
+        ] };
+        assert.equal(await s.getInventoryNames(d, signal), undefined, 'no inventory stored');
+        await s.putInventory(d, inv, signal);
+        await s.putInventory(same, structuredClone(inv), signal);
+        await s.putInventory(d, { packages: [], notes: ['second'] }, signal);
+        const t = await s.twin();
+        try {
+          for (const store of [s, t]) {
+            assert.deepEqual([...(await store.getInventoryNames(d, signal))!].sort(), ['Foo_Bar', 'libssl3', 'openssl']);
+            // Two digests of one text: both read back whole, from any instance, in either order.
+            assert.deepEqual(await store.getInventory(same, signal), inv);
+            assert.deepEqual(await store.getInventory(d, signal), inv);
+          }
+        } finally {
+          await t.close();
+        }
+      } finally {
+        await s.close();
+      }
+    });
+
     batchContract(open);
     reviseContract(open);
   });

@@ -13,6 +13,8 @@ import type { Finding, Inventory, RegistryScanningConfig, ScanRecord, ScanType, 
  *                      · vulndb_import · vulndb_generation (evaluatedWith)
  *  image_inventories   digest (pk) · inventory json · created_at        (content-addressed: shared
  *                                                                        by every repository)
+ *  image_inventory_index  digest (pk) · text_hash · names json           (lookup names; none for
+ *                                                                        inventories before 0012)
  *  scan_advisories     ref (pk) · body json · created_at                 (advisories findings name;
  *                                                                        storage/meta/scan-findings-codec.ts)
  * ```
@@ -133,4 +135,11 @@ export interface InventoryStore {
 
   /** The stored inventory, or `undefined`. */
   getInventory(digest: Digest, signal: AbortSignal): Promise<Inventory | undefined>;
+
+  /**
+   * The names the stored inventory's packages are looked up under (`lookupNames`), read without
+   * the inventory itself, so a re-evaluation can tell that no changed record names the image.
+   * `undefined` when no inventory is stored, or it was stored before names were kept.
+   */
+  getInventoryNames(digest: Digest, signal: AbortSignal): Promise<readonly string[] | undefined>;
 }

@@ -41,6 +41,8 @@ type Advisory = Omit<Finding, 'package' | 'fixedInVersion'>;
 type Entry = [ref: string, pkg: number | InstalledPackage, fixed?: string];
 
 const MAX_CACHED = 50_000;
+/** Parsed findings values kept: above a re-evaluation page (25 scans, src/scan/reevaluate.ts). */
+const MAX_RECENT = 32;
 
 function advisoryOf(f: Finding): Advisory {
   return {
@@ -68,19 +70,42 @@ export function packageIdentity(p: InstalledPackage): string {
   return `${p.type}\u0000${p.name}\u0000${p.version}\u0000${p.path}\u0000${p.layer ?? ''}\u0000${p.arch ?? ''}\u0000${p.source ? `${p.source.name}\u0000${p.source.version}` : ''}`;
 }
 
-/** An inventory's package list with its lookup by identity (for encoding). */
+/** An inventory's package list with the lookup of a package's place in it (for encoding). */
 export interface IndexedPackages {
   packages: readonly InstalledPackage[];
-  index: Map<string, number>;
+  /** The place of `p` in `packages`: of that very object, else of the first package equal to it in every field. */
+  indexOf(p: InstalledPackage): number | undefined;
 }
 
+/**
+ * Both lookups are built on first use. Findings matched from a stored inventory name its own package
+ * objects, so the lookup by object (cheap to build) serves a re-evaluation; building the identity
+ * strings of every package per distinct image was a noticeable share of it. An object found by
+ * identity instead could sit at another place only if the inventory listed two packages equal in
+ * every field — which decode to equal packages either way.
+ */
 export function indexPackages(packages: readonly InstalledPackage[]): IndexedPackages {
-  const index = new Map<string, number>();
-  packages.forEach((p, i) => {
-    const k = packageIdentity(p);
-    if (!index.has(k)) index.set(k, i);
-  });
-  return { packages, index };
+  let byObject: Map<InstalledPackage, number> | undefined;
+  let byIdentity: Map<string, number> | undefined;
+  return {
+    packages,
+    indexOf(p) {
+      if (!byObject) {
+        byObject = new Map();
+        for (let i = packages.length - 1; i >= 0; i--) byObject.set(packages[i]!, i);
+      }
+      const i = byObject.get(p);
+      if (i !== undefined) return i;
+      if (!byIdentity) {
+        byIdentity = new Map();
+        packages.forEach((q, i) => {
+          const k = packageIdentity(q);
+          if (!byIdentity!.has(k)) byIdentity!.set(k, i);
+        });
+      }
+      return byIdentity.get(packageIdentity(p));
+    },
+  };
 }
 
 /**
@@ -92,13 +117,18 @@ export class FindingsCodec {
   readonly #written = new Map<string, { advisory: Advisory; ref: string }[]>();
   #writtenCount = 0;
   readonly #read = new Map<string, Advisory>();
-  /** The value {@link missing} parsed last, so {@link decode} of the same text does not parse again. */
-  #last: [json: string, parsed: unknown] | undefined;
+  /**
+   * Values parsed lately, newest first, so the same text is parsed once: by {@link missing} and then
+   * {@link decode}, and by a re-evaluation's read ({@link subset}) and its write ({@link revise}) of
+   * one scan a page later. Found by comparing texts (V8 compares lengths first), not in a Map: V8
+   * hashes strings over 16 KiB by their length alone.
+   */
+  readonly #recent: [json: string, parsed: unknown][] = [];
 
   #parse(json: string): unknown {
-    if (this.#last?.[0] === json) return this.#last[1];
+    for (const [text, parsed] of this.#recent) if (text === json) return parsed;
     const parsed = JSON.parse(json) as unknown;
-    this.#last = [json, parsed];
+    if (this.#recent.unshift([json, parsed]) > MAX_RECENT) this.#recent.pop();
     return parsed;
   }
 
@@ -118,7 +148,6 @@ export class FindingsCodec {
    */
   subset(json: string, ids: ReadonlySet<string>, packagesOf: () => readonly InstalledPackage[] | undefined): { changed: Finding[]; counts: Partial<Record<Severity, number>> } {
     const parsed = this.#parse(json);
-    this.#last = undefined;
     if (Array.isArray(parsed)) {
       const all = this.decode(json, packagesOf);
       return { changed: all.filter((f) => ids.has(f.vulnerabilityId)), counts: severityCounts(all) };
@@ -134,6 +163,16 @@ export class FindingsCodec {
   }
 
   /**
+   * Whether {@link subset} of the same arguments reads the image's inventory: a finding of `ids`
+   * names its package by place. Call {@link missing}/{@link learn} first.
+   */
+  subsetReadsInventory(json: string, ids: ReadonlySet<string>): boolean {
+    const parsed = this.#parse(json);
+    if (Array.isArray(parsed)) return false;
+    return (parsed as { f: Entry[] }).f.some((e) => typeof e[1] === 'number' && ids.has(this.#advisory(e[0]).vulnerabilityId));
+  }
+
+  /**
    * Re-evaluation's write: the stored value with the findings of `ids` replaced by `fresh` (sorted
    * by compareFindings), the other entries kept as stored — not decoded and encoded again, which
    * was most of a re-evaluation's time — and merged in order. Also the final vulnerability ids (for
@@ -144,7 +183,6 @@ export class FindingsCodec {
     json: string; advisories: { ref: string; body: string }[]; ids: Set<string>; counts: Partial<Record<Severity, number>>;
   } {
     const parsed = this.#parse(json);
-    this.#last = undefined;
     if (Array.isArray(parsed)) {
       const merged = [...this.decode(json, () => packages?.packages).filter((f) => !ids.has(f.vulnerabilityId)), ...fresh].sort(compareFindings);
       return { ...this.encode(merged, packages), ids: new Set(merged.map((f) => f.vulnerabilityId)), counts: severityCounts(merged) };
@@ -174,7 +212,7 @@ export class FindingsCodec {
 
   #entryOf(f: Finding, packages: IndexedPackages | undefined, fresh: Map<string, string>): Entry {
     const ref = this.#refOf(f, fresh);
-    const i = packages?.index.get(packageIdentity(f.package));
+    const i = packages?.indexOf(f.package);
     const entry: Entry = [ref, i ?? f.package];
     if (f.fixedInVersion !== undefined) entry.push(f.fixedInVersion);
     return entry;
@@ -213,7 +251,8 @@ export class FindingsCodec {
    */
   decode(json: string, packagesOf: () => readonly InstalledPackage[] | undefined): Finding[] {
     const parsed = this.#parse(json);
-    this.#last = undefined;
+    // The findings returned share objects with the parsed value, and go to callers: not kept.
+    this.#recent.splice(this.#recent.findIndex(([text]) => text === json), 1);
     if (Array.isArray(parsed)) return (parsed as (Finding & { publishedAt?: string; modifiedAt?: string })[]).map(reviveLegacy);
     return this.#findingsOf((parsed as { f: Entry[] }).f, packagesOf);
   }

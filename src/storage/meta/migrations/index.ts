@@ -10,6 +10,7 @@ import { lifecycleSchema } from './0007-lifecycle.js';
 import { scanningSchema } from './0008-scanning.js';
 import { publicSchema } from './0009-public.js';
 import { sharedLimitsSchema } from './0010-shared-limits.js';
+import { inventoryIndexSchema } from './0012-inventory-index.js';
 import { scanAdvisoriesSchema } from './0013-scan-advisories.js';
 
 export { SQLITE_TYPES, POSTGRES_TYPES, type SchemaTypes } from './dialect.js';
@@ -32,6 +33,7 @@ export function metaMigrations(types: SchemaTypes): Record<string, Migration> {
     '0008-scanning': scanningSchema(types),
     '0009-public': publicSchema(types),
     '0010-shared-limits': sharedLimitsSchema(types),
+    '0012-inventory-index': inventoryIndexSchema(types),
     '0013-scan-advisories': scanAdvisoriesSchema(types),
   };
 }

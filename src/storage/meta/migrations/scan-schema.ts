@@ -1,9 +1,11 @@
-/** Row types of the tables migrations 0008-scanning and 0013-scan-advisories create (kept apart from schema.ts to merge cheaply). */
+/** Row types of the tables migrations 0008-scanning, 0012-inventory-index and 0013-scan-advisories create (kept apart from schema.ts to merge cheaply). */
 export interface ScanSchema {
   jobs: JobsTable;
   registry_scanning: { account_id: string; config: string };
   image_scans: ImageScansTable;
   image_inventories: { digest: string; inventory: string; created_at: number };
+  /** Migration 0012 (no row for inventories stored before). */
+  image_inventory_index: { digest: string; text_hash: string; names: string };
   /** Migration 0013. */
   scan_advisories: { ref: string; body: string; created_at: number };
 }

@@ -3,8 +3,9 @@ import type { Digest } from '../../../core/digest.js';
 import type { CompletedScan, InventoryStore, RevisableScan, ScanKey, ScanRevision, ScanStore, ScanTouch, SeverityCounts } from '../../../core/ports/scan-store.js';
 import type { Inventory, RegistryScanningConfig, ScanRecord } from '../../../core/scanning.js';
 import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
-import { FindingsCodec, indexPackages, type IndexedPackages } from '../scan-findings-codec.js';
-import { inventoryTextKey, remember, revisedRow, toRecord } from '../sqlite/sqlite-scan-store.js';
+import { InventoryCache, inventoryRows, storedNames } from '../inventory-cache.js';
+import { FindingsCodec, type IndexedPackages } from '../scan-findings-codec.js';
+import { revisedRow, toRecord } from '../sqlite/sqlite-scan-store.js';
 import { leasePostgres, type PostgresHandle } from './open.js';
 import { serializable } from './pg-tx.js';
 
@@ -24,7 +25,7 @@ function byKey(a: ScanKey, b: ScanKey): number {
 const pointsIntoInventory = (findings: string): boolean => findings.startsWith('{') && !findings.endsWith('"f":[]}');
 
 /**
- * Scan results, scanning configuration and inventories on PostgreSQL (migration 0008 and 0013
+ * Scan results, scanning configuration and inventories on PostgreSQL (migration 0008, 0012 and 0013
  * tables), rows mapped and findings encoded as in the SQLite store (scan-findings-codec.ts). Upserts
  * are single `INSERT … ON CONFLICT` statements (atomic across nodes); the manual-scan limit is a
  * check-then-write, run SERIALIZABLE. Multi-row writes take their row locks in one global order
@@ -34,10 +35,7 @@ export class PgScanStore implements ScanStore, InventoryStore {
   readonly #db: Kysely<ScanSchema>;
   /** Advisory rows are immutable, so this cache stays valid whatever other nodes write. */
   readonly #codec = new FindingsCodec();
-  /** Parsed inventories by digest and by their stored text (immutable per digest, so never stale). */
-  readonly #inventories = new Map<string, Inventory>();
-  readonly #parsed = new Map<string, Inventory>();
-  readonly #indexes = new WeakMap<Inventory, IndexedPackages>();
+  readonly #inventories = new InventoryCache();
 
   /** Use {@link openPostgresScanStore}; `handle` is released by {@link close}. */
   constructor(private readonly handle: PostgresHandle) {
@@ -140,7 +138,10 @@ export class PgScanStore implements ScanStore, InventoryStore {
     signal.throwIfAborted();
     const r = await this.#row(this.#db, key).select(['findings', 'status']).executeTakeFirst();
     if (!r || r.status !== 'COMPLETE') return undefined;
-    const inventory = pointsIntoInventory(r.findings) ? await this.#inventory(key.digest) : undefined;
+    // The inventory only when a finding asked for names its package by place (often none: a
+    // re-evaluation then reads no inventory). The codec is asked again after the await (see #learnMissing).
+    await this.#learnMissing(this.#db, r.findings);
+    const inventory = this.#codec.subsetReadsInventory(r.findings, ids) ? await this.#inventory(key.digest) : undefined;
     await this.#learnMissing(this.#db, r.findings);
     return this.#codec.subset(r.findings, ids, () => inventory?.packages);
   }
@@ -221,28 +222,21 @@ export class PgScanStore implements ScanStore, InventoryStore {
     return toRecord(r, this.#codec.decode(r.findings, () => inventory?.packages));
   }
 
-  /** The stored inventory of `digest`, parsed once per store (also by text: images of one base share it). */
+  /** The stored inventory of `digest` (parsed once, see InventoryCache). */
   async #inventory(digest: Digest): Promise<Inventory | undefined> {
     const hit = this.#inventories.get(digest);
     if (hit) return hit;
+    // An identical text parsed already is not fetched again (a round trip of a few bytes, not ~300 KB).
+    const hash = (await this.#db.selectFrom('image_inventory_index').select('text_hash').where('digest', '=', digest).executeTakeFirst())?.text_hash;
+    const same = this.#inventories.getByHash(digest, hash);
+    if (same) return same;
     const r = await this.#db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest).executeTakeFirst();
-    if (!r) return undefined;
-    const textKey = inventoryTextKey(r.inventory);
-    let inventory = this.#parsed.get(textKey);
-    if (!inventory) {
-      inventory = JSON.parse(r.inventory) as Inventory;
-      remember(this.#parsed, textKey, inventory);
-    }
-    remember(this.#inventories, digest, inventory);
-    return inventory;
+    return r ? this.#inventories.add(digest, r.inventory, hash) : undefined;
   }
 
   async #indexed(digest: Digest): Promise<IndexedPackages | undefined> {
     const inventory = await this.#inventory(digest);
-    if (!inventory) return undefined;
-    let indexed = this.#indexes.get(inventory);
-    if (!indexed) this.#indexes.set(inventory, (indexed = indexPackages(inventory.packages)));
-    return indexed;
+    return inventory ? this.#inventories.indexed(inventory) : undefined;
   }
 
   async recordManualScan(key: ScanKey, at: Date, since: Date, signal: AbortSignal): Promise<boolean> {
@@ -291,8 +285,18 @@ export class PgScanStore implements ScanStore, InventoryStore {
   async putInventory(digest: Digest, inventory: Inventory, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     // Insert-or-ignore: stored findings name packages by their place in the first inventory stored.
-    await this.#db.insertInto('image_inventories').values({ digest, inventory: JSON.stringify(inventory), created_at: Date.now() })
-      .onConflict((oc) => oc.column('digest').doNothing()).execute();
+    const { text, index } = inventoryRows(inventory);
+    await this.#db.transaction().execute(async (trx) => {
+      // The index row only with the inventory it describes (the first inventory stored stays).
+      const added = await trx.insertInto('image_inventories').values({ digest, inventory: text, created_at: Date.now() })
+        .onConflict((oc) => oc.column('digest').doNothing()).executeTakeFirst();
+      if (Number(added.numInsertedOrUpdatedRows ?? 0) > 0) await trx.insertInto('image_inventory_index').values({ digest, ...index }).execute();
+    });
+  }
+
+  async getInventoryNames(digest: Digest, signal: AbortSignal): Promise<readonly string[] | undefined> {
+    signal.throwIfAborted();
+    return storedNames(await this.#db.selectFrom('image_inventory_index').select('names').where('digest', '=', digest).executeTakeFirst());
   }
 
   async getInventory(digest: Digest, signal: AbortSignal): Promise<Inventory | undefined> {

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Digest } from '../../../core/digest.js';
 import type { CompletedScan, InventoryStore, RevisableScan, ScanKey, ScanRevision, ScanStore, ScanTouch, SeverityCounts } from '../../../core/ports/scan-store.js';
 import type { Finding, Inventory, RegistryScanningConfig, ScanRecord, ScanStatus, ScanType } from '../../../core/scanning.js';
 import type { ImageScansTable, ScanSchema } from '../migrations/scan-schema.js';
-import { FindingsCodec, indexPackages, type IndexedPackages } from '../scan-findings-codec.js';
+import { InventoryCache, inventoryRows, storedNames } from '../inventory-cache.js';
+import { FindingsCodec, type IndexedPackages } from '../scan-findings-codec.js';
 import type { Statements } from './statements.js';
 
 /** The record of a row, with its findings decoded by `decode`. */
@@ -36,32 +36,10 @@ export function revisedRow(v: ScanRevision, out: { json: string; ids: ReadonlySe
   };
 }
 
-/**
- * The key parsed inventories are cached under: a hash of their stored text. Not the text itself:
- * V8 hashes a string longer than 16 KiB by its length only, so a Map keyed by inventories (~300 KB,
- * and many of one length) compared whole texts on every lookup — most of a re-evaluation's time
- * over distinct images. Hashing costs about a tenth of parsing.
- */
-export function inventoryTextKey(text: string): string {
-  return createHash('sha256').update(text).digest('base64');
-}
-
-/** Parsed inventories kept per store. */
-const MAX_INVENTORIES = 32;
-
-/** Adds to a small cache, dropping the oldest entry when full. */
-export function remember<V>(cache: Map<string, V>, key: string, value: V): void {
-  if (cache.size >= MAX_INVENTORIES) cache.delete(cache.keys().next().value as string);
-  cache.set(key, value);
-}
-
-/** Scan results, scanning configuration and inventories in the metadata database (migrations 0008, 0013). */
+/** Scan results, scanning configuration and inventories in the metadata database (migrations 0008, 0012, 0013). */
 export class SqliteScanStore implements ScanStore, InventoryStore {
   readonly #codec = new FindingsCodec();
-  /** Parsed inventories by digest and by their stored text (identical inventories parse once). */
-  readonly #inventories = new Map<string, Inventory>();
-  readonly #parsed = new Map<string, Inventory>();
-  readonly #indexes = new WeakMap<Inventory, IndexedPackages>();
+  readonly #inventories = new InventoryCache();
 
   constructor(private readonly db: Kysely<ScanSchema>, private readonly sql: Statements) {}
 
@@ -204,32 +182,21 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
     return toRecord(r, this.#codec.decode(r.findings, () => this.#inventory(r.digest as Digest)?.packages));
   }
 
-  /**
-   * The stored inventory of `digest`. Parsing dominated a re-evaluation pass, so parsed ones are
-   * kept per store, also by text: images of one base share it. Immutable per digest, so never stale.
-   * Callers must not modify the returned object.
-   */
+  /** The stored inventory of `digest` (parsed once, see InventoryCache). */
   #inventory(digest: Digest): Inventory | undefined {
     const hit = this.#inventories.get(digest);
     if (hit) return hit;
+    // Both rows are written in one transaction and never change: no snapshot needed across the reads.
+    const hash = this.sql.get(this.db.selectFrom('image_inventory_index').select('text_hash').where('digest', '=', digest))?.text_hash;
+    const same = this.#inventories.getByHash(digest, hash);
+    if (same) return same;
     const r = this.sql.get(this.db.selectFrom('image_inventories').select('inventory').where('digest', '=', digest));
-    if (!r) return undefined;
-    const textKey = inventoryTextKey(r.inventory);
-    let inventory = this.#parsed.get(textKey);
-    if (!inventory) {
-      inventory = JSON.parse(r.inventory) as Inventory;
-      remember(this.#parsed, textKey, inventory);
-    }
-    remember(this.#inventories, digest, inventory);
-    return inventory;
+    return r ? this.#inventories.add(digest, r.inventory, hash) : undefined;
   }
 
   #indexed(digest: Digest): IndexedPackages | undefined {
     const inventory = this.#inventory(digest);
-    if (!inventory) return undefined;
-    let indexed = this.#indexes.get(inventory);
-    if (!indexed) this.#indexes.set(inventory, (indexed = indexPackages(inventory.packages)));
-    return indexed;
+    return inventory ? this.#inventories.indexed(inventory) : undefined;
   }
 
   async recordManualScan(key: ScanKey, at: Date, since: Date, signal: AbortSignal): Promise<boolean> {
@@ -276,8 +243,18 @@ export class SqliteScanStore implements ScanStore, InventoryStore {
 
   async putInventory(digest: Digest, inventory: Inventory, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    this.sql.run(this.db.insertInto('image_inventories').values({ digest, inventory: JSON.stringify(inventory), created_at: Date.now() })
-      .onConflict((oc) => oc.column('digest').doNothing()));
+    const { text, index } = inventoryRows(inventory);
+    this.sql.write(() => {
+      // The index row only with the inventory it describes (the first inventory stored stays).
+      const added = this.sql.run(this.db.insertInto('image_inventories').values({ digest, inventory: text, created_at: Date.now() })
+        .onConflict((oc) => oc.column('digest').doNothing()));
+      if (added > 0) this.sql.run(this.db.insertInto('image_inventory_index').values({ digest, ...index }));
+    });
+  }
+
+  async getInventoryNames(digest: Digest, signal: AbortSignal): Promise<readonly string[] | undefined> {
+    signal.throwIfAborted();
+    return storedNames(this.sql.get(this.db.selectFrom('image_inventory_index').select('names').where('digest', '=', digest)));
   }
 
   async getInventory(digest: Digest, signal: AbortSignal): Promise<Inventory | undefined> {
