@@ -10,6 +10,7 @@ import type { Digest } from '../../src/core/digest.js';
 import { readInventory } from '../../src/scan/image-reader.js';
 import { DEFAULT_LAYER_LIMITS } from '../../src/scan/layers/read-layer.js';
 import { RPMTAG } from '../../src/scan/inventory/rpm.js';
+import { osEcosystems } from '../../src/scan/match/ecosystems.js';
 import { MemoryBlobStore } from '../../src/storage/blob/memory/memory-blob-store.js';
 import { imageOf, type TarEntry } from '../fixtures/scan-images.js';
 
@@ -134,5 +135,20 @@ describe('language and RPM inventories', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('osEcosystems for Red Hat releases', () => {
+  it('RHEL 8 and 9 (and UBI): the main product streams of the major release; RHEL 10: the minor release', () => {
+    assert.deepEqual(osEcosystems({ id: 'rhel', versionId: '8.9' }), ['Red Hat:enterprise_linux:8::baseos', 'Red Hat:enterprise_linux:8::appstream', 'Red Hat:enterprise_linux:8::crb']);
+    assert.deepEqual(osEcosystems({ id: 'rhel', versionId: '9' }), ['Red Hat:enterprise_linux:9::baseos', 'Red Hat:enterprise_linux:9::appstream', 'Red Hat:enterprise_linux:9::crb']);
+    assert.deepEqual(osEcosystems({ id: 'rhel', versionId: '10.1' }), ['Red Hat:enterprise_linux:10.1']);
+  });
+
+  it('nothing when the release cannot be told (no advisories of another release are matched)', () => {
+    assert.deepEqual(osEcosystems({ id: 'rhel', versionId: '10' }), []);
+    assert.deepEqual(osEcosystems({ id: 'rhel', versionId: 'x.y' }), []);
+    assert.deepEqual(osEcosystems({ id: 'rhel' }), []);
+    assert.deepEqual(osEcosystems({ id: 'centos', versionId: '7' }), []);
   });
 });

@@ -112,4 +112,35 @@ describe('BerkeleyDB and NDB rpm databases (made by rpmbuild, rpm and db5.3_load
       await db.close();
     }
   });
+  it('finds Red Hat advisories of a UBI 8 image\'s main product streams only', async () => {
+    const UBI_8 = 'NAME="Red Hat Enterprise Linux"\nVERSION="8.9 (Ootpa)"\nID="rhel"\nID_LIKE="fedora"\nVERSION_ID="8.9"\n';
+    const fix = (ecosystem: string, name: string, fixed?: string): OsvRecord['affected'] => [{
+      package: { ecosystem, name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, ...(fixed ? [{ fixed }] : [])] }],
+    }];
+    const records: OsvRecord[] = [
+      // OSV's Red Hat records name the product stream; openssl-libs is matched through its source rpm.
+      { id: 'RHSA-2023:1405', database_specific: { severity: 'HIGH' }, affected: fix('Red Hat:enterprise_linux:8::baseos', 'openssl', '1:1.1.1k-9.el8_7') },
+      { id: 'RHSA-2024:0001', database_specific: { severity: 'LOW' }, affected: fix('Red Hat:enterprise_linux:8::appstream', 'tzdata', '2024a-1.el8') },
+      { id: 'RHSA-2024:0002', database_specific: { severity: 'LOW' }, affected: fix('Red Hat:enterprise_linux:8::crb', 'bash', '4.4.20-5.el8') },
+      // An extended-support stream, another release and a prefix lookalike are never matched.
+      { id: 'RHSA-EUS', affected: fix('Red Hat:rhel_eus:8.6::baseos', 'openssl') },
+      { id: 'RHSA-9', affected: fix('Red Hat:enterprise_linux:9::baseos', 'openssl') },
+      { id: 'RHSA-80', affected: fix('Red Hat:enterprise_linux:80::baseos', 'openssl') },
+    ];
+    const path = join(dir, 'vulndb-rhel.sqlite');
+    await importVulnDb(path, (async function* () { yield* records; })(), 'test');
+    const db = await SqliteVulnDb.open(path);
+    try {
+      const file = bdbPackages(dir, 'ubi', headerBlobs(sqlite), { pageSize: 4096 });
+      const inv = await inventoryOf([{ name: 'etc/os-release', data: UBI_8 }, { name: 'var/lib/rpm/Packages', data: readFileSync(file) }]);
+      const got = (await matchInventory(inv, db, s())).map((f) => [f.vulnerabilityId, f.ecosystem, f.package.name, f.fixedInVersion ?? null]).sort();
+      assert.deepEqual(got, [
+        ['RHSA-2023:1405', 'Red Hat:enterprise_linux:8::baseos', 'openssl-libs', '1:1.1.1k-9.el8_7'],
+        ['RHSA-2024:0001', 'Red Hat:enterprise_linux:8::appstream', 'tzdata', '2024a-1.el8'],
+        ['RHSA-2024:0002', 'Red Hat:enterprise_linux:8::crb', 'bash', '4.4.20-5.el8'],
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
 });

@@ -11,9 +11,23 @@ export interface Query {
 const alpineRelease = (v: string): string => `v${v.split('.').slice(0, 2).join('.')}`;
 
 /**
+ * Red Hat's OSV ecosystems are per product stream. RHEL 8 and 9 images (UBI included) install from
+ * the main streams, `Red Hat:enterprise_linux:9::baseos` and its `appstream` and `crb` (CodeReady
+ * Builder) siblings; RHEL 10 advisories name the minor release (`Red Hat:enterprise_linux:10.1`). The
+ * extended-support streams (`rhel_eus`, `rhel_e4s`, `rhel_aus`) are left out: os-release does not say
+ * an image follows one.
+ */
+function redHatEcosystems(versionId: string): string[] {
+  const [major = '', minor] = versionId.split('.');
+  if (!/^\d+$/.test(major)) return [];
+  if (Number(major) >= 10) return minor !== undefined ? [`Red Hat:enterprise_linux:${major}.${minor}`] : [];
+  return ['baseos', 'appstream', 'crb'].map((stream) => `Red Hat:enterprise_linux:${major}::${stream}`);
+}
+
+/**
  * The OSV ecosystems an operating system's packages are advised in, most specific first:
  * Debian by release number (`Debian:12`), Ubuntu by release with and without `:LTS`, Alpine by
- * minor release, RPM distributions by major release. Empty when the release is unknown: without
+ * minor release, RPM distributions by major release (Red Hat by product stream). Empty when the release is unknown: without
  * it, advisories of another release would be matched.
  */
 export function osEcosystems(os: OsRelease | undefined): string[] {
@@ -29,6 +43,7 @@ export function osEcosystems(os: OsRelease | undefined): string[] {
     case 'almalinux': return v ? [`AlmaLinux:${v.split('.')[0]}`] : [];
     case 'opensuse-leap': return v ? [`openSUSE:Leap ${v}`] : [];
     case 'mageia': return v ? [`Mageia:${v}`] : [];
+    case 'rhel': return v ? redHatEcosystems(v) : [];
     default: return [];
   }
 }
