@@ -30,10 +30,7 @@ class LazyChildLogger {
   }
 
   isLevelEnabled(level: string): boolean {
-    const logger = this.#child ?? this.parent;
-    const check = (logger as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled;
-    // A logger without a check (fastify's abstract logger) is asked to log.
-    return check === undefined || check.call(logger, level);
+    return levelEnabled(this.#child ?? this.parent, level);
   }
 
   child(bindings: Bindings, opts?: ChildLoggerOptions): FastifyBaseLogger {
@@ -57,4 +54,10 @@ class LazyChildLogger {
   #real(): FastifyBaseLogger {
     return (this.#child ??= this.parent.child(this.bindings));
   }
+}
+
+/** pino's level check; a logger without one (fastify's abstract logger in tests) is asked to log. */
+export function levelEnabled(logger: FastifyBaseLogger, level: string): boolean {
+  const check = (logger as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled;
+  return check === undefined || check.call(logger, level);
 }

@@ -33,6 +33,20 @@ describe('BerkeleyDB and NDB rpm databases (made by rpmbuild, rpm and db5.3_load
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** The findings of an image with `osRelease` and SPECS in a BerkeleyDB rpmdb, matched against `records` only. */
+  async function findingsOfBdbImage(name: string, osRelease: string, records: OsvRecord[], pageSize: number) {
+    const path = join(dir, `vulndb-${name}.sqlite`);
+    await importVulnDb(path, (async function* () { yield* records; })(), 'test');
+    const db = await SqliteVulnDb.open(path);
+    try {
+      const file = bdbPackages(dir, name, headerBlobs(sqlite), { pageSize });
+      const inv = await inventoryOf([{ name: 'etc/os-release', data: osRelease }, { name: 'var/lib/rpm/Packages', data: readFileSync(file) }]);
+      return await matchInventory(inv, db, s());
+    } finally {
+      await db.close();
+    }
+  }
+
   it('rpm itself lists the fixtures the scanner is checked against', () => {
     const rpm = rpmQueryAll(join(dir, 'db'), 'sqlite');
     assert.deepEqual(rpm, [
@@ -97,21 +111,14 @@ describe('BerkeleyDB and NDB rpm databases (made by rpmbuild, rpm and db5.3_load
       { id: 'RLSA-2023:1405', affected: [{ package: { ecosystem: 'Rocky Linux:8', name: 'openssl' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }] }] }] },
       { id: 'ALSA-2023:9999', affected: [{ package: { ecosystem: 'AlmaLinux:9', name: 'bash' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }] }] }] },
     ];
-    const path = join(dir, 'vulndb.sqlite');
-    await importVulnDb(path, (async function* () { yield* records; })(), 'test');
-    const db = await SqliteVulnDb.open(path);
-    try {
-      const file = bdbPackages(dir, 'alma', headerBlobs(sqlite), { pageSize: 512 });
-      const inv = await inventoryOf([{ name: 'etc/os-release', data: ALMA_8 }, { name: 'var/lib/rpm/Packages', data: readFileSync(file) }]);
-      const got = (await matchInventory(inv, db, s())).map((f) => [f.vulnerabilityId, f.ecosystem, f.package.name, f.package.version, f.package.arch, f.severity, f.fixedInVersion ?? null, f.cvss?.score ?? null]);
-      assert.deepEqual(got, [
-        ['ALSA-2023:1405', 'AlmaLinux:8', 'openssl-libs', '1:1.1.1k-7.el8_6', 'x86_64', 'HIGH', '1:1.1.1k-9.el8_7', 7.5],
-        ['ALSA-2024:0001', 'AlmaLinux:8', 'tzdata', '2023c-1.el8', 'noarch', 'LOW', null, null],
-      ]);
-    } finally {
-      await db.close();
-    }
+    const found = await findingsOfBdbImage('alma', ALMA_8, records, 512);
+    const got = found.map((f) => [f.vulnerabilityId, f.ecosystem, f.package.name, f.package.version, f.package.arch, f.severity, f.fixedInVersion ?? null, f.cvss?.score ?? null]);
+    assert.deepEqual(got, [
+      ['ALSA-2023:1405', 'AlmaLinux:8', 'openssl-libs', '1:1.1.1k-7.el8_6', 'x86_64', 'HIGH', '1:1.1.1k-9.el8_7', 7.5],
+      ['ALSA-2024:0001', 'AlmaLinux:8', 'tzdata', '2023c-1.el8', 'noarch', 'LOW', null, null],
+    ]);
   });
+
   it('finds Red Hat advisories of a UBI 8 image\'s main product streams only', async () => {
     const UBI_8 = 'NAME="Red Hat Enterprise Linux"\nVERSION="8.9 (Ootpa)"\nID="rhel"\nID_LIKE="fedora"\nVERSION_ID="8.9"\n';
     const fix = (ecosystem: string, name: string, fixed?: string): OsvRecord['affected'] => [{
@@ -127,20 +134,12 @@ describe('BerkeleyDB and NDB rpm databases (made by rpmbuild, rpm and db5.3_load
       { id: 'RHSA-9', affected: fix('Red Hat:enterprise_linux:9::baseos', 'openssl') },
       { id: 'RHSA-80', affected: fix('Red Hat:enterprise_linux:80::baseos', 'openssl') },
     ];
-    const path = join(dir, 'vulndb-rhel.sqlite');
-    await importVulnDb(path, (async function* () { yield* records; })(), 'test');
-    const db = await SqliteVulnDb.open(path);
-    try {
-      const file = bdbPackages(dir, 'ubi', headerBlobs(sqlite), { pageSize: 4096 });
-      const inv = await inventoryOf([{ name: 'etc/os-release', data: UBI_8 }, { name: 'var/lib/rpm/Packages', data: readFileSync(file) }]);
-      const got = (await matchInventory(inv, db, s())).map((f) => [f.vulnerabilityId, f.ecosystem, f.package.name, f.fixedInVersion ?? null]).sort();
-      assert.deepEqual(got, [
-        ['RHSA-2023:1405', 'Red Hat:enterprise_linux:8::baseos', 'openssl-libs', '1:1.1.1k-9.el8_7'],
-        ['RHSA-2024:0001', 'Red Hat:enterprise_linux:8::appstream', 'tzdata', '2024a-1.el8'],
-        ['RHSA-2024:0002', 'Red Hat:enterprise_linux:8::crb', 'bash', '4.4.20-5.el8'],
-      ]);
-    } finally {
-      await db.close();
-    }
+    const found = await findingsOfBdbImage('ubi', UBI_8, records, 4096);
+    const got = found.map((f) => [f.vulnerabilityId, f.ecosystem, f.package.name, f.fixedInVersion ?? null]).sort();
+    assert.deepEqual(got, [
+      ['RHSA-2023:1405', 'Red Hat:enterprise_linux:8::baseos', 'openssl-libs', '1:1.1.1k-9.el8_7'],
+      ['RHSA-2024:0001', 'Red Hat:enterprise_linux:8::appstream', 'tzdata', '2024a-1.el8'],
+      ['RHSA-2024:0002', 'Red Hat:enterprise_linux:8::crb', 'bash', '4.4.20-5.el8'],
+    ]);
   });
 });
