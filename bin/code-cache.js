@@ -7,16 +7,17 @@
 // When: a serving process calls the hook (src/cli/code-cache-hook.ts) after it listens; other
 // commands never write it, so a short or partial run (a supervisor, `berth gc`) cannot leave a cache
 // that lacks the server's code.
-import { isAscii } from 'node:buffer';
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import vm from 'node:vm';
+'use strict';
+const { isAscii } = require('node:buffer');
+const { readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { dirname } = require('node:path');
+const vm = require('node:vm');
 
 const HOOK = Symbol.for('berth.writeCodeCache');
 
 /** Runs `file` (a CommonJS bundle) as the main program, through and refreshing its code cache. */
-export function runCached(file) {
+function runCached(file) {
   const bytes = readFileSync(file);
   // Named by the bundle's size and mtime and the Node version: V8 checks its version and flags,
   // but identifies the source only by its length, so a rebuilt bundle must never meet an old cache.
@@ -56,15 +57,15 @@ export function runCached(file) {
   });
   const module = new Module(file);
   module.filename = file;
-  const require = createRequire(file);
-  module.paths = require.resolve.paths('x') ?? [];
+  const requireFromBundle = Module.createRequire(file);
+  module.paths = requireFromBundle.resolve.paths('x') ?? [];
   if (enabled && (!cachedData || script.cachedDataRejected)) {
     globalThis[HOOK] = () => {
       delete globalThis[HOOK];
       writeCache(script, cacheFile);
     };
   }
-  script.runInThisContext()(module.exports, require, module, file, dirname(file));
+  script.runInThisContext()(module.exports, requireFromBundle, module, file, dirname(file));
 }
 
 function writeCache(script, cacheFile) {
@@ -77,3 +78,5 @@ function writeCache(script, cacheFile) {
     rmSync(tmp, { force: true });
   }
 }
+
+module.exports = { runCached };

@@ -5,7 +5,7 @@
 // workers (a --config file could say `workers: 1`, so it is not pre-forked): anything else takes the
 // ordinary path, where src/cli/serve.ts forks. serve.ts adopts the worker (see takePreforkedWorker);
 // a configuration error stops both, as it would have stopped either.
-import { createRequire } from 'node:module';
+'use strict';
 
 const KEY = Symbol.for('berth.preforkedWorker');
 /** `serve` flags that take a value and cannot change the worker count. */
@@ -16,7 +16,7 @@ const WORKERS = new Set(['-w', '--workers']);
 const several = (v) => v === 'auto' || (/^\d+$/.test(v) && Number(v) >= 2);
 
 /** Whether `serve`'s arguments certainly ask for a supervisor with the default or a given count. */
-export function wantsWorkers(args, env) {
+function wantsWorkers(args, env) {
   let workers = env.BERTH_WORKERS || 'auto';
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -30,9 +30,8 @@ export function wantsWorkers(args, env) {
   return several(workers);
 }
 
-export function preforkServeWorker(argv, env) {
+function preforkServeWorker(argv, env) {
   if (argv[0] !== 'serve' || !wantsWorkers(argv.slice(1), env)) return;
-  const require = createRequire(import.meta.url);
   const cluster = require('node:cluster');
   if (!cluster.isPrimary || require('node:os').availableParallelism() < 2) return;
   const worker = cluster.fork();
@@ -47,3 +46,5 @@ export function preforkServeWorker(argv, env) {
   };
   globalThis[KEY] = early;
 }
+
+module.exports = { wantsWorkers, preforkServeWorker };

@@ -40,6 +40,7 @@ await build({
   define: { 'import.meta.url': '__berthImportMetaUrl' },
   banner: { js: "const __berthImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
+  plugins: [deferRequires()],
 });
 
 cheapNames(`${root}dist/berth.cjs`);
@@ -73,4 +74,46 @@ function cheapNames(file) {
     return;
   }
   throw new Error("build: esbuild's __name helper was not found (did esbuild change it?); see cheapNames in scripts/build.mjs");
+}
+
+/**
+ * Two dependencies load modules at start-up that berth never uses: fastify's server.js requires
+ * node:http2 (~8 ms of every server process's start, issue 12) for the `http2` option berth does not
+ * set, and prom-client's index requires its Pushgateway (with http, https, zlib). Bundled here as
+ * lazy requires instead — the same module, loaded on first use — so nothing changes for code that
+ * does use them. The build fails if a dependency's text changes, rather than silently keeping the
+ * eager load.
+ */
+function deferRequires() {
+  const edits = [
+    {
+      file: /[\\/]node_modules[\\/]fastify[\\/]lib[\\/]server\.js$/,
+      from: "const http2 = require('node:http2')",
+      to: "let http2Module; const http2 = { createServer: (...a) => (http2Module ??= require('node:http2')).createServer(...a), createSecureServer: (...a) => (http2Module ??= require('node:http2')).createSecureServer(...a) }",
+      // Every use of the binding in the file must be one of the two functions defined above.
+      uses: /\bhttp2\.(?!createServer\(|createSecureServer\()\w/,
+    },
+    {
+      file: /[\\/]node_modules[\\/]prom-client[\\/]index\.js$/,
+      from: "exports.Pushgateway = require('./lib/pushgateway');",
+      to: "Object.defineProperty(exports, 'Pushgateway', { enumerable: true, get: () => require('./lib/pushgateway') });",
+    },
+  ];
+  return {
+    name: 'defer-requires',
+    setup(b) {
+      for (const edit of edits) {
+        b.onLoad({ filter: edit.file }, (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const at = text.indexOf(edit.from);
+          if (at === -1 || text.indexOf(edit.from, at + 1) !== -1) {
+            throw new Error(`build: expected "${edit.from}" once in ${args.path} (did the dependency change?); see deferRequires in scripts/build.mjs`);
+          }
+          const code = text.slice(0, at) + edit.to + text.slice(at + edit.from.length);
+          if (edit.uses?.test(code.replace(/^\s*(\/\/|\*).*$/gm, ''))) throw new Error(`build: ${args.path} uses more of the module than deferRequires provides`);
+          return { contents: code, loader: 'js' };
+        });
+      }
+    },
+  };
 }

@@ -6,7 +6,6 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessControl, Principal } from '../core/access.js';
 import { isBerthError } from '../core/errors.js';
@@ -20,6 +19,7 @@ import type { PageContext } from './layout.js';
 import { errorPage } from './pages/console.js';
 import { consoleRoutes } from './routes-console.js';
 import { galleryRoutes } from './routes-gallery.js';
+import { staticAssets } from './static-assets.js';
 import { displayName, readSession } from './session.js';
 
 export interface WebDeps {
@@ -75,8 +75,9 @@ export async function webPlugin(app: FastifyInstance, deps: WebDeps): Promise<vo
     getToken: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
   });
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
-  await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 512_000 + 1, files: 1, fields: 40 } });
-  await app.register(fastifyStatic, { root: assetsDir(), prefix: '/ui/static/', decorateReply: false, maxAge: 300_000 });
+  await app.register(multipart, { limits: { fileSize: 512_000 + 1, files: 1, fields: 40 } });
+  app.addHook('preValidation', multipartKeyValues);
+  staticAssets(app, assetsDir(), '/ui/static/', 300);
 
   app.addHook('onSend', async (_req, reply) => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
@@ -133,4 +134,22 @@ export const webOf = (req: FastifyRequest): WebRequest => (req as FastifyRequest
 function clientStatus(err: Error): number | undefined {
   const s = (err as Error & { statusCode?: unknown }).statusCode;
   return typeof s === 'number' && s >= 400 && s < 500 ? s : undefined;
+}
+
+/**
+ * The console's multipart form (a new public repository with its logo) as a plain body: each field
+ * a string, the file a Buffer, a repeated name an array — what @fastify/multipart's
+ * `attachFieldsToBody: 'keyValues'` gives. Done here because that option makes the plugin read
+ * `globalThis.FormData` when it registers, which loads Node's bundled undici: ~30 ms of every
+ * worker's start-up (issue 12), for a `request.formData()` nothing here calls.
+ */
+async function multipartKeyValues(req: FastifyRequest): Promise<void> {
+  if (!req.isMultipart()) return;
+  const body: Record<string, string | Buffer | (string | Buffer)[]> = {};
+  for await (const part of req.parts()) {
+    const value = part.type === 'file' ? await part.toBuffer() : String(part.value ?? '');
+    const seen = body[part.fieldname];
+    body[part.fieldname] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+  }
+  req.body = body;
 }

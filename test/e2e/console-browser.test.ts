@@ -12,7 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CreateRepositoryCommand, ECRPUBLICClient } from '@aws-sdk/client-ecr-public';
+import { CreateRepositoryCommand, ECRPUBLICClient, GetRepositoryCatalogDataCommand } from '@aws-sdk/client-ecr-public';
 import { AttachUserPolicyCommand, CreateLoginProfileCommand, CreateUserCommand } from '@aws-sdk/client-iam';
 import { buildImageLayout } from '../fixtures/oci-image.js';
 import { Podman, REGION, awsCli, iamClient } from './aws-helpers.js';
@@ -151,6 +151,7 @@ describe('console and gallery in chromium', { timeout: 600_000, skip: chromiumSk
     await page.getByLabel(/Repository name/).fill('site');
     await page.getByLabel('Description').fill('Static site');
     await page.getByLabel('x86-64').check();
+    await page.getByLabel('ARM 64', { exact: true }).check();
     await page.getByLabel('Linux').check();
     await page.getByLabel(/About/).fill('## Static site\nServed by **berth**.');
     const logo = join(server.workDir, 'logo.png');
@@ -160,6 +161,14 @@ describe('console and gallery in chromium', { timeout: 600_000, skip: chromiumSk
     await page.getByRole('button', { name: 'Create public repository' }).click();
     await page.waitForURL(/created=/);
     assert.match(await page.locator('#repositories').textContent() ?? '', /site.*Public/s);
+    // The multipart form's fields, repeated checkboxes and file all arrived.
+    const pub = new ECRPUBLICClient({ endpoint: server.url, region: REGION, maxAttempts: 1, credentials: { ...server.rootKey } });
+    const { catalogData } = await pub.send(new GetRepositoryCatalogDataCommand({ repositoryName: 'site' }));
+    assert.equal(catalogData?.description, 'Static site');
+    assert.deepEqual([...catalogData?.architectures ?? []].sort(), ['ARM 64', 'x86-64']);
+    assert.deepEqual(catalogData?.operatingSystems, ['Linux']);
+    assert.match(catalogData?.aboutText ?? '', /Served by \*\*berth\*\*/);
+    assert.ok(catalogData?.logoUrl, 'the uploaded logo is part of the catalog data');
     await podmanPush(t, `${ALIAS}/site`, 'ecr-public');
     await page.goto(url(`/ui/console/repo/${ALIAS}/site`));
     await page.getByText('View push commands').click();

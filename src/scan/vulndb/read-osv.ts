@@ -1,6 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { unzipSync } from 'fflate';
 import type { OsvRecord } from '../../core/ports/vuln-db.js';
 
 /** Progress of reading: `done` of `total` units (entries of a zip, or files of a directory). */
@@ -40,6 +39,8 @@ function parse(text: string, where: string): unknown {
  */
 async function* readZip(path: string, progress?: ReadProgress): AsyncGenerator<OsvRecord> {
   let files: Record<string, Uint8Array>;
+  // Loaded here: only an import reads zips, and fflate's module costs every server start ~7 ms.
+  const { unzipSync } = await import('fflate');
   try {
     files = unzipSync(await readFile(path), { filter: (f) => f.name.endsWith('.json') });
   } catch (err) {
