@@ -93,5 +93,15 @@ export async function startupBench(opts: { workDir: string; rounds: number; dist
     }
     rows.push(`  ${c.label.padEnd(52)} median ${fmt(median(times)).padStart(5)} ms   best ${fmt(Math.min(...times)).padStart(5)} ms   (${times.map((t) => fmt(t)).join(', ')})`);
   }
+  // The floor under any Node.js server here: spawning `node -e 0` until it exits. A supervisor and
+  // its first worker pay it twice, one after the other.
+  const bare: number[] = [];
+  for (let i = 0; i < Math.max(5, opts.rounds); i++) {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    await new Promise((done) => child.once('exit', done));
+    bare.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  rows.push(`  ${'(reference) Node.js alone: node -e 0, spawn → exit'.padEnd(52)} median ${fmt(median(bare)).padStart(5)} ms   best ${fmt(Math.min(...bare)).padStart(5)} ms   (${bare.map((t) => fmt(t)).join(', ')})`);
   return ['start-up: spawn → first answered GET /v2/ (target: berth under 300 ms)', ...rows].join('\n');
 }
