@@ -27,7 +27,36 @@ const baseRoute: OciRoute = {
 const ROUTES: OciRoute[] = [...manifestRoutes, ...uploadRoutes, ...blobRoutes, ...listRoutes, ...sbomRoutes, baseRoute];
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-function match(method: string, path: string): { route: OciRoute; groups: Record<string, string> } | 'method' | undefined {
+type Match = { readonly route: OciRoute; readonly groups: Readonly<Record<string, string>> } | 'method' | undefined;
+
+/**
+ * Recent results of {@link match} by method and path (a registry is asked for the same manifests
+ * and blobs again and again): trying the route patterns was ~2 % of a manifest GET's CPU (issue
+ * 12). Bounded: cleared when full; long paths are not kept.
+ */
+const recentMatches = new Map<string, Map<string, Match>>();
+const MAX_RECENT_MATCHES = 2048;
+const MAX_REMEMBERED_PATH = 512;
+let recentMatchCount = 0;
+
+function matchRecent(method: string, path: string): Match {
+  let byPath = recentMatches.get(method);
+  const hit = byPath?.get(path);
+  if (hit !== undefined || byPath?.has(path)) return hit;
+  const found = match(method, path);
+  if (path.length > MAX_REMEMBERED_PATH) return found;
+  if (recentMatchCount >= MAX_RECENT_MATCHES) {
+    recentMatches.clear();
+    recentMatchCount = 0;
+    byPath = undefined;
+  }
+  if (!byPath) recentMatches.set(method, (byPath = new Map()));
+  byPath.set(path, found);
+  recentMatchCount++;
+  return found;
+}
+
+function match(method: string, path: string): Match {
   let pathMatched = false;
   for (const route of ROUTES) {
     const m = route.pattern.exec(path);
@@ -36,7 +65,7 @@ function match(method: string, path: string): { route: OciRoute; groups: Record<
       pathMatched = true;
       continue;
     }
-    return { route, groups: { ...m.groups } };
+    return { route, groups: Object.freeze({ ...m.groups }) };
   }
   return pathMatched ? 'method' : undefined;
 }
@@ -63,7 +92,7 @@ export async function ociPlugin(app: FastifyInstance, deps: OciDeps): Promise<vo
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const q = req.url.indexOf('?');
     const path = q === -1 ? req.url : req.url.slice(0, q);
-    const found = match(req.method, path);
+    const found = matchRecent(req.method, path);
     if (found === undefined) throw fail('Unsupported', `no such endpoint: ${req.method} ${path.slice(0, 200)}`);
     if (found === 'method') throw fail('Unsupported', `method ${req.method} is not allowed here`);
     const { route, groups } = found;
