@@ -3,13 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
-/** Types of the files the console ships; any other file in the directory is not served. */
+/** Types of the files the console ships (a stylesheet and a script); any other file in the directory is not served. */
 const TYPES: Readonly<Record<string, string>> = {
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
 };
 
 interface Asset { readonly body: Buffer; readonly type: string; readonly etag: string }
