@@ -93,8 +93,8 @@ export async function startupBench(opts: { workDir: string; rounds: number; dist
     }
     rows.push(`  ${c.label.padEnd(52)} median ${fmt(median(times)).padStart(5)} ms   best ${fmt(Math.min(...times)).padStart(5)} ms   (${times.map((t) => fmt(t)).join(', ')})`);
   }
-  // The floor under any Node.js server here: spawning `node -e 0` until it exits. A supervisor and
-  // its first worker pay it twice, one after the other.
+  // The floor under any Node.js server here: spawning `node -e 0` until it exits. Every berth
+  // start pays it once (a supervisor answers on its own until its workers are up).
   const bare: number[] = [];
   for (let i = 0; i < Math.max(5, opts.rounds); i++) {
     const t0 = process.hrtime.bigint();

@@ -49,6 +49,7 @@ import { RepositoryKeys } from './core/services/kms/repository-keys.js';
 import type { Keyring } from './core/ports/keyring.js';
 import { AccountHosts } from './http/account-hosts.js';
 import { Metrics } from './http/metrics.js';
+import { connectionsDrained, destroyConnections } from './http/connections.js';
 import { buildServer } from './http/server.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
 import { MemoryBlobStore } from './storage/blob/memory/memory-blob-store.js';
@@ -102,8 +103,11 @@ export interface App {
   events: EventBus;
   /** ECR Public's registries and repositories (for benchmarks and tests that seed many). */
   publicRepos: PublicRepositoryService;
-  /** Stops accepting, lets in-flight requests finish (up to the grace period), closes backends. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets in-flight requests finish (up to the grace period), closes backends, and
+   * logs `stoppedMessage` (default "berth stopped").
+   */
+  close(stoppedMessage?: string): Promise<void>;
   /** Re-reads `tls.certFile`/`tls.keyFile` for new connections (SIGHUP); rejects (keeping the old pair) when unreadable. */
   reloadTls(): Promise<void>;
 }
@@ -489,7 +493,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     },
   });
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
+  const close = (stoppedMessage = 'berth stopped'): Promise<void> => {
     closing ??= (async () => {
       draining = true;
       const grace = config.shutdownGraceSeconds * 1000;
@@ -498,10 +502,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         timer = setTimeout(() => {
           logger.warn('shutdown grace period over; closing remaining connections');
           server.server.closeAllConnections();
+          destroyConnections(server);
           done();
         }, grace);
       });
-      await Promise.race([server.close(), forced]);
+      await Promise.race([server.close().then(() => connectionsDrained(server)), forced]);
       clearTimeout(timer);
       await scan.shutdown();
       await lifecycle.stop();
@@ -518,7 +523,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await identity.close();
       await keyStore.close();
       await blobs.close();
-      logger.info('berth stopped');
+      logger.info(stoppedMessage);
       logger.flush();
     })();
     return closing;

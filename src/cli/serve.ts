@@ -1,9 +1,12 @@
-import cluster, { type Worker } from 'node:cluster';
+import { type ChildProcess, fork as forkProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import type { App } from '../app.js';
 import { workerCount } from '../config/load.js';
-import { createLogger, prettyLogs } from '../config/logger.js';
+import { prettyLogs } from '../config/logger.js';
 import type { Config } from '../config/schema.js';
 import { bannerLines, startInfo } from './banner.js';
 import { codeCacheReady, writeCodeCacheNow } from './code-cache-hook.js';
@@ -11,51 +14,58 @@ import { type CommonFlags, configFromFlags } from './flags.js';
 
 /**
  * `berth serve`: runs until SIGTERM/SIGINT, then drains in-flight requests and exits. With more
- * than one worker (default: one per CPU) this process supervises that many workers sharing the
- * listener (node:cluster); each is a stateless node over the shared stores, as in a scale-out
- * deployment. SIGHUP re-reads the TLS certificate and key.
+ * than one worker (default: one per CPU) this process supervises that many worker processes and
+ * hands each accepted connection to one of them in turn; each is a stateless node over the shared
+ * stores, as in a scale-out deployment. SIGHUP re-reads the TLS certificate and key.
  */
 export async function serveCommand(flags: CommonFlags): Promise<void> {
   const config = await configFromFlags(flags);
+  if (isWorker()) return void (await serveWorker(config));
   const workers = workerCount(config);
-  if (cluster.isWorker) return void (await serveOne(config));
-  const early = takePreforkedWorker();
-  if (workers > 1) return supervise(config, workers, early);
-  // Not pre-forked when the count could be 1 (bin/prefork.js); should it be anyway, it goes.
-  early?.worker.kill();
-  const app = await serveOne(config);
+  const app = await openApp(config);
+  if (workers > 1) return supervise(config, workers, app);
+  await app.server.listen(listenAddress(config));
+  codeCacheReady();
+  app.logger.info({ dataDir: config.dataDir, tls: config.tls.certFile !== undefined }, `berth listening on ${config.listen}`);
+  onSignals({
+    stop: (signal) => stopApp(app, signal),
+    reload: () => reloadTls(config, app),
+  });
   announce(config, app.logger, { workers: 1, firstStart: app.rootCredentials.created });
 }
 
-async function serveOne(config: Config) {
-  // Loaded here, not at the top: a supervisor only forks, so it never initialises the server code.
+async function openApp(config: Config): Promise<App> {
+  // Loaded here, not at the top, so other commands never initialise the server code.
   const { createApp } = await import('../app.js');
-  const app = await createApp(config);
+  return createApp(config);
+}
+
+function listenAddress(config: Config): { host: string; port: number } {
   const sep = config.listen.lastIndexOf(':');
-  const host = config.listen.slice(0, sep).replace(/^\[|\]$/g, '');
-  const port = Number(config.listen.slice(sep + 1));
-  await app.server.listen({ host, port });
-  if (cluster.isWorker) process.send?.({ berth: 'listening', firstStart: app.rootCredentials.created } satisfies ListeningMessage);
-  codeCacheReady();
-  app.logger.info({ dataDir: config.dataDir, tls: config.tls.certFile !== undefined }, `berth listening on ${config.listen}`);
-  const stop = (signal: string) => {
-    app.logger.info({ signal }, 'shutting down: letting in-flight requests finish');
-    writeCodeCacheNow();
-    app.close().then(() => process.exit(0), (err: unknown) => {
-      app.logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => {
-    if (!config.tls.certFile) return app.logger.info('SIGHUP: no TLS configured, nothing to reload');
-    app.reloadTls().then(
-      () => app.logger.info({ certFile: config.tls.certFile }, 'SIGHUP: TLS certificate reloaded'),
-      (err: unknown) => app.logger.error({ reason: (err as Error).message }, 'SIGHUP: TLS reload failed; still serving the previous certificate'),
-    );
+  return { host: config.listen.slice(0, sep).replace(/^\[|\]$/g, ''), port: Number(config.listen.slice(sep + 1)) };
+}
+
+function onSignals(handlers: { stop(signal: NodeJS.Signals): void; reload(): void }): void {
+  process.once('SIGTERM', () => handlers.stop('SIGTERM'));
+  process.once('SIGINT', () => handlers.stop('SIGINT'));
+  process.on('SIGHUP', () => handlers.reload());
+}
+
+function stopApp(app: App, signal?: string): void {
+  app.logger.info({ signal }, 'shutting down: letting in-flight requests finish');
+  writeCodeCacheNow();
+  app.close().then(() => process.exit(0), (err: unknown) => {
+    app.logger.error({ err }, 'shutdown failed');
+    process.exit(1);
   });
-  return app;
+}
+
+function reloadTls(config: Config, app: App): void {
+  if (!config.tls.certFile) return void app.logger.info('SIGHUP: no TLS configured, nothing to reload');
+  app.reloadTls().then(
+    () => app.logger.info({ certFile: config.tls.certFile }, 'SIGHUP: TLS certificate reloaded'),
+    (err: unknown) => app.logger.error({ reason: (err as Error).message }, 'SIGHUP: TLS reload failed; still serving the previous certificate'),
+  );
 }
 
 /** Prints where berth is and what to try next: a banner on a terminal, one structured line otherwise. */
@@ -66,80 +76,188 @@ function announce(config: Config, logger: Logger, opts: { workers: number; first
   else logger.info(info, `berth ready at ${info.url}`);
 }
 
-/** The first worker bin/prefork.js forked before the bundle loaded, with what it sent or did since. */
-interface PreforkedWorker {
-  readonly worker: Worker;
-  readonly messages: unknown[];
-  readonly exit: { code: number | null; signal: string | null } | undefined;
-  /** Stops recording (the supervisor's cluster handlers take over). */
-  release(): void;
-}
+/**
+ * Set by the supervisor on the workers it forks (its pid): a worker is such a child with an IPC
+ * channel to that very parent, so a stray variable in someone's shell changes nothing.
+ */
+const WORKER_ENV = 'BERTH_WORKER_OF';
 
-/** The pre-forked first worker, handed over once. */
-function takePreforkedWorker(): PreforkedWorker | undefined {
-  const key = Symbol.for('berth.preforkedWorker');
-  const early = (globalThis as Record<symbol, PreforkedWorker | undefined>)[key];
-  delete (globalThis as Record<symbol, unknown>)[key];
-  return early;
-}
+const isWorker = (): boolean => process.send !== undefined && process.env[WORKER_ENV] === String(process.ppid);
 
-/** What a worker tells the supervisor once it listens (node:cluster IPC). */
-interface ListeningMessage { berth: 'listening'; firstStart: boolean }
+/** Supervisor → worker: take this connection (the socket travels as the message's handle). */
+interface ConnectionMessage { berth: 'connection' }
+/** Worker → supervisor: ready for connections. */
+interface ReadyMessage { berth: 'ready' }
 
-const isListeningMessage = (m: unknown): m is ListeningMessage =>
-  typeof m === 'object' && m !== null && (m as { berth?: unknown }).berth === 'listening';
+const isMessage = <T extends { berth: string }>(m: unknown, kind: T['berth']): m is T =>
+  typeof m === 'object' && m !== null && (m as { berth?: unknown }).berth === kind;
 
 /**
- * The primary: forks one worker (or adopts the one bin/prefork.js forked before this process loaded
- * the bundle), and the others once it listens; restarts one that dies, drains all
- * on a signal. The supervisor itself never loads the server code. The first worker alone does the
- * first-start work (master key, root key) as a single server would, so no two workers race to
- * create them; the rest start after it, when everything is in place. Workers starting together
- * would also share the cores (two workers on two cores each take twice as long), and the first
- * answer waits for the first worker. A worker that fails before any listened (a backend that
- * cannot be opened) stops the supervisor with its error instead of being restarted forever.
+ * Gives `server` (an HTTP or HTTPS server that never listens itself) a connection accepted by
+ * another process, as its own listener would have.
  */
-async function supervise(config: Config, workers: number, early: PreforkedWorker | undefined): Promise<void> {
-  const logger = createLogger(config);
-  let stopping = false;
-  let announced = false;
-  const fork = () => cluster.fork();
-  if (!early) fork();
-  const onMessage = (_worker: Worker, message: unknown) => {
-    if (announced || !isListeningMessage(message)) return;
-    announced = true;
-    if (!stopping) for (let i = 1; i < workers; i++) fork();
-    announce(config, logger, { workers, firstStart: message.firstStart });
-  };
-  const onExit = (worker: Worker, code: number | null, signal: string | null) => {
-    if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
-      return;
-    }
-    if (!announced) {
-      logger.error({ pid: worker.process.pid, code, signal }, 'the first worker failed to start; stopping');
-      process.exit(1);
-    }
-    logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
-    fork();
-  };
-  cluster.on('message', onMessage);
-  cluster.on('exit', onExit);
-  if (early) {
-    // What the pre-forked worker said (or did) before these handlers existed; from here on the
-    // cluster events carry it.
-    early.release();
-    for (const m of early.messages) onMessage(early.worker, m);
-    if (early.exit) onExit(early.worker, early.exit.code, early.exit.signal);
-  }
-  const stop = (signal: NodeJS.Signals) => {
-    stopping = true;
-    logger.info({ signal }, 'shutting down workers');
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+function acceptConnection(server: HttpServer, socket: Socket): void {
+  server.emit('connection', socket);
+  socket.resume();
+}
+
+/**
+ * A worker: the whole server, fed the connections the supervisor accepts. Its HTTP server does not
+ * listen, so it emits `listening` itself once: that is when Node arms the connection list behind
+ * `headersTimeout` and `closeAllConnections()`.
+ */
+async function serveWorker(config: Config): Promise<void> {
+  const app = await openApp(config);
+  await app.server.ready();
+  const http = app.server.server as HttpServer;
+  http.emit('listening');
+  process.on('message', (message: unknown, socket: unknown) => {
+    if (isMessage<ConnectionMessage>(message, 'connection') && socket) acceptConnection(http, socket as Socket);
+  });
+  process.send?.({ berth: 'ready' } satisfies ReadyMessage);
+  codeCacheReady();
+  app.logger.info({ dataDir: config.dataDir }, 'worker ready');
+  onSignals({
+    stop: (signal) => stopApp(app, signal),
+    reload: () => reloadTls(config, app),
   });
 }
+
+/**
+ * The supervisor. It opens the server itself (doing the first-start work — master key, root key —
+ * before any worker exists, so none race to create them), listens, and answers the first
+ * connections on its own while its workers start: a start costs one Node.js boot, not a
+ * supervisor's followed by a worker's. Each worker that reports ready then gets the new
+ * connections in turn (as node:cluster's round-robin does: the supervisor accepts, the worker
+ * serves); at the first one the supervisor's own server drains (requests in flight finish,
+ * `Connection: close` on their responses, idle keep-alive connections close, so clients reconnect
+ * to a worker) and closes. A worker that dies is replaced; connections that arrive while no worker
+ * is ready wait for one. A worker that fails before any became ready stops everything with 1
+ * instead of being restarted forever.
+ */
+async function supervise(config: Config, workers: number, app: App): Promise<void> {
+  const logger = app.logger;
+  let own: App | undefined = app;
+  let ownClosed: Promise<void> = Promise.resolve();
+  const ready: ChildProcess[] = [];
+  const children = new Set<ChildProcess>();
+  const waiting: Socket[] = [];
+  let turn = 0;
+  let anyReady = false;
+  let stopping = false;
+
+  const handOver = (socket: Socket, tries = 0): void => {
+    if (ready.length === 0 || tries >= ready.length) return hold(socket);
+    const worker = ready[turn++ % ready.length]!;
+    worker.send({ berth: 'connection' } satisfies ConnectionMessage, socket, (err) => {
+      // The worker went away between the choice and the send: the next one takes it.
+      if (err && !socket.destroyed) handOver(socket, tries + 1);
+    });
+  };
+  const hold = (socket: Socket): void => {
+    socket.on('error', () => socket.destroy());
+    waiting.push(socket);
+  };
+  const dispatch = (socket: Socket): void => {
+    if (stopping) return void socket.destroy();
+    if (ready.length > 0) return handOver(socket);
+    if (own) return acceptConnection(own.server.server as HttpServer, socket);
+    hold(socket);
+  };
+
+  const listener: Server = createServer({ pauseOnConnect: true, noDelay: true }, dispatch);
+  await own.server.ready();
+  (own.server.server as HttpServer).emit('listening');
+  await new Promise<void>((done, fail) => {
+    listener.once('error', fail);
+    listener.listen(listenAddress(config), () => {
+      listener.off('error', fail);
+      done();
+    });
+  });
+  listener.on('error', (err) => logger.error({ err }, 'listener error'));
+  codeCacheReady();
+  logger.info({ dataDir: config.dataDir, tls: config.tls.certFile !== undefined, workers }, `berth listening on ${config.listen}`);
+  announce(config, logger, { workers, firstStart: app.rootCredentials.created });
+
+  const fork = () => {
+    const child = forkProcess(process.argv[1]!, process.argv.slice(2), {
+      env: { ...process.env, [WORKER_ENV]: String(process.pid) },
+      execArgv: process.execArgv,
+      stdio: 'inherit',
+    });
+    children.add(child);
+    child.on('message', (message: unknown) => {
+      if (!isMessage<ReadyMessage>(message, 'ready') || stopping) return;
+      ready.push(child);
+      anyReady = true;
+      retire();
+      for (const socket of waiting.splice(0)) if (!socket.destroyed) handOver(socket);
+    });
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      const at = ready.indexOf(child);
+      if (at !== -1) ready.splice(at, 1);
+      if (stopping) return exitWhenDone();
+      if (!anyReady) {
+        logger.error({ workerPid: child.pid, code, signal }, 'a worker failed to start; stopping');
+        exitCode = 1;
+        return stop();
+      }
+      logger.error({ workerPid: child.pid, code, signal }, 'worker died; starting another');
+      fork();
+    });
+  };
+  const retire = () => {
+    const closing = own;
+    if (!closing) return;
+    own = undefined;
+    writeCodeCacheNow();
+    ownClosed = closing.close('the supervisor handed serving to its workers').catch((err: unknown) => {
+      logger.error({ err }, 'closing the supervisor\'s own server failed');
+    });
+  };
+  let exitCode = 0;
+  const exitWhenDone = () => {
+    if (children.size === 0) void ownClosed.then(() => process.exit(exitCode));
+  };
+  const stop = (signal?: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: letting in-flight requests finish');
+    listener.close();
+    for (const socket of waiting.splice(0)) socket.destroy();
+    for (const child of children) child.kill('SIGTERM');
+    const closing = own;
+    own = undefined;
+    if (closing) {
+      writeCodeCacheNow();
+      ownClosed = closing.close();
+    }
+    exitWhenDone();
+  };
+  onSignals({
+    stop,
+    reload: () => {
+      if (own) reloadTls(config, own);
+      for (const child of children) child.kill('SIGHUP');
+    },
+  });
+  // Workers boot on the same cores the supervisor answers on: a client already waiting (a test, a
+  // CI job, a health check polling for the start) is answered first. Forking starts once the first
+  // response is out, or after FORK_DELAY_MS with no request.
+  let forked = false;
+  const forkAll = () => {
+    if (forked || stopping) return;
+    forked = true;
+    for (let i = 0; i < workers; i++) fork();
+  };
+  const timer = setTimeout(forkAll, FORK_DELAY_MS);
+  (app.server.server as HttpServer).once('request', (_req, res) => res.once('close', () => {
+    clearTimeout(timer);
+    setImmediate(forkAll);
+  }));
+}
+
+/** How long a supervisor nobody has asked anything waits before forking its workers. */
+const FORK_DELAY_MS = 50;

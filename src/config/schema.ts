@@ -70,7 +70,7 @@ export const configSchema = z.object({
     keepAliveSeconds: z.number().int().min(1).max(3600).default(75).describe('An idle keep-alive connection is closed after this long.'),
   }).strict().default({ headersSeconds: 30, idleSeconds: 60, keepAliveSeconds: 75 }),
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto')
-    .describe('Processes serving the listener (node:cluster); auto = one per CPU. Each is a full node of the scale-out design on the shared stores.'),
+    .describe('Worker processes serving the listener; auto = one per CPU. Each is a full node of the scale-out design on the shared stores. With more than one, the process you start listens, answers the first requests itself while its workers start, then hands every new connection to a worker in turn and replaces any worker that dies.'),
   shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30)
     .describe('On SIGTERM, seconds in-flight requests (uploads) get to finish before their connections are cut. Idle connections close at once.'),
   accountHosts: z.object({

@@ -11,9 +11,17 @@ import type { FastifyInstance } from 'fastify';
 export function installConnectionDrain(app: FastifyInstance, tls: boolean): void {
   const inFlight = new Map<Socket, number>();
   let draining = false;
+  let emptied: (() => void) | undefined;
   app.server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     inFlight.set(socket, 0);
-    socket.once('close', () => inFlight.delete(socket));
+    socket.once('close', () => {
+      inFlight.delete(socket);
+      if (inFlight.size === 0) emptied?.();
+    });
+  });
+  trackers.set(app, {
+    drained: () => inFlight.size === 0 ? Promise.resolve() : new Promise<void>((done) => { emptied = done; }),
+    destroyAll: () => { for (const socket of inFlight.keys()) socket.destroy(); },
   });
   const finished = (socket: Socket) => {
     const n = (inFlight.get(socket) ?? 1) - 1;
@@ -42,4 +50,21 @@ export function installConnectionDrain(app: FastifyInstance, tls: boolean): void
     draining = true;
     for (const [socket, n] of inFlight) if (n === 0) socket.destroy();
   });
+}
+
+interface Tracker { drained(): Promise<void>; destroyAll(): void }
+const trackers = new WeakMap<FastifyInstance, Tracker>();
+
+/**
+ * Resolves once every connection the server was given has closed. `server.close()` waits only for
+ * the connections its own listener accepted; the ones a supervisor hands over (src/cli/serve.ts)
+ * are emitted as `connection` events, which net.Server does not count, so shutdown waits here too.
+ */
+export function connectionsDrained(app: FastifyInstance): Promise<void> {
+  return trackers.get(app)?.drained() ?? Promise.resolve();
+}
+
+/** Destroys every connection the server was given (the end of the shutdown grace period). */
+export function destroyConnections(app: FastifyInstance): void {
+  trackers.get(app)?.destroyAll();
 }

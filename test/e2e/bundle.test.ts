@@ -80,11 +80,11 @@ describe('the bundled CLI (bin/berth.js → dist/berth.cjs)', { timeout: 300_000
     assert.equal(statSync(file).mtimeMs, written, 'an accepted cache is not rewritten');
   });
 
-  it('serves with the default worker count (the first worker pre-forked and adopted, no extra one) and stops cleanly', async () => {
+  it('serves with the default worker count (one worker per CPU, none forked twice) and stops cleanly', async () => {
     const server = await serve(dataDir);
     assert.equal(await firstAnswer(server.port, server.child), 401, server.output());
     const want = Math.min(64, availableParallelism());
-    if (want < 2) console.log(`# one CPU here: berth serve runs a single process; the pre-fork is not exercised`);
+    if (want < 2) console.log(`# one CPU here: berth serve runs a single process; no workers to count`);
     else {
       let workers = serveWorkers(server.child.pid!);
       for (let i = 0; i < 100 && workers.length < want; i++, workers = serveWorkers(server.child.pid!)) await sleep(100);
@@ -111,28 +111,3 @@ function serveWorkers(pid: number): string[] {
   const ps = spawnSync('ps', ['--ppid', String(pid), '-o', 'pid=,args='], { encoding: 'utf8' });
   return ps.stdout.split('\n').filter((l) => / serve /.test(l)).map((l) => l.trim().split(/\s+/)[0]!);
 }
-
-describe('bin/prefork.js: when `serve` forks its first worker before loading the bundle', () => {
-  const cases: [string[], Record<string, string>, boolean][] = [
-    [['serve'], {}, true],
-    [['serve', '--listen', '127.0.0.1:0', '--data-dir', 'd', '--tls-cert', 'c', '--tls-key', 'k', '--log-format=json'], {}, true],
-    [['serve', '--workers', '2'], {}, true],
-    [['serve', '-w', 'auto'], {}, true],
-    [['serve'], { BERTH_WORKERS: '3' }, true],
-    [['serve', '--workers', '1'], {}, false],
-    [['serve', '--workers=1'], {}, false],
-    [['serve'], { BERTH_WORKERS: '1' }, false],
-    [['serve', '--workers', '2'], { BERTH_WORKERS: '1' }, true],
-    [['serve', '--config', 'berth.yaml'], {}, false],
-    [['serve', '-c', 'berth.yaml'], {}, false],
-    [['serve', '--help'], {}, false],
-    [['serve', 'extra'], {}, false],
-    [['serve', '--listen'], {}, false],
-  ];
-  for (const [args, env, want] of cases) {
-    it(`${args.join(' ')} ${JSON.stringify(env)} → ${want}`, async () => {
-      const { wantsWorkers } = await import(join(REPO_ROOT, 'bin/prefork.js')) as { wantsWorkers: (a: string[], e: Record<string, string>) => boolean };
-      assert.equal(wantsWorkers(args.slice(1), env), want);
-    });
-  }
-});

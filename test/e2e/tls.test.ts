@@ -40,7 +40,8 @@ describe('TLS with berth cert create', { skip: skip ?? false, timeout: 600_000 }
     tmp = makeTempDir('berth-e2e-tls-');
     certs = join(tmp, 'certs');
     await certCreate(certs);
-    server = await BerthServer.start({ tlsDir: certs });
+    // Two workers: the supervisor accepts each TCP connection and a worker does the TLS handshake.
+    server = await BerthServer.start({ tlsDir: certs, args: ['--workers', '2'] });
   });
   after(() => server?.dispose());
 
@@ -119,6 +120,8 @@ describe('TLS with berth cert create', { skip: skip ?? false, timeout: 600_000 }
   });
 
   it('SIGHUP serves a replaced certificate to new connections without a restart', async () => {
+    // Both workers serving, the supervisor's own server closed: exactly two processes to reload.
+    for (let i = 0; i < 300 && !(/handed serving to its workers/.test(server.log()) && server.log().match(/worker ready/g)?.length === 2); i++) await sleep(100);
     const ca = await readFile(join(certs, 'ca.crt'));
     const before = await presented(server.port, ca);
     const next = join(tmp, 'next');
@@ -136,7 +139,13 @@ describe('TLS with berth cert create', { skip: skip ?? false, timeout: 600_000 }
     assert.ok(now, `after SIGHUP the server still presents the old certificate\n${server.logTail()}`);
     assert.notEqual(now.fingerprint256, before.fingerprint256);
     assert.equal(now.fingerprint256, new X509Certificate(await readFile(join(next, 'server.crt'))).fingerprint256);
-    for (let i = 0; i < 20 && !/TLS certificate reloaded/.test(server.log()); i++) await sleep(100);
-    assert.match(server.log(), /TLS certificate reloaded/);
+    // Every serving process reloads (both workers; the supervisor no longer serves by now).
+    const reloaded = () => server.log().match(/TLS certificate reloaded/g)?.length ?? 0;
+    for (let i = 0; i < 50 && reloaded() < 2; i++) await sleep(100);
+    assert.equal(reloaded(), 2, server.logTail());
+    for (let i = 0; i < 4; i++) {
+      const cert = await presented(server.port, nextCa);
+      assert.equal(cert.fingerprint256, now.fingerprint256, 'every worker presents the new certificate');
+    }
   });
 });
