@@ -9,6 +9,7 @@ import { workerCount } from '../config/load.js';
 import { prettyLogs } from '../config/logger.js';
 import type { Config } from '../config/schema.js';
 import { bannerLines, startInfo } from './banner.js';
+import { retireConnections } from '../http/connections.js';
 import { codeCacheReady, writeCodeCacheNow } from './code-cache-hook.js';
 import { type CommonFlags, configFromFlags } from './flags.js';
 
@@ -129,15 +130,17 @@ async function serveWorker(config: Config): Promise<void> {
  * connections on its own while its workers start: a start costs one Node.js boot, not a
  * supervisor's followed by a worker's. Each worker that reports ready then gets the new
  * connections in turn (as node:cluster's round-robin does: the supervisor accepts, the worker
- * serves); at the first one the supervisor's own server drains (requests in flight finish,
- * `Connection: close` on their responses, idle keep-alive connections close, so clients reconnect
- * to a worker) and closes. A worker that dies is replaced; connections that arrive while no worker
+ * serves); from the first one on, the supervisor's own connections are let go one by one (each
+ * next response says `Connection: close`, so its client reconnects, to a worker; none is cut) and
+ * its server closes after the last. A worker that dies is replaced; connections that arrive while no worker
  * is ready wait for one. A worker that fails before any became ready stops everything with 1
  * instead of being restarted forever.
  */
 async function supervise(config: Config, workers: number, app: App): Promise<void> {
   const logger = app.logger;
+  /** The supervisor's own server while it takes new connections; then, until its last one ends, `retiring`. */
   let own: App | undefined = app;
+  let retiring: App | undefined;
   let ownClosed: Promise<void> = Promise.resolve();
   const ready: ChildProcess[] = [];
   const children = new Set<ChildProcess>();
@@ -209,13 +212,15 @@ async function supervise(config: Config, workers: number, app: App): Promise<voi
     });
   };
   const retire = () => {
-    const closing = own;
-    if (!closing) return;
+    const old = own;
+    if (!old) return;
     own = undefined;
+    retiring = old;
     writeCodeCacheNow();
-    ownClosed = closing.close('the supervisor handed serving to its workers').catch((err: unknown) => {
-      logger.error({ err }, 'closing the supervisor\'s own server failed');
-    });
+    logger.info('a worker is ready: new connections go to the workers');
+    ownClosed = retireConnections(old.server)
+      .then(() => old.close('the supervisor\'s own server closed: its last connection ended'))
+      .catch((err: unknown) => logger.error({ err }, 'closing the supervisor\'s own server failed'));
   };
   let exitCode = 0;
   const exitWhenDone = () => {
@@ -228,8 +233,8 @@ async function supervise(config: Config, workers: number, app: App): Promise<voi
     listener.close();
     for (const socket of waiting.splice(0)) socket.destroy();
     for (const child of children) child.kill('SIGTERM');
-    const closing = own;
-    own = undefined;
+    const closing = own ?? retiring;
+    own = retiring = undefined;
     if (closing) {
       writeCodeCacheNow();
       ownClosed = closing.close();

@@ -11,16 +11,21 @@ import type { FastifyInstance } from 'fastify';
 export function installConnectionDrain(app: FastifyInstance, tls: boolean): void {
   const inFlight = new Map<Socket, number>();
   let draining = false;
-  let emptied: (() => void) | undefined;
+  const waiters: (() => void)[] = [];
   app.server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     inFlight.set(socket, 0);
     socket.once('close', () => {
       inFlight.delete(socket);
-      if (inFlight.size === 0) emptied?.();
+      if (inFlight.size === 0) for (const done of waiters.splice(0)) done();
     });
   });
+  const drained = () => inFlight.size === 0 ? Promise.resolve() : new Promise<void>((done) => { waiters.push(done); });
   trackers.set(app, {
-    drained: () => inFlight.size === 0 ? Promise.resolve() : new Promise<void>((done) => { emptied = done; }),
+    drained,
+    retire: () => {
+      draining = true;
+      return drained();
+    },
     destroyAll: () => { for (const socket of inFlight.keys()) socket.destroy(); },
   });
   const finished = (socket: Socket) => {
@@ -52,7 +57,7 @@ export function installConnectionDrain(app: FastifyInstance, tls: boolean): void
   });
 }
 
-interface Tracker { drained(): Promise<void>; destroyAll(): void }
+interface Tracker { drained(): Promise<void>; retire(): Promise<void>; destroyAll(): void }
 const trackers = new WeakMap<FastifyInstance, Tracker>();
 
 /**
@@ -62,6 +67,18 @@ const trackers = new WeakMap<FastifyInstance, Tracker>();
  */
 export function connectionsDrained(app: FastifyInstance): Promise<void> {
   return trackers.get(app)?.drained() ?? Promise.resolve();
+}
+
+/**
+ * Lets the connections the server has go without cutting any: each one's next response (or the
+ * one in flight) carries `Connection: close`, and an idle one stays until the client sends its
+ * next request or the keep-alive timeout ends it — closing idle keep-alive connections at once
+ * would race a client that is just sending on one (a PATCH that fails is not retried). Resolves
+ * when all are closed. For a supervisor whose workers take over (src/cli/serve.ts); the server
+ * must get no new connections meanwhile.
+ */
+export function retireConnections(app: FastifyInstance): Promise<void> {
+  return trackers.get(app)?.retire() ?? Promise.resolve();
 }
 
 /** Destroys every connection the server was given (the end of the shutdown grace period). */

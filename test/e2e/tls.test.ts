@@ -120,8 +120,8 @@ describe('TLS with berth cert create', { skip: skip ?? false, timeout: 600_000 }
   });
 
   it('SIGHUP serves a replaced certificate to new connections without a restart', async () => {
-    // Both workers serving, the supervisor's own server closed: exactly two processes to reload.
-    for (let i = 0; i < 300 && !(/handed serving to its workers/.test(server.log()) && server.log().match(/worker ready/g)?.length === 2); i++) await sleep(100);
+    // Both workers serving, the supervisor's own server closed (its connections all ended): exactly two processes to reload.
+    for (let i = 0; i < 300 && !(/its own server closed/.test(server.log()) && server.log().match(/worker ready/g)?.length === 2); i++) await sleep(100);
     const ca = await readFile(join(certs, 'ca.crt'));
     const before = await presented(server.port, ca);
     const next = join(tmp, 'next');

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +22,36 @@ describe('berth serve --workers 2', { timeout: 600_000 }, () => {
     server = await BerthServer.start({ args: ['--workers', '2'] });
   });
   after(() => server?.dispose());
+
+  it('lets a keep-alive connection to the supervisor go without cutting it when the workers take over', async () => {
+    const supervisor = server.child!.pid!;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await get(server.port, agent);
+      const servedBy = (id: string) => logLines(server).find((l) => l.msg === 'request' && l.reqId === id)?.pid;
+      await waitForLog(server, (l) => l.msg === 'request' && l.reqId === first.id);
+      if (servedBy(first.id) !== supervisor || /new connections go to the workers/.test(server.log())) {
+        // Only when the workers were up before this test began (a very fast machine).
+        console.log('# the workers were ready before the first request: the hand-over of a live connection is not exercised here');
+        return;
+      }
+      assert.equal(first.connection, 'keep-alive');
+      await waitForLog(server, (l) => l.msg === 'a worker is ready: new connections go to the workers');
+      // The same socket, kept by the agent: answered (not reset), and told to close.
+      const second = await get(server.port, agent);
+      assert.equal(second.status, 401);
+      assert.equal(second.connection, 'close');
+      assert.equal(second.socket, first.socket, 'the request went over the kept connection');
+      await waitForLog(server, (l) => l.msg === 'request' && l.reqId === second.id);
+      assert.equal(servedBy(second.id), supervisor);
+      const third = await get(server.port, agent);
+      assert.notEqual(third.socket, first.socket);
+      await waitForLog(server, (l) => l.msg === 'request' && l.reqId === third.id);
+      assert.notEqual(servedBy(third.id), supervisor, 'a new connection goes to a worker');
+    } finally {
+      agent.destroy();
+    }
+  });
 
   it('serves pushes and pulls across workers with one root key and consistent metadata', async () => {
     await server.ensureRepository('workers/app');
@@ -50,7 +81,7 @@ describe('berth serve --workers 2', { timeout: 600_000 }, () => {
 
   it('answers on its own while the workers start, then hands each new connection to a worker in turn', async () => {
     const supervisor = server.child!.pid!;
-    await waitForLog(server, (l) => l.msg === 'the supervisor handed serving to its workers' && l.pid === supervisor);
+    await waitForLog(server, (l) => l.msg === 'a worker is ready: new connections go to the workers' && l.pid === supervisor);
     await waitForLog(server, () => logLines(server).filter((l) => l.msg === 'worker ready').length === 2);
     const workers = new Set(logLines(server).filter((l) => l.msg === 'worker ready').map((l) => l.pid));
     assert.equal(workers.size, 2, server.logTail());
@@ -59,12 +90,10 @@ describe('berth serve --workers 2', { timeout: 600_000 }, () => {
     const first = logLines(server).find((l) => l.msg === 'request');
     assert.equal(first?.pid, supervisor, server.logTail());
     const ids: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const res = await server.fetch('/v2/', { headers: { connection: 'close' } });
-      await res.arrayBuffer();
-      ids.push(res.headers.get('x-amzn-requestid')!);
-    }
-    await waitForLog(server, (l) => l.msg === 'request' && l.reqId === ids.at(-1));
+    // A new connection each (no pooled one from before the hand-over).
+    for (let i = 0; i < 6; i++) ids.push((await get(server.port)).id);
+    // Each process flushes its own log lines (within 250 ms).
+    for (const id of ids) await waitForLog(server, (l) => l.msg === 'request' && l.reqId === id);
     const servedBy = ids.map((id) => logLines(server).find((l) => l.msg === 'request' && l.reqId === id)?.pid);
     for (const pid of servedBy) assert.ok(workers.has(pid), `request served by ${String(pid)}, not a worker (${[...workers].join(', ')})`);
     assert.equal(new Set(servedBy).size, 2, `six connections in turn reach both workers: ${servedBy.join(', ')}`);
@@ -128,4 +157,19 @@ async function waitForLog(server: BerthServer, match: (l: LogLine) => boolean, t
     if (Date.now() > until) throw new Error(`no such log line within ${timeoutMs} ms\n${server.logTail()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+let sockets = 0;
+const socketIds = new WeakMap<object, number>();
+
+/** GET /v2/ over `agent` (default: a connection of its own); the request id, status, Connection header and which socket carried it. */
+function get(port: number, agent: http.Agent | false = false): Promise<{ id: string; status: number; connection: string | undefined; socket: number }> {
+  return new Promise((done, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/v2/', agent }, (res) => {
+      const socket = socketIds.get(res.socket) ?? socketIds.set(res.socket, ++sockets).get(res.socket)!;
+      res.resume();
+      res.once('end', () => done({ id: String(res.headers['x-amzn-requestid']), status: res.statusCode!, connection: res.headers.connection, socket }));
+    });
+    req.once('error', reject);
+  });
 }
