@@ -49,7 +49,7 @@ import { RepositoryKeys } from './core/services/kms/repository-keys.js';
 import type { Keyring } from './core/ports/keyring.js';
 import { AccountHosts } from './http/account-hosts.js';
 import { Metrics } from './http/metrics.js';
-import { connectionsDrained, destroyConnections } from './http/connections.js';
+import { connectionsDrained, destroyConnections, retireConnections } from './http/connections.js';
 import { buildServer } from './http/server.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
 import { MemoryBlobStore } from './storage/blob/memory/memory-blob-store.js';
@@ -108,6 +108,11 @@ export interface App {
    * logs `stoppedMessage` (default "berth stopped").
    */
   close(stoppedMessage?: string): Promise<void>;
+  /**
+   * Lets the connections go without cutting any (each one's next response closes it; the server
+   * must get no new ones), then closes like `close` — a supervisor whose workers took over.
+   */
+  retire(stoppedMessage: string): Promise<void>;
   /** Re-reads `tls.certFile`/`tls.keyFile` for new connections (SIGHUP); rejects (keeping the old pair) when unreadable. */
   reloadTls(): Promise<void>;
 }
@@ -532,7 +537,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const tls = await readTls(config);
     if (tls && 'setSecureContext' in server.server) (server.server as unknown as TlsServer).setSecureContext(tls);
   };
-  return { server, meta, blobs, identity, logger, rootCredentials: root, lifecycle, ...(gc ? { gc } : {}), scan, events, publicRepos, close, reloadTls };
+  const retire = (stoppedMessage: string) => retireConnections(server).then(() => close(stoppedMessage));
+  return { server, meta, blobs, identity, logger, rootCredentials: root, lifecycle, ...(gc ? { gc } : {}), scan, events, publicRepos, close, retire, reloadTls };
 }
 
 /** The certificate and key files named by `tls`, read now (start and SIGHUP). */

@@ -9,7 +9,6 @@ import { workerCount } from '../config/load.js';
 import { prettyLogs } from '../config/logger.js';
 import type { Config } from '../config/schema.js';
 import { bannerLines, startInfo } from './banner.js';
-import { retireConnections } from '../http/connections.js';
 import { codeCacheReady, writeCodeCacheNow } from './code-cache-hook.js';
 import { type CommonFlags, configFromFlags } from './flags.js';
 
@@ -218,8 +217,7 @@ async function supervise(config: Config, workers: number, app: App): Promise<voi
     retiring = old;
     writeCodeCacheNow();
     logger.info('a worker is ready: new connections go to the workers');
-    ownClosed = retireConnections(old.server)
-      .then(() => old.close('the supervisor\'s own server closed: its last connection ended'))
+    ownClosed = old.retire('the supervisor\'s own server closed: its last connection ended')
       .catch((err: unknown) => logger.error({ err }, 'closing the supervisor\'s own server failed'));
   };
   let exitCode = 0;
