@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type * as z from 'zod/mini';
 import { configSchema, type Config } from './schema.js';
 
 export class ConfigError extends Error {
@@ -100,7 +100,7 @@ async function readConfigFile(file: string): Promise<Layer> {
   return doc as Layer;
 }
 
-function describe(error: z.ZodError): string[] {
+function describe(error: z.core.$ZodError): string[] {
   return error.issues.map((i) => {
     const where = i.path.join('.') || '(root)';
     const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createHash } from 'node:crypto';
 import { type Digest, isDigest } from './digest.js';
 import { fail } from './errors.js';
@@ -7,36 +7,39 @@ import { MediaType, isIndexMediaType, isNonDistributable, EMPTY_JSON_DIGEST } fr
 /** Manifests larger than this are refused (the OCI spec's recommended minimum a registry must accept). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-const digestString = z.string().refine(isDigest, { message: 'invalid digest' });
+// zod/mini, as in src/config/schema.ts; its messages in English (setting it again is harmless).
+z.config(z.locales.en());
+const digestString = z.string().check(z.refine(isDigest, { message: 'invalid digest' }));
+const annotations = z.optional(z.record(z.string(), z.string()));
 
-const descriptor = z.object({
-  mediaType: z.string().min(1).max(255),
+const descriptor = z.looseObject({
+  mediaType: z.string().check(z.minLength(1), z.maxLength(255)),
   digest: digestString,
-  size: z.number().int().nonnegative(),
-  urls: z.array(z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-  artifactType: z.string().optional(),
-  platform: z.object({ architecture: z.string(), os: z.string() }).passthrough().optional(),
-}).passthrough();
+  size: z.int().check(z.nonnegative()),
+  urls: z.optional(z.array(z.string())),
+  annotations,
+  artifactType: z.optional(z.string()),
+  platform: z.optional(z.looseObject({ architecture: z.string(), os: z.string() })),
+});
 
-const imageManifest = z.object({
+const imageManifest = z.looseObject({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
   config: descriptor,
   layers: z.array(descriptor),
-  subject: descriptor.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-}).passthrough();
+  subject: z.optional(descriptor),
+  annotations,
+});
 
-const imageIndex = z.object({
+const imageIndex = z.looseObject({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
   manifests: z.array(descriptor),
-  subject: descriptor.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-}).passthrough();
+  subject: z.optional(descriptor),
+  annotations,
+});
 
 export type Descriptor = z.infer<typeof descriptor>;
 
@@ -134,7 +137,7 @@ function unique<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
 
-function invalid(error: z.ZodError): Error {
+function invalid(error: z.core.$ZodError): Error {
   const issue = error.issues[0];
   const where = issue ? issue.path.join('.') || '(root)' : '(root)';
   return fail('ManifestInvalid', `manifest invalid at ${where}: ${issue?.message ?? 'schema mismatch'}`);
