@@ -34,8 +34,9 @@ await build({
   // (~100 ms on Node 20). esbuild escapes strings but not tagged templates: write HTML entities there.
   charset: 'ascii',
   outExtension: { '.js': '.cjs' },
-  // better-sqlite3 is a native addon; pino-pretty is loaded only for terminals.
-  external: ['better-sqlite3', 'pino-pretty'],
+  // pino-pretty is loaded only for terminals. better-sqlite3's JavaScript is bundled (so it shares
+  // the code cache); its compiled addon is loaded from node_modules (see deferRequires).
+  external: ['pino-pretty', 'better-sqlite3/package.json', 'better-sqlite3/build/*'],
   // The sources are ES modules: give them import.meta.url in the CommonJS bundle.
   define: { 'import.meta.url': '__berthImportMetaUrl' },
   banner: { js: "const __berthImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
@@ -77,9 +78,9 @@ function cheapNames(file) {
 }
 
 /**
- * Two dependencies load modules at start-up that berth never uses: fastify's server.js requires
- * node:http2 (~8 ms of every server process's start, issue 12) for the `http2` option berth does not
- * set, and prom-client's index requires its Pushgateway (with http, https, zlib). Bundled here as
+ * Start-up edits of dependencies (issue 12), with better-sqlite3's addon lookup below. Two load
+ * modules that berth never uses: fastify's server.js requires node:http2 (~8 ms of every server
+ * process's start) for the `http2` option berth does not set, and prom-client's index requires its Pushgateway (with http, https, zlib). Bundled here as
  * lazy requires instead — the same module, loaded on first use — so nothing changes for code that
  * does use them. The build fails if a dependency's text changes, rather than silently keeping the
  * eager load.
@@ -92,6 +93,16 @@ function deferRequires() {
       to: "let http2Module; const http2 = { createServer: (...a) => (http2Module ??= require('node:http2')).createServer(...a), createSecureServer: (...a) => (http2Module ??= require('node:http2')).createSecureServer(...a) }",
       // Every use of the binding in the file must be one of the two functions defined above.
       uses: /\bhttp2\.(?!createServer\(|createSecureServer\()\w/,
+    },
+    {
+      // better-sqlite3 finds its addon through the `bindings` package, which walks directories from
+      // the caller's file — from inside this bundle it would search dist/. Its package resolves the
+      // addon where it is built instead; `bindings`, rooted at the package, stays the fallback
+      // (another build layout). Bundled, the package's JavaScript also shares the code cache
+      // instead of being compiled at every start (~8 ms).
+      file: /[\\/]node_modules[\\/]better-sqlite3[\\/]lib[\\/]database\.js$/,
+      from: "addon = DEFAULT_ADDON || (DEFAULT_ADDON = require('bindings')('better_sqlite3.node'));",
+      to: "addon = DEFAULT_ADDON || (DEFAULT_ADDON = (() => { let file; try { file = require.resolve('better-sqlite3/build/Release/better_sqlite3.node'); } catch { return require('bindings')({ bindings: 'better_sqlite3.node', module_root: path.dirname(require.resolve('better-sqlite3/package.json')) }); } return require(file); })());",
     },
     {
       file: /[\\/]node_modules[\\/]prom-client[\\/]index\.js$/,
