@@ -15,6 +15,8 @@ const { dirname } = require('node:path');
 const vm = require('node:vm');
 
 const HOOK = Symbol.for('berth.writeCodeCache');
+/** CommonJS's module wrapper, as Module.wrap adds it (the build puts it in the bundle itself). */
+const WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
 
 /** Runs `file` (a CommonJS bundle) as the main program, through and refreshing its code cache. */
 function runCached(file) {
@@ -50,7 +52,9 @@ function runCached(file) {
   }
   const cacheFile = `${base}${ascii ? '.ascii' : ''}.v8cache`;
   const source = ascii ? bytes.toString('latin1') : bytes.toString('utf8');
-  const script = new vm.Script(Module.wrap(source), {
+  // The build writes the module wrapper into the file (scripts/build.mjs); anything else is wrapped here.
+  const wrapped = source.startsWith(WRAPPER[0]);
+  const script = new vm.Script(wrapped ? source : Module.wrap(source), {
     filename: file,
     ...(cachedData ? { cachedData } : {}),
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
@@ -79,4 +83,4 @@ function writeCache(script, cacheFile) {
   }
 }
 
-module.exports = { runCached };
+module.exports = { runCached, WRAPPER };
