@@ -84,12 +84,13 @@ function cheapNames(file) {
 }
 
 /**
- * Start-up edits of dependencies (issue 12), with better-sqlite3's addon lookup below. Two load
- * modules that berth never uses: fastify's server.js requires node:http2 (~8 ms of every server
- * process's start) for the `http2` option berth does not set, and prom-client's index requires its Pushgateway (with http, https, zlib). Bundled here as
- * lazy requires instead — the same module, loaded on first use — so nothing changes for code that
- * does use them. The build fails if a dependency's text changes, rather than silently keeping the
- * eager load.
+ * Start-up edits of dependencies (issue 12), with better-sqlite3's addon lookup below. Some load
+ * modules at start that a berth process needs late or never: fastify's server.js requires
+ * node:http2 (~8 ms) for the `http2` option berth does not set, node:https (~6 ms) used only with
+ * TLS and node:dns used only by a listen on a host name; prom-client's index requires its
+ * Pushgateway (with http, https, zlib). Bundled here as lazy requires instead — the same module,
+ * loaded on first use — so nothing changes for code that does use them. The build fails if a
+ * dependency's text changes, rather than silently keeping the eager load.
  */
 function deferRequires() {
   const edits = [
@@ -99,6 +100,20 @@ function deferRequires() {
       to: "let http2Module; const http2 = { createServer: (...a) => (http2Module ??= require('node:http2')).createServer(...a), createSecureServer: (...a) => (http2Module ??= require('node:http2')).createSecureServer(...a) }",
       // Every use of the binding in the file must be one of the two functions defined above.
       uses: /\bhttp2\.(?!createServer\(|createSecureServer\()\w/,
+    },
+    {
+      // node:https (the whole TLS stack, ~6 ms) is needed only when TLS is configured.
+      file: /[\\/]node_modules[\\/]fastify[\\/]lib[\\/]server\.js$/,
+      from: "const https = require('node:https')",
+      to: "let httpsModule; const https = { createServer: (...a) => (httpsModule ??= require('node:https')).createServer(...a) }",
+      uses: /\bhttps\.(?!createServer\()\w/,
+    },
+    {
+      // node:dns only for a listen on a host name (a supervisor's workers never call listen).
+      file: /[\\/]node_modules[\\/]fastify[\\/]lib[\\/]server\.js$/,
+      from: "const dns = require('node:dns')",
+      to: "let dnsModule; const dns = { lookup: (...a) => (dnsModule ??= require('node:dns')).lookup(...a) }",
+      uses: /\bdns\.(?!lookup\()\w/,
     },
     {
       // better-sqlite3 finds its addon through the `bindings` package, which walks directories from
@@ -116,18 +131,23 @@ function deferRequires() {
       to: "Object.defineProperty(exports, 'Pushgateway', { enumerable: true, get: () => require('./lib/pushgateway') });",
     },
   ];
+  // One onLoad per file (esbuild uses the first that answers), applying every edit of that file.
+  const files = [...new Set(edits.map((e) => e.file.source))].map((source) => edits.filter((e) => e.file.source === source));
   return {
     name: 'defer-requires',
     setup(b) {
-      for (const edit of edits) {
-        b.onLoad({ filter: edit.file }, (args) => {
-          const text = readFileSync(args.path, 'utf8');
-          const at = text.indexOf(edit.from);
-          if (at === -1 || text.indexOf(edit.from, at + 1) !== -1) {
-            throw new Error(`build: expected "${edit.from}" once in ${args.path} (did the dependency change?); see deferRequires in scripts/build.mjs`);
+      for (const group of files) {
+        b.onLoad({ filter: group[0].file }, (args) => {
+          let code = readFileSync(args.path, 'utf8');
+          for (const edit of group) {
+            const at = code.indexOf(edit.from);
+            if (at === -1 || code.indexOf(edit.from, at + 1) !== -1) {
+              throw new Error(`build: expected "${edit.from}" once in ${args.path} (did the dependency change?); see deferRequires in scripts/build.mjs`);
+            }
+            code = code.slice(0, at) + edit.to + code.slice(at + edit.from.length);
           }
-          const code = text.slice(0, at) + edit.to + text.slice(at + edit.from.length);
-          if (edit.uses?.test(code.replace(/^\s*(\/\/|\*).*$/gm, ''))) throw new Error(`build: ${args.path} uses more of the module than deferRequires provides`);
+          const live = code.replace(/^\s*(\/\/|\*).*$/gm, '');
+          if (group.some((edit) => edit.uses?.test(live))) throw new Error(`build: ${args.path} uses more of a module than deferRequires provides`);
           return { contents: code, loader: 'js' };
         });
       }
