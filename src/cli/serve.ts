@@ -189,8 +189,11 @@ async function supervise(config: Config, workers: number, app: App): Promise<voi
       stdio: 'inherit',
     });
     children.add(child);
+    let wasReady = false;
     child.on('message', (message: unknown) => {
       if (!isMessage<ReadyMessage>(message, 'ready') || stopping) return;
+      wasReady = true;
+      failedStarts = 0;
       ready.push(child);
       anyReady = true;
       retire();
@@ -206,10 +209,15 @@ async function supervise(config: Config, workers: number, app: App): Promise<voi
         exitCode = 1;
         return stop();
       }
-      logger.error({ workerPid: child.pid, code, signal }, 'worker died; starting another');
-      fork();
+      // One that dies before it is ready (a disk that went away, memory) is retried ever more slowly.
+      const delayMs = wasReady ? 0 : Math.min(MAX_RESTART_DELAY_MS, 250 * 2 ** failedStarts++);
+      logger.error({ workerPid: child.pid, code, signal, restartInMs: delayMs }, 'worker died; starting another');
+      setTimeout(() => {
+        if (!stopping) fork();
+      }, delayMs);
     });
   };
+  let failedStarts = 0;
   const retire = () => {
     const old = own;
     if (!old) return;
@@ -261,6 +269,9 @@ async function supervise(config: Config, workers: number, app: App): Promise<voi
     setImmediate(forkAll);
   }));
 }
+
+/** The longest wait before replacing a worker that keeps dying before it is ready. */
+const MAX_RESTART_DELAY_MS = 30_000;
 
 /** How long a supervisor nobody has asked anything waits before forking its workers. */
 const FORK_DELAY_MS = 50;

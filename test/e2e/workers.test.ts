@@ -106,6 +106,21 @@ describe('berth serve --workers 2', { timeout: 600_000 }, () => {
     assert.equal(died.pid, server.child!.pid, 'the supervisor logs it');
     assert.equal(died.workerPid, before[0]);
     assert.equal(died.signal, 'SIGKILL');
+    assert.equal(died.restartInMs, 0, 'a worker that had served is replaced at once');
+    // Its replacement, killed before it is ready, is retried after a pause (then ever longer).
+    let replacement: number | undefined;
+    for (let i = 0; i < 200 && replacement === undefined; i++) {
+      replacement = workerPids(server.child!.pid!).find((p) => !before.includes(p));
+      if (replacement === undefined) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(replacement, 'a replacement worker was forked');
+    if (logLines(server).some((l) => l.msg === 'worker ready' && l.pid === replacement)) {
+      console.log('# the replacement was ready before it could be killed: the start-failure pause is not exercised here');
+    } else {
+      process.kill(replacement, 'SIGKILL');
+      const failed = await waitForLog(server, (l) => l.msg === 'worker died; starting another' && l.workerPid === replacement);
+      assert.equal(failed.restartInMs, 250, server.logTail());
+    }
     await waitForLog(server, (l) => l.msg === 'worker ready' && !before.includes(l.pid as number));
     for (let i = 0; i < 4; i++) {
       const res = await server.fetch('/v2/', { headers: { connection: 'close' } });
@@ -140,6 +155,12 @@ describe('berth serve --workers 2 whose server cannot start', { timeout: 120_000
 });
 
 type LogLine = Record<string, unknown>;
+
+/** PIDs of the `serve` processes whose parent is `pid`. */
+function workerPids(pid: number): number[] {
+  return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .split('\n').filter((l) => / serve /.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
+}
 
 /** The JSON log lines (each checked to name its process once: JSON.parse would hide a second `pid`). */
 function logLines(server: BerthServer): LogLine[] {
