@@ -28,7 +28,7 @@ export async function serveCommand(flags: CommonFlags): Promise<void> {
   codeCacheReady();
   app.logger.info({ dataDir: config.dataDir, tls: config.tls.certFile !== undefined }, `berth listening on ${config.listen}`);
   onSignals({
-    stop: (signal) => stopApp(app, signal),
+    stop: (signal) => stopApp(app, { signal }),
     reload: () => reloadTls(config, app),
   });
   announce(config, app.logger, { workers: 1, firstStart: app.rootCredentials.created });
@@ -51,8 +51,12 @@ function onSignals(handlers: { stop(signal: NodeJS.Signals): void; reload(): voi
   process.on('SIGHUP', () => handlers.reload());
 }
 
-function stopApp(app: App, signal?: string): void {
-  app.logger.info({ signal }, 'shutting down: letting in-flight requests finish');
+const stopped = new WeakSet<App>();
+
+function stopApp(app: App, why: { signal: string } | { reason: string }): void {
+  if (stopped.has(app)) return;
+  stopped.add(app);
+  app.logger.info(why, 'shutting down: letting in-flight requests finish');
   writeCodeCacheNow();
   app.close().then(() => process.exit(0), (err: unknown) => {
     app.logger.error({ err }, 'shutdown failed');
@@ -118,9 +122,12 @@ async function serveWorker(config: Config): Promise<void> {
   codeCacheReady();
   app.logger.info({ dataDir: config.dataDir }, 'worker ready');
   onSignals({
-    stop: (signal) => stopApp(app, signal),
+    stop: (signal) => stopApp(app, { signal }),
     reload: () => reloadTls(config, app),
   });
+  // The supervisor is gone (killed, crashed): no connection can come any more, so finish and exit
+  // rather than linger.
+  process.once('disconnect', () => stopApp(app, { reason: 'the supervisor is gone' }));
 }
 
 /**

@@ -142,6 +142,31 @@ describe('berth serve --workers 2', { timeout: 600_000 }, () => {
   });
 });
 
+describe('berth serve --workers 2 whose supervisor is killed', { timeout: 120_000 }, () => {
+  it('has its workers finish and exit instead of lingering', async () => {
+    const server = await BerthServer.start({ args: ['--workers', '2'] });
+    try {
+      await waitForLog(server, () => logLines(server).filter((l) => l.msg === 'worker ready').length === 2);
+      const workers = workerPids(server.child!.pid!);
+      assert.equal(workers.length, 2);
+      server.child!.kill('SIGKILL');
+      const alive = () => workers.filter((pid) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      for (let i = 0; i < 200 && alive().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(alive(), [], server.logTail());
+      assert.equal(logLines(server).filter((l) => l.reason === 'the supervisor is gone').length, 2, server.logTail());
+    } finally {
+      await server.dispose();
+    }
+  });
+});
+
 describe('berth serve --workers 2 whose server cannot start', { timeout: 120_000 }, () => {
   it('exits 1 with the error, before forking any worker', async () => {
     const dataDir = join(makeTempDir(), 'data');
