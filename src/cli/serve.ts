@@ -97,24 +97,27 @@ const isMessage = <T extends { berth: string }>(m: unknown, kind: T['berth']): m
   typeof m === 'object' && m !== null && (m as { berth?: unknown }).berth === kind;
 
 /**
- * Gives `server` (an HTTP or HTTPS server that never listens itself) a connection accepted by
- * another process, as its own listener would have.
+ * Readies the app's HTTP(S) server to be given connections accepted elsewhere (by the supervisor's
+ * listener) instead of listening itself. It emits `listening` once: that is when Node arms the
+ * connection list behind `headersTimeout` and `closeAllConnections()`.
  */
+async function serveWithoutListening(app: App): Promise<HttpServer> {
+  await app.server.ready();
+  const http = app.server.server as HttpServer;
+  http.emit('listening');
+  return http;
+}
+
+/** Gives `server` (see serveWithoutListening) a connection, as its own listener would have. */
 function acceptConnection(server: HttpServer, socket: Socket): void {
   server.emit('connection', socket);
   socket.resume();
 }
 
-/**
- * A worker: the whole server, fed the connections the supervisor accepts. Its HTTP server does not
- * listen, so it emits `listening` itself once: that is when Node arms the connection list behind
- * `headersTimeout` and `closeAllConnections()`.
- */
+/** A worker: the whole server, fed the connections the supervisor accepts. */
 async function serveWorker(config: Config): Promise<void> {
   const app = await openApp(config);
-  await app.server.ready();
-  const http = app.server.server as HttpServer;
-  http.emit('listening');
+  const http = await serveWithoutListening(app);
   process.on('message', (message: unknown, socket: unknown) => {
     if (isMessage<ConnectionMessage>(message, 'connection') && socket) acceptConnection(http, socket as Socket);
   });
@@ -164,19 +167,18 @@ async function supervise(config: Config, workers: number, app: App): Promise<voi
     });
   };
   const hold = (socket: Socket): void => {
-    socket.on('error', () => socket.destroy());
+    if (socket.listenerCount('error') === 0) socket.on('error', () => socket.destroy());
     waiting.push(socket);
   };
+  const ownHttp = await serveWithoutListening(app);
   const dispatch = (socket: Socket): void => {
     if (stopping) return void socket.destroy();
     if (ready.length > 0) return handOver(socket);
-    if (own) return acceptConnection(own.server.server as HttpServer, socket);
+    if (own) return acceptConnection(ownHttp, socket);
     hold(socket);
   };
 
   const listener: Server = createServer({ pauseOnConnect: true, noDelay: true }, dispatch);
-  await own.server.ready();
-  (own.server.server as HttpServer).emit('listening');
   await new Promise<void>((done, fail) => {
     listener.once('error', fail);
     listener.listen(listenAddress(config), () => {
@@ -271,7 +273,7 @@ async function supervise(config: Config, workers: number, app: App): Promise<voi
     for (let i = 0; i < workers; i++) fork();
   };
   const timer = setTimeout(forkAll, FORK_DELAY_MS);
-  (app.server.server as HttpServer).once('request', (_req, res) => res.once('close', () => {
+  ownHttp.once('request', (_req, res) => res.once('close', () => {
     clearTimeout(timer);
     setImmediate(forkAll);
   }));
