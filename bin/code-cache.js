@@ -8,8 +8,8 @@
 // commands never write it, so a short or partial run (a supervisor, `berth gc`) cannot leave a cache
 // that lacks the server's code.
 'use strict';
-const { isAscii } = require('node:buffer');
-const { readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { Buffer, isAscii } = require('node:buffer');
+const { closeSync, fstatSync, openSync, read, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { dirname } = require('node:path');
 const vm = require('node:vm');
@@ -18,28 +18,84 @@ const HOOK = Symbol.for('berth.writeCodeCache');
 /** CommonJS's module wrapper, as Module.wrap adds it (the build puts it in the bundle itself). */
 const WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
 
+/**
+ * Builtin modules a server start loads (berth's and its dependencies' top-level requires). Loaded
+ * here while the bundle and its cache are read on libuv's thread pool, so that their compilation
+ * (~13 ms) and the reads (~25 ms: ~9 MB of page faults, slow on some VMs) overlap instead of adding
+ * up. Loading one earlier than its first use changes nothing (builtins are singletons); one no
+ * longer used costs only this overlap. node:https (TLS) stays lazy, node:cluster is never loaded.
+ */
+const SERVER_BUILTINS = [
+  'node:http', 'node:crypto', 'node:child_process', 'node:worker_threads', 'node:fs/promises',
+  'node:stream/promises', 'node:perf_hooks', 'node:v8', 'node:zlib', 'node:os', 'node:assert',
+  'node:string_decoder', 'node:diagnostics_channel', 'node:async_hooks', 'node:querystring',
+];
+
+/**
+ * Reads the whole of a regular file of `size` bytes with one read(2) on the thread pool, issued
+ * now; `done(err, bytes)`. Open and close are synchronous (cheap): a chain of asynchronous steps
+ * would wait for this thread between them.
+ */
+function readWhole(path, size, done) {
+  let fd;
+  try {
+    fd = openSync(path, 'r');
+    if (size === undefined) size = fstatSync(fd).size;
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    return void process.nextTick(done, err);
+  }
+  const bytes = Buffer.allocUnsafeSlow(size);
+  const next = (at) => read(fd, bytes, at, size - at, at, (err, n) => {
+    if (!err && n > 0 && at + n < size) return void next(at + n);
+    closeSync(fd);
+    if (err) return done(err);
+    done(at + n === size ? null : new Error(`${path} changed while being read`), bytes);
+  });
+  next(0);
+}
+
 /** Runs `file` (a CommonJS bundle) as the main program, through and refreshing its code cache. */
 function runCached(file) {
-  const bytes = readFileSync(file);
   // Named by the bundle's size and mtime and the Node version: V8 checks its version and flags,
   // but identifies the source only by its length, so a rebuilt bundle must never meet an old cache.
   const { size, mtimeMs } = statSync(file);
   const base = `${file}.${size}-${Math.trunc(mtimeMs)}-${process.version}`;
   // BERTH_CODE_CACHE=0: neither read nor write one (to compare, or on a read-only install).
   const enabled = process.env.BERTH_CODE_CACHE !== '0';
+  let pending = 2;
+  let bytes;
+  let bundleError;
+  let asciiCache;
+  const ready = () => {
+    if (--pending > 0) return;
+    if (bundleError) throw bundleError;
+    run(file, base, bytes, enabled, asciiCache);
+  };
+  readWhole(file, size, (err, data) => {
+    bundleError = err;
+    bytes = data;
+    ready();
+  });
+  if (enabled) {
+    readWhole(`${base}.ascii.v8cache`, undefined, (err, data) => {
+      asciiCache = err ? undefined : data;
+      ready();
+    });
+  } else {
+    pending--;
+  }
+  for (const id of SERVER_BUILTINS) require(id);
+}
+
+function run(file, base, bytes, enabled, asciiCache) {
   // The build emits ASCII (scripts/build.mjs checks): decoded as latin1 it is a one-byte string made
   // in ~1 ms, where Node 20's UTF-8 decoder takes ~100 ms on the 4 MB bundle (and any non-ASCII
   // byte would make the whole source a two-byte string, slower for V8 to scan as well). Checking
   // costs ~15 ms on the 6 MB bundle, so it is done once: a cache named `.ascii` is only ever
   // written for a bundle (this size and mtime) found to be ASCII.
-  let cachedData;
-  let ascii = false;
-  try {
-    if (enabled) cachedData = readFileSync(`${base}.ascii.v8cache`);
-    ascii = cachedData !== undefined;
-  } catch {
-    // none yet (or the bundle is not ASCII)
-  }
+  let cachedData = asciiCache;
+  let ascii = cachedData !== undefined;
   if (!ascii) {
     ascii = isAscii(bytes);
     if (enabled && !ascii) {
