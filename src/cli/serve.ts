@@ -25,13 +25,18 @@ export async function serveCommand(flags: CommonFlags): Promise<void> {
   const app = await openApp(config);
   if (workers > 1) return supervise(config, workers, app);
   await app.server.listen(listenAddress(config));
-  codeCacheReady();
-  app.logger.info({ dataDir: config.dataDir, tls: config.tls.certFile !== undefined }, `berth listening on ${config.listen}`);
   onSignals({
     stop: (signal) => stopApp(app, { signal }),
     reload: () => reloadTls(config, app),
   });
-  announce(config, app.logger, { workers: 1, firstStart: app.rootCredentials.created });
+  listening(config, app, 1);
+}
+
+/** Once the listener is up (single server or supervisor): the code cache, the log line, the banner. */
+function listening(config: Config, app: App, workers: number): void {
+  codeCacheReady();
+  app.logger.info({ dataDir: config.dataDir, tls: config.tls.certFile !== undefined, workers }, `berth listening on ${config.listen}`);
+  announce(config, app.logger, { workers, firstStart: app.rootCredentials.created });
 }
 
 async function openApp(config: Config): Promise<App> {
@@ -187,9 +192,7 @@ async function supervise(config: Config, workers: number, app: App): Promise<voi
     });
   });
   listener.on('error', (err) => logger.error({ err }, 'listener error'));
-  codeCacheReady();
-  logger.info({ dataDir: config.dataDir, tls: config.tls.certFile !== undefined, workers }, `berth listening on ${config.listen}`);
-  announce(config, logger, { workers, firstStart: app.rootCredentials.created });
+  listening(config, app, workers);
 
   const fork = () => {
     const child = forkProcess(process.argv[1]!, process.argv.slice(2), {

@@ -131,13 +131,12 @@ describe('berth serve --workers 2', { timeout: 600_000 }, () => {
   it('runs a supervisor with two worker processes that SIGTERM stops cleanly', async () => {
     const pid = server.child!.pid!;
     // Only the berth workers (tsx also runs an esbuild helper under the supervisor).
-    const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n').filter((l) => / serve /.test(l)).map((l) => l.trim().split(/\s+/)[0]!);
+    const children = workerPids(pid);
     assert.equal(children.length, 2, `worker processes of ${pid}: ${children.join(', ')}`);
     const exit = await server.stop();
     assert.equal(exit.code, 0, server.logTail());
     for (const child of children) {
-      assert.throws(() => process.kill(Number(child), 0), 'a worker outlived the supervisor');
+      assert.throws(() => process.kill(child, 0), 'a worker outlived the supervisor');
     }
   });
 });
@@ -181,7 +180,7 @@ describe('berth serve --workers 2 whose server cannot start', { timeout: 120_000
 
 type LogLine = Record<string, unknown>;
 
-/** PIDs of the `serve` processes whose parent is `pid`. */
+/** PIDs of the `serve` processes whose parent is `pid` (not tsx's esbuild helper under a supervisor run from source). */
 function workerPids(pid: number): number[] {
   return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' })
     .split('\n').filter((l) => / serve /.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
