@@ -55,12 +55,16 @@ function readWhole(path, size, done) {
   next(0);
 }
 
+/** Where the build puts the chunks (scripts/build.mjs), relative to the main bundle. */
+const CHUNK_DIR = 'chunks';
+
+/** Code caches this process should write (none yet, or V8 rejected the one it had): [script, file]. */
+const unsaved = [];
+
 /** Runs `file` (a CommonJS bundle) as the main program, through and refreshing its code cache. */
 function runCached(file) {
-  // Named by the bundle's size and mtime and the Node version: V8 checks its version and flags,
-  // but identifies the source only by its length, so a rebuilt bundle must never meet an old cache.
   const { size, mtimeMs } = statSync(file);
-  const base = `${file}.${size}-${Math.trunc(mtimeMs)}-${process.version}`;
+  const base = cacheBase(file, size, mtimeMs);
   // BERTH_CODE_CACHE=0: neither read nor write one (to compare, or on a read-only install).
   const enabled = process.env.BERTH_CODE_CACHE !== '0';
   let pending = 2;
@@ -70,7 +74,7 @@ function runCached(file) {
   const ready = () => {
     if (--pending > 0) return;
     if (bundleError) throw bundleError;
-    run(file, base, bytes, enabled, asciiCache);
+    run(file, base, bytes, enabled, asciiCache, chunkRequire(file, enabled));
   };
   readWhole(file, size, (err, data) => {
     bundleError = err;
@@ -86,14 +90,65 @@ function runCached(file) {
     pending--;
   }
   for (const id of SERVER_BUILTINS) require(id);
+  if (enabled) {
+    // A serving process calls this after it listens and again as it stops (src/cli/code-cache-hook.ts),
+    // so a chunk first loaded by a later request still gets its cache.
+    globalThis[HOOK] = () => {
+      for (const [script, cacheFile] of unsaved.splice(0)) writeCache(script, cacheFile);
+    };
+  }
 }
 
-function run(file, base, bytes, enabled, asciiCache) {
+/**
+ * Named by the file's size and mtime and the Node version: V8 checks its version and flags, but
+ * identifies the source only by its length, so a rebuilt file must never meet an old cache.
+ */
+function cacheBase(file, size, mtimeMs) {
+  return `${file}.${size}-${Math.trunc(mtimeMs)}-${process.version}`;
+}
+
+/**
+ * The `require` the main bundle runs with: its own (resolving from dist/), except that the build's
+ * chunks (`./chunks/<name>.cjs`, scripts/build.mjs) are loaded here, once each, through a code cache
+ * of their own, as the main bundle is.
+ */
+function chunkRequire(file, enabled) {
+  const requireFromBundle = Module.createRequire(file);
+  const chunks = new Map();
+  const load = (id) => {
+    const path = requireFromBundle.resolve(id);
+    const bytes = readFileSync(path);
+    const { size, mtimeMs } = statSync(path);
+    const base = cacheBase(path, size, mtimeMs);
+    let cache;
+    if (enabled) {
+      try {
+        cache = readFileSync(`${base}.ascii.v8cache`);
+      } catch {
+        // none yet: written by the next hook call
+      }
+    }
+    const module = run(path, base, bytes, enabled, cache, Module.createRequire(path));
+    return module.exports;
+  };
+  const bundleRequire = (id) => {
+    if (!id.startsWith(`./${CHUNK_DIR}/`)) return requireFromBundle(id);
+    let exports = chunks.get(id);
+    if (exports === undefined) chunks.set(id, exports = load(id));
+    return exports;
+  };
+  return Object.assign(bundleRequire, {
+    resolve: requireFromBundle.resolve, cache: requireFromBundle.cache, main: requireFromBundle.main, extensions: requireFromBundle.extensions,
+  });
+}
+
+/** Compiles and runs one built file (main bundle or chunk) through its cache; returns its module. */
+function run(file, base, bytes, enabled, asciiCache, requireFn) {
   // The build emits ASCII (scripts/build.mjs checks): decoded as latin1 it is a one-byte string made
   // in ~1 ms, where Node 20's UTF-8 decoder takes ~100 ms on the 4 MB bundle (and any non-ASCII
   // byte would make the whole source a two-byte string, slower for V8 to scan as well). Checking
   // costs ~15 ms on the 6 MB bundle, so it is done once: a cache named `.ascii` is only ever
-  // written for a bundle (this size and mtime) found to be ASCII.
+  // written for a file (this size and mtime) found to be ASCII.
   let cachedData = asciiCache;
   let ascii = cachedData !== undefined;
   if (!ascii) {
@@ -117,15 +172,11 @@ function run(file, base, bytes, enabled, asciiCache) {
   });
   const module = new Module(file);
   module.filename = file;
-  const requireFromBundle = Module.createRequire(file);
-  module.paths = requireFromBundle.resolve.paths('x') ?? [];
-  if (enabled && (!cachedData || script.cachedDataRejected)) {
-    globalThis[HOOK] = () => {
-      delete globalThis[HOOK];
-      writeCache(script, cacheFile);
-    };
-  }
-  script.runInThisContext()(module.exports, requireFromBundle, module, file, dirname(file));
+  module.paths = Module.createRequire(file).resolve.paths('x') ?? [];
+  if (enabled && (!cachedData || script.cachedDataRejected)) unsaved.push([script, cacheFile]);
+  script.runInThisContext()(module.exports, requireFn, module, file, dirname(file));
+  module.loaded = true;
+  return module;
 }
 
 function writeCache(script, cacheFile) {
@@ -139,4 +190,4 @@ function writeCache(script, cacheFile) {
   }
 }
 
-module.exports = { runCached, WRAPPER };
+module.exports = { runCached, chunkRequire, WRAPPER, CHUNK_DIR };

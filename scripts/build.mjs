@@ -4,20 +4,36 @@
 // bin/berth.js can run it with a V8 code cache (bin/code-cache.js) — Node 20 has no compile cache
 // for ES modules. Type checking is `npm run typecheck` (tsc); this step only transpiles. Rarely used
 // parts (certificate generation, the PostgreSQL driver) are reached through import() and so are only
-// initialised when used; native and optional packages stay in node_modules.
+// initialised when used; the large libraries among them are built as chunks of their own (CHUNKS);
+// native and optional packages stay in node_modules.
 import { build } from 'esbuild';
 import { isAscii } from 'node:buffer';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const root = new URL('..', import.meta.url).pathname;
-const { WRAPPER } = createRequire(import.meta.url)('../bin/code-cache.js');
+const { WRAPPER, CHUNK_DIR } = createRequire(import.meta.url)('../bin/code-cache.js');
 const minify = process.env.BERTH_BUILD_MINIFY !== '0';
-rmSync(`${root}dist`, { recursive: true, force: true });
-await build({
+
+/**
+ * Libraries no server start runs — only the S3 and KMS clients, the PostgreSQL driver, certificate
+ * generation, markdown pages and archive scanning do — each bundled into dist/chunks/<name>.cjs,
+ * which the main bundle loads (through bin/code-cache.js, with its own code cache) the first time
+ * code imports one of them. In the main bundle they were ~2.9 of its ~5.8 MB: bytes every start
+ * read and copied into a string without running them (~35 ms of a start; issue 12). Only packages
+ * berth's sources import go here, each in one chunk; what they share is bundled into each chunk.
+ */
+const CHUNKS = {
+  aws: ['@aws-sdk/client-s3', '@aws-sdk/s3-request-presigner', '@aws-sdk/client-kms'],
+  postgres: ['pg'],
+  // tsyringe (under @peculiar/x509) needs the Reflect polyfill loaded before it: listed first.
+  x509: ['reflect-metadata', '@peculiar/x509'],
+  markdown: ['marked', 'sanitize-html'],
+  zip: ['fflate', 'yauzl'],
+};
+
+const common = {
   absWorkingDir: root,
-  entryPoints: { berth: 'src/cli/main.ts' },
-  outdir: 'dist',
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -35,10 +51,6 @@ await build({
   // ASCII output, so bin/code-cache.js can decode the bundle as latin1 (~1 ms) instead of UTF-8
   // (~100 ms on Node 20). esbuild escapes strings but not tagged templates: write HTML entities there.
   charset: 'ascii',
-  outExtension: { '.js': '.cjs' },
-  // pino-pretty is loaded only for terminals. better-sqlite3's JavaScript is bundled (so it shares
-  // the code cache); its compiled addon is loaded from node_modules (see deferRequires).
-  external: ['pino-pretty', 'better-sqlite3/package.json', 'better-sqlite3/build/*'],
   // The sources are ES modules: give them import.meta.url in the CommonJS bundle.
   define: { 'import.meta.url': '__berthImportMetaUrl' },
   // The file is one function expression, CommonJS's module wrapper (what Module.wrap adds) included:
@@ -47,15 +59,61 @@ await build({
   banner: { js: `${WRAPPER[0]}const __berthImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
   footer: { js: WRAPPER[1] },
   logLevel: 'warning',
-  plugins: [deferRequires()],
+};
+
+rmSync(`${root}dist`, { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: { berth: 'src/cli/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  // pino-pretty is loaded only for terminals. better-sqlite3's JavaScript is bundled (so it shares
+  // the code cache); its compiled addon is loaded from node_modules (see deferRequires). Fastify's
+  // JSON-schema compilers (ajv, ~0.4 MB) are only ever loaded from node_modules, by
+  // src/http/lazy-compilers.ts, and only if a route declares a schema (none does).
+  external: ['pino-pretty', 'better-sqlite3/package.json', 'better-sqlite3/build/*', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'],
+  plugins: [deferRequires(), chunkImports()],
 });
+await Promise.all(Object.entries(CHUNKS).map(([name, packages]) => build({
+  ...common,
+  stdin: {
+    contents: `module.exports = {${packages.map((p) => `${JSON.stringify(p)}: require(${JSON.stringify(p)})`).join(', ')}};`,
+    resolveDir: root,
+    sourcefile: `chunk-${name}.js`,
+  },
+  outfile: `dist/${CHUNK_DIR}/${name}.cjs`,
+})));
 
-cheapNames(`${root}dist/berth.cjs`);
 
-const bundle = readFileSync(`${root}dist/berth.cjs`);
-if (!isAscii(bundle)) {
-  const at = bundle.findIndex((b) => b > 0x7f);
-  console.warn(`warning: dist/berth.cjs is not ASCII (near: ${JSON.stringify(bundle.subarray(Math.max(0, at - 60), at + 8).toString())}); every start decodes it as UTF-8, ~100 ms slower`);
+for (const file of ['berth.cjs', ...Object.keys(CHUNKS).map((name) => `${CHUNK_DIR}/${name}.cjs`)]) {
+  cheapNames(`${root}dist/${file}`);
+  const bytes = readFileSync(`${root}dist/${file}`);
+  if (!isAscii(bytes)) {
+    const at = bytes.findIndex((b) => b > 0x7f);
+    console.warn(`warning: dist/${file} is not ASCII (near: ${JSON.stringify(bytes.subarray(Math.max(0, at - 60), at + 8).toString())}); every load decodes it as UTF-8, ~100 ms slower`);
+  }
+}
+
+/**
+ * In the main bundle, an import of a package of CHUNKS becomes a require of its chunk (resolved
+ * from dist/berth.cjs at run time, so bin/code-cache.js loads it), taking the package's exports
+ * from the object the chunk exports. esbuild still converts the import as for any CommonJS module,
+ * so a static import runs the chunk when its importer initialises, and import() when it is called.
+ */
+function chunkImports() {
+  const owner = new Map(Object.entries(CHUNKS).flatMap(([name, packages]) => packages.map((p) => [p, name])));
+  const escape = (p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return {
+    name: 'chunk-imports',
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^(${[...owner.keys()].map(escape).join('|')})$`) }, (args) => ({ path: args.path, namespace: 'berth-chunk' }));
+      b.onLoad({ filter: /.*/, namespace: 'berth-chunk' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(`./${CHUNK_DIR}/${owner.get(args.path)}.cjs`)})[${JSON.stringify(args.path)}];`,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: /.*/, namespace: 'berth-chunk' }, (args) => ({ path: args.path, external: true }));
+    },
+  };
 }
 
 /**

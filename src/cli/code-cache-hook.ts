@@ -1,8 +1,10 @@
 /**
  * bin/code-cache.js (the loader of the bundled CLI) registers a function under this symbol that writes
- * the V8 code cache when the bundle had none (or a rejected one). A serving process calls it a moment
- * after it listens, so the cache holds the functions a server start compiles — what every later start,
- * worker and CLI run then skips compiling. Absent when running from source: nothing happens.
+ * the V8 code cache of each file it loaded without one (or with a rejected one): the main bundle and
+ * any chunk (scripts/build.mjs). A serving process calls it a moment after it listens, so the cache
+ * holds the functions a server start compiles — what every later start, worker and CLI run then
+ * skips compiling — and again as it stops, for a chunk first loaded later. Absent when running from
+ * source: nothing happens.
  */
 const HOOK = Symbol.for('berth.writeCodeCache');
 
@@ -14,7 +16,7 @@ export function codeCacheReady(): void {
   setTimeout(writeCodeCacheNow, AFTER_LISTEN_MS).unref();
 }
 
-/** Writes the cache now if the loader asked for one (the hook removes itself, so at most once). */
+/** Writes the caches the loader still lacks (each file's at most once per process). */
 export function writeCodeCacheNow(): void {
   const write = (globalThis as Record<symbol, unknown>)[HOOK];
   if (typeof write === 'function') (write as () => void)();

@@ -1,15 +1,17 @@
-import yauzl from 'yauzl';
+import type { Entry, ZipFile } from 'yauzl';
 import type { InstalledPackage } from '../../core/scanning.js';
 
 /** How deep nested archives are opened (Spring Boot's BOOT-INF/lib/*.jar is one level). */
 const MAX_DEPTH = 2;
 const MAX_ENTRY = 16 * 1024 * 1024;
 
-function openZip(buf: Buffer): Promise<yauzl.ZipFile> {
+// Loaded with the first archive: a server start that scans nothing does not load it (issue 12).
+async function openZip(buf: Buffer): Promise<ZipFile> {
+  const { default: yauzl } = await import('yauzl');
   return new Promise((resolve, reject) => yauzl.fromBuffer(buf, { lazyEntries: true, validateEntrySizes: true }, (err, zip) => (err ? reject(err) : resolve(zip))));
 }
 
-function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
+function readEntry(zip: ZipFile, entry: Entry): Promise<Buffer> {
   return new Promise((resolve, reject) => zip.openReadStream(entry, (err, s) => {
     if (err) return reject(err);
     const chunks: Buffer[] = [];
@@ -39,7 +41,7 @@ function parsePomProperties(text: string): { groupId?: string; artifactId?: stri
  * image (jars are often repacked oddly).
  */
 export async function parseJavaArchive(buf: Buffer, path: string, depth = 0): Promise<InstalledPackage[]> {
-  let zip: yauzl.ZipFile;
+  let zip: ZipFile;
   try {
     zip = await openZip(buf);
   } catch {
@@ -48,7 +50,7 @@ export async function parseJavaArchive(buf: Buffer, path: string, depth = 0): Pr
   const out: InstalledPackage[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
-      zip.on('entry', (entry: yauzl.Entry) => {
+      zip.on('entry', (entry: Entry) => {
         const name = entry.fileName;
         const isPom = /^META-INF\/maven\/[^/]+\/[^/]+\/pom\.properties$/.test(name);
         const isNested = depth < MAX_DEPTH && /\.(jar|war|ear)$/i.test(name) && entry.uncompressedSize <= 64 * 1024 * 1024;
