@@ -16,14 +16,16 @@ const { WRAPPER, CHUNK_DIR } = createRequire(import.meta.url)('../bin/code-cache
 const minify = process.env.BERTH_BUILD_MINIFY !== '0';
 
 /**
- * Libraries no server start runs — only the S3 and KMS clients, the PostgreSQL driver, certificate
- * generation, markdown pages and archive scanning do — each bundled into dist/chunks/<name>.cjs,
+ * Libraries no server start runs — only a configuration file, the S3 and KMS clients, the PostgreSQL
+ * driver, certificate generation, markdown pages and archive scanning do — each bundled into dist/chunks/<name>.cjs,
  * which the main bundle loads (through bin/code-cache.js, with its own code cache) the first time
  * code imports one of them. In the main bundle they were ~2.9 of its ~5.8 MB: bytes every start
  * read and copied into a string without running them (~35 ms of a start; issue 12). Only packages
  * berth's sources import go here, each in one chunk; what they share is bundled into each chunk.
  */
 const CHUNKS = {
+  // A configuration file's parser: a start configured by flags and environment does not load it.
+  yaml: ['yaml'],
   aws: ['@aws-sdk/client-s3', '@aws-sdk/s3-request-presigner', '@aws-sdk/client-kms'],
   postgres: ['pg'],
   // tsyringe (under @peculiar/x509) needs the Reflect polyfill loaded before it: listed first.
@@ -72,7 +74,7 @@ await build({
   // JSON-schema compilers (ajv, ~0.4 MB) are only ever loaded from node_modules, by
   // src/http/lazy-compilers.ts, and only if a route declares a schema (none does).
   external: ['pino-pretty', 'better-sqlite3/package.json', 'better-sqlite3/build/*', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'],
-  plugins: [deferRequires(), chunkImports()],
+  plugins: [deferRequires(), chunkImports(), englishOnlyZod()],
 });
 await Promise.all(Object.entries(CHUNKS).map(([name, packages]) => build({
   ...common,
@@ -92,6 +94,29 @@ for (const file of ['berth.cjs', ...Object.keys(CHUNKS).map((name) => `${CHUNK_D
     const at = bytes.findIndex((b) => b > 0x7f);
     console.warn(`warning: dist/${file} is not ASCII (near: ${JSON.stringify(bytes.subarray(Math.max(0, at - 60), at + 8).toString())}); every load decodes it as UTF-8, ~100 ms slower`);
   }
+}
+
+/**
+ * zod/mini re-exports every one of zod's ~40 message locales as `z.locales` (~0.25 MB of the bundle,
+ * each module run at start); berth configures English alone (src/config/schema.ts). In the bundle,
+ * that namespace holds only `en`. The build fails if zod stops importing it from there.
+ */
+function englishOnlyZod() {
+  let seen = false;
+  return {
+    name: 'english-only-zod',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
+        if (!/[\\/]zod[\\/]v4[\\/]mini[\\/]external\.js$/.test(args.importer)) return undefined;
+        seen = true;
+        return { path: 'zod-locales', namespace: 'berth-zod-locales' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'berth-zod-locales' }, () => ({ contents: "export { default as en } from 'zod/v4/locales/en.js';", resolveDir: root, loader: 'js' }));
+      b.onEnd((result) => {
+        if (result.errors.length === 0 && !seen) throw new Error("build: zod/mini no longer imports ../locales/index.js; see englishOnlyZod in scripts/build.mjs");
+      });
+    },
+  };
 }
 
 /**
@@ -146,7 +171,7 @@ function cheapNames(file) {
  * modules at start that a berth process needs late or never: fastify's server.js requires
  * node:http2 (~8 ms) for the `http2` option berth does not set, node:https (~6 ms) used only with
  * TLS and node:dns used only by a listen on a host name; prom-client's index requires its
- * Pushgateway (with http, https, zlib). Bundled here as lazy requires instead — the same module,
+ * Pushgateway (with http, https, zlib) and its default metrics. Bundled here as lazy requires instead — the same module,
  * loaded on first use — so nothing changes for code that does use them. The build fails if a
  * dependency's text changes, rather than silently keeping the eager load.
  */
@@ -187,6 +212,13 @@ function deferRequires() {
       file: /[\\/]node_modules[\\/]prom-client[\\/]index\.js$/,
       from: "exports.Pushgateway = require('./lib/pushgateway');",
       to: "Object.defineProperty(exports, 'Pushgateway', { enumerable: true, get: () => require('./lib/pushgateway') });",
+    },
+    {
+      // The default process metrics (and @opentelemetry/api, which one of them loads) are collected
+      // from a second after start (src/http/metrics.ts): loaded then, not at start.
+      file: /[\\/]node_modules[\\/]prom-client[\\/]index\.js$/,
+      from: "exports.collectDefaultMetrics = require('./lib/defaultMetrics');",
+      to: "Object.defineProperty(exports, 'collectDefaultMetrics', { enumerable: true, get: () => require('./lib/defaultMetrics') });",
     },
   ];
   // One onLoad per file (esbuild uses the first that answers), applying every edit of that file.

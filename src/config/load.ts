@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { parse as parseYaml } from 'yaml';
 import type * as z from 'zod/mini';
 import { configSchema, type Config } from './schema.js';
 
@@ -89,6 +88,8 @@ async function readConfigFile(file: string): Promise<Layer> {
   } catch (err) {
     throw new ConfigError([`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
   }
+  // Loaded only when there is a file to parse (a chunk of the bundle: scripts/build.mjs).
+  const { parse: parseYaml } = await import('yaml');
   let doc: unknown;
   try {
     doc = parseYaml(text);
