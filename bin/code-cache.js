@@ -21,13 +21,14 @@ const WRAPPER = ['(function (exports, require, module, __filename, __dirname) { 
 /**
  * Builtin modules a server start loads (berth's and its dependencies' top-level requires). Loaded
  * here while the bundle and its cache are read on libuv's thread pool, so that their compilation
- * (~13 ms) and the reads (~25 ms: ~9 MB of page faults, slow on some VMs) overlap instead of adding
+ * (~13 ms) and the reads (~3 MB of page faults, slow on some VMs) overlap instead of adding
  * up. Loading one earlier than its first use changes nothing (builtins are singletons); one no
- * longer used costs only this overlap. node:https (TLS) stays lazy, node:cluster is never loaded.
+ * longer used costs its load (node:zlib and node:v8, ~1.5 ms, are not loaded by a start). node:https
+ * (TLS) stays lazy.
  */
 const SERVER_BUILTINS = [
   'node:http', 'node:crypto', 'node:child_process', 'node:worker_threads', 'node:fs/promises',
-  'node:stream/promises', 'node:perf_hooks', 'node:v8', 'node:zlib', 'node:os', 'node:assert',
+  'node:stream/promises', 'node:perf_hooks', 'node:os', 'node:assert',
   'node:string_decoder', 'node:diagnostics_channel', 'node:async_hooks', 'node:querystring',
 ];
 

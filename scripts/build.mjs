@@ -17,7 +17,7 @@ const minify = process.env.BERTH_BUILD_MINIFY !== '0';
 
 /**
  * Libraries no server start runs — only a configuration file, the S3 and KMS clients, the PostgreSQL
- * driver, certificate generation, markdown pages and archive scanning do — each bundled into dist/chunks/<name>.cjs,
+ * driver, certificate generation, markdown pages and image scanning do — each bundled into dist/chunks/<name>.cjs,
  * which the main bundle loads (through bin/code-cache.js, with its own code cache) the first time
  * code imports one of them. In the main bundle they were ~2.9 of its ~5.8 MB: bytes every start
  * read and copied into a string without running them (~35 ms of a start; issue 12). Only packages
@@ -32,6 +32,8 @@ const CHUNKS = {
   x509: ['reflect-metadata', '@peculiar/x509'],
   markdown: ['marked', 'sanitize-html'],
   zip: ['fflate', 'yauzl'],
+  // The scanning engine's libraries (src/scan/worker.ts loads the engine with the first scan job).
+  scan: ['tar-stream', 'fzstd', '@renovatebot/pep440', 'semver', 'ae-cvss-calculator', 'packageurl-js'],
 };
 
 const common = {
@@ -41,13 +43,8 @@ const common = {
   platform: 'node',
   target: 'node20',
   // BERTH_BUILD_MINIFY=0 keeps names and lines readable in CPU profiles (bench/profile-get.ts).
-  // Identifiers are not mangled (issue 12): keepNames then finds almost every function already
-  // carrying its name, and cheapNames() below skips those — with mangled identifiers every closure
-  // made per request (a dozen on a manifest GET, most in fastify) paid an Object.defineProperty,
-  // ~10 % of the GET's CPU. The bundle is ~6 MB instead of ~3 MB; the code cache holds the compile.
   minifyWhitespace: minify,
   minifySyntax: minify,
-  keepNames: true,
   sourcemap: 'linked',
   legalComments: 'none',
   // ASCII output, so bin/code-cache.js can decode the bundle as latin1 (~1 ms) instead of UTF-8
@@ -67,6 +64,15 @@ rmSync(`${root}dist`, { recursive: true, force: true });
 await build({
   ...common,
   entryPoints: { berth: 'src/cli/main.ts' },
+  // Identifiers mangled, and no keepNames (issue 12): every start reads the bundle, copies it into a
+  // string and deserialises its code cache, ~10 ms per MB on slow-memory machines, and mangling takes
+  // the file from 2.4 to 1.7 MB (−22 ms a start, measured). keepNames would then have to set `name`
+  // on every closure made, a dozen per manifest GET (~10 % of its CPU, measured), so functions carry
+  // their short names: stack traces name them so (dist/berth.cjs.map maps them back), and the
+  // error classes berth logs set their `name` themselves (errors keep their `name`, which is
+  // 'Error' or what they set). Nothing in berth or in the main bundle's dependencies reads a
+  // function's name for meaning; the chunks, not on the start path, keep theirs.
+  minifyIdentifiers: minify,
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   // pino-pretty is loaded only for terminals. better-sqlite3's JavaScript is bundled (so it shares
@@ -84,11 +90,14 @@ await Promise.all(Object.entries(CHUNKS).map(([name, packages]) => build({
     sourcefile: `chunk-${name}.js`,
   },
   outfile: `dist/${CHUNK_DIR}/${name}.cjs`,
+  // Names kept (identifiers not mangled, so keepNames finds almost every function already named,
+  // and cheapNames() below skips those): the AWS SDK and the others run as written.
+  keepNames: true,
 })));
 
 
+for (const name of Object.keys(CHUNKS)) cheapNames(`${root}dist/${CHUNK_DIR}/${name}.cjs`);
 for (const file of ['berth.cjs', ...Object.keys(CHUNKS).map((name) => `${CHUNK_DIR}/${name}.cjs`)]) {
-  cheapNames(`${root}dist/${file}`);
   const bytes = readFileSync(`${root}dist/${file}`);
   if (!isAscii(bytes)) {
     const at = bytes.findIndex((b) => b > 0x7f);
@@ -197,6 +206,14 @@ function deferRequires() {
       from: "const dns = require('node:dns')",
       to: "let dnsModule; const dns = { lookup: (...a) => (dnsModule ??= require('node:dns')).lookup(...a) }",
       uses: /\bdns\.(?!lookup\()\w/,
+    },
+    {
+      // semver's index loads all of semver (~2 ms at start, ranges built at load); fastify checks
+      // plugin versions with three of its functions, loaded from their own modules.
+      file: /[\\/]node_modules[\\/]fastify[\\/]lib[\\/]plugin-utils\.js$/,
+      from: "const semver = require('semver')",
+      to: "const semver = { gt: require('semver/functions/gt'), coerce: require('semver/functions/coerce'), satisfies: require('semver/functions/satisfies') }",
+      uses: /\bsemver\.(?!gt\(|coerce\(|satisfies\()\w/,
     },
     {
       // better-sqlite3 finds its addon through the `bindings` package, which walks directories from

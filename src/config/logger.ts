@@ -10,6 +10,18 @@ const REDACT: LoggerOptions['redact'] = {
   censor: '[redacted]',
 };
 
+/**
+ * pino's error serializer, with `type` from the error's `name` rather than its constructor's: in
+ * the bundle, functions and classes carry mangled names (scripts/build.mjs), while every error class
+ * of berth sets its `name`, and other errors' names are what people know them by.
+ */
+export function serializeError(err: Error): ReturnType<typeof pino.stdSerializers.err> {
+  const out = pino.stdSerializers.err(err);
+  // A value that is not error-like comes back as it is: leave it alone.
+  if ((out as unknown) !== err && typeof err.name === 'string' && err.name !== '') out.type = err.name;
+  return out;
+}
+
 /** True when log lines should be rendered for people (a terminal), per `log.format`. */
 export function prettyLogs(config: Pick<Config, 'log'>, stream: { isTTY?: boolean } = process.stdout): boolean {
   return config.log.format === 'pretty' || (config.log.format === 'auto' && stream.isTTY === true);
@@ -22,7 +34,7 @@ export function prettyLogs(config: Pick<Config, 'log'>, stream: { isTTY?: boolea
  * lines are rendered by pino-pretty, synchronously — a person is reading, not a benchmark.
  */
 export function createLogger(config: Pick<Config, 'log'>): Logger {
-  const options: LoggerOptions = { level: config.log.level, redact: REDACT };
+  const options: LoggerOptions = { level: config.log.level, redact: REDACT, serializers: { err: serializeError } };
   if (prettyLogs(config)) return pino(options, prettyStream());
   const dest = pino.destination({ dest: 1, sync: false, minLength: 8192 });
   const timer = setInterval(() => dest.flush(), FLUSH_INTERVAL_MS);

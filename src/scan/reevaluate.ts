@@ -8,7 +8,6 @@ import { DEFAULT_REGISTRY_SCANNING, severityCounts, type Finding, type Inventory
 import type { JobHandler } from '../core/services/job-runner.js';
 import { effectiveScanning } from './config.js';
 import { changesDb, type ChangeSet } from './match/changes.js';
-import { matchInventory } from './match/match.js';
 import { memoizedVulnDb } from './match/memo.js';
 
 export interface ReevaluateDeps {
@@ -57,6 +56,8 @@ export function reevaluateHandler(d: ReevaluateDeps): JobHandler {
 }
 
 async function reevaluateAll(d: ReevaluateDeps, info: VulnDbInfo | undefined, signal: AbortSignal): Promise<void> {
+  // The matcher loads with the first job that needs it, not at server start (issue 12).
+  const { matchInventory } = await import('./match/match.js');
   const db = memoizedVulnDb(d.vulnDb);
   const current = info?.version;
   const configs = new Map<string, RegistryScanningConfig>();

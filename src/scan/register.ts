@@ -7,7 +7,7 @@ import type { InventoryStore, ScanKey, ScanStore } from '../core/ports/scan-stor
 import type { VulnDb } from '../core/ports/vuln-db.js';
 import type { Inventory } from '../core/scanning.js';
 import { JobRunner } from '../core/services/job-runner.js';
-import { DEFAULT_LAYER_LIMITS, type LayerLimits } from './layers/read-layer.js';
+import { DEFAULT_LAYER_LIMITS, type LayerLimits } from './layers/limits.js';
 import { ScanService } from './service.js';
 import { scanHandlers } from './worker.js';
 

@@ -7,7 +7,7 @@ import type { MetaStore, Repository } from '../core/ports/meta-store.js';
 import type { InventoryStore, ScanStore } from '../core/ports/scan-store.js';
 import { DEFAULT_REGISTRY_SCANNING, type RegistryScanningConfig, type ScanRecord } from '../core/scanning.js';
 import { effectiveScanning } from './config.js';
-import { classifyManifest } from './image-reader.js';
+import { classifyManifest } from './classify.js';
 
 export const SCAN_JOB = 'scan.image';
 export const REEVALUATE_JOB = 'scan.reevaluate';

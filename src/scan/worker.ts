@@ -7,9 +7,8 @@ import type { InventoryStore, ScanKey, ScanStore } from '../core/ports/scan-stor
 import type { VulnDb, VulnDbInfo } from '../core/ports/vuln-db.js';
 import { severityCounts, type Inventory, type ScanRecord } from '../core/scanning.js';
 import type { JobHandler } from '../core/services/job-runner.js';
-import { classifyManifest, readInventory } from './image-reader.js';
-import type { LayerLimits } from './layers/read-layer.js';
-import { matchInventory } from './match/match.js';
+import { classifyManifest } from './classify.js';
+import type { LayerLimits } from './layers/limits.js';
 import { isScanError } from './scan-error.js';
 import { DEFAULT_REGISTRY_SCANNING } from '../core/scanning.js';
 import { completedDescription, reevaluateHandler } from './reevaluate.js';
@@ -28,6 +27,15 @@ export interface ScanWorkerDeps {
   /** Picks up a newer vulnerability database before a scan (and queues re-evaluation if it changed). */
   refreshVulnDb?: (signal: AbortSignal) => Promise<void>;
 }
+
+/**
+ * The scanning engine — layer reader, package database parsers, version comparators, CVSS — is
+ * loaded by the first job that needs it rather than at every server start (issue 12).
+ */
+const engine = {
+  reader: () => import('./image-reader.js'),
+  matcher: () => import('./match/match.js'),
+};
 
 /** Job handlers of the scan module: scan one image; re-evaluate every continuously scanned image. */
 export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
@@ -60,7 +68,7 @@ export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
     if (!manifest) return { unsupported: 'The image no longer exists.' };
     const kind = classifyManifest(manifest.body, manifest.mediaType);
     if (kind.kind !== 'image') return { unsupported: kind.kind === 'index' ? 'An image index is scanned per platform image.' : kind.reason };
-    const inventory = await readInventory(kind.layers, d.blobs, d.limits, signal);
+    const inventory = await (await engine.reader()).readInventory(kind.layers, d.blobs, d.limits, signal);
     await d.scans.putInventory(key.digest, inventory, signal);
     await d.onInventory?.(key, inventory, signal);
     return inventory;
@@ -86,7 +94,7 @@ export function scanHandlers(d: ScanWorkerDeps): Record<string, JobHandler> {
     // The version is read before matching: should the database be swapped mid-match, the image
     // counts as matched against the older one, and the re-evaluation the swap queues covers the rest.
     const info = await d.vulnDb.info(signal);
-    const findings = await matchInventory(inventory, d.vulnDb, signal);
+    const findings = await (await engine.matcher()).matchInventory(inventory, d.vulnDb, signal);
     await finish(key, base, { status: 'COMPLETE', description: completedDescription(info, inventory), findings }, signal, { info });
   };
 

@@ -80,7 +80,7 @@ describe('the bundled CLI (bin/berth.js → dist/berth.cjs)', { timeout: 300_000
     const main = readFileSync(join(DIST, 'berth.cjs'), 'latin1');
     const wanted = [...main.matchAll(/require\("\.\/chunks\/([\w-]+\.cjs)"\)(?:\["([^"]+)"\]|\.([\w$]+))/g)].map((m) => [m[1]!, (m[2] ?? m[3])!] as const);
     assert.deepEqual([...new Set(wanted.map(([chunk]) => chunk))].sort(), chunkFiles().sort(), 'every chunk is used, and none is missing');
-    for (const pkg of ['@aws-sdk/client-s3', '@aws-sdk/client-kms', 'pg', '@peculiar/x509', 'marked', 'sanitize-html', 'yauzl']) {
+    for (const pkg of ['yaml', '@aws-sdk/client-s3', '@aws-sdk/client-kms', 'pg', '@peculiar/x509', 'marked', 'sanitize-html', 'yauzl', 'tar-stream', 'ae-cvss-calculator']) {
       assert.ok(wanted.some(([, p]) => p === pkg), `${pkg} is taken from a chunk, not bundled into the main file`);
     }
     // Loaded as bin/code-cache.js loads them for the bundle (no cache written: enabled = false).

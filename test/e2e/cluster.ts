@@ -20,7 +20,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freshPostgres, freshS3, type TestPostgres } from '../support/servers.js';
-import { BerthServer, freePort, hermeticEnv, makeTempDir, run, sleep, type RunResult } from './harness.js';
+import { BERTH_ARGS, BerthServer, freePort, hermeticEnv, makeTempDir, run, sleep, type RunResult } from './harness.js';
 
 export type ClusterKind = 'postgres+s3' | 'sqlite';
 
@@ -173,7 +173,7 @@ export class Cluster {
 
   /** `berth <args>` against the cluster's stores (the environment a node runs with). */
   berth(args: string[]): Promise<RunResult> {
-    return run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args, '--data-dir', this.dataDir(0)], { env: this.env, timeoutMs: 120_000 });
+    return run(process.execPath, [...BERTH_ARGS, ...args, '--data-dir', this.dataDir(0)], { env: this.env, timeoutMs: 120_000 });
   }
 
   async dispose(): Promise<void> {

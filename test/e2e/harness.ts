@@ -32,7 +32,11 @@ import { Agent as UndiciAgent, fetch as undiciFetch, type Dispatcher, type Reque
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export const REPO_ROOT = resolve(new URL('../..', import.meta.url).pathname);
-export const BERTH_ARGS = ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts')];
+/**
+ * How tests run berth: from source through tsx, or with BERTH_E2E_BUNDLE=1 as users do, `node
+ * bin/berth.js` (the esbuild bundle, its chunks and code caches; `npm test` runs a few suites so).
+ */
+export const BERTH_ARGS = process.env.BERTH_E2E_BUNDLE === '1' ? [join(REPO_ROOT, 'bin/berth.js')] : ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts')];
 
 /** A free loopback TCP port (bound then released; the tiny race is acceptable for tests). */
 export async function freePort(): Promise<number> {

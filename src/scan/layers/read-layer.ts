@@ -6,18 +6,9 @@ import { extract, type Extract } from 'tar-stream';
 import type { Digest } from '../../core/digest.js';
 import { ScanError } from '../scan-error.js';
 import { byteLimit, decompressor, type Compression } from './decompress.js';
+import type { LayerLimits } from './limits.js';
 
-/** Bounds that keep a hostile layer from exhausting memory or time; crossing one fails the image. */
-export interface LayerLimits {
-  /** Uncompressed bytes of one layer. */
-  maxLayerBytes: number;
-  /** Entries in one layer. */
-  maxEntries: number;
-  /** Bytes kept of one collected file (package databases, manifests). */
-  maxFileBytes: number;
-}
-
-export const DEFAULT_LAYER_LIMITS: LayerLimits = { maxLayerBytes: 8 * 1024 ** 3, maxEntries: 1_000_000, maxFileBytes: 64 * 1024 ** 2 };
+export { DEFAULT_LAYER_LIMITS, type LayerLimits } from './limits.js';
 
 /** What to do with a regular file: keep its bytes, hand its stream to a probe, or skip it. */
 export type Want = 'collect' | 'probe' | 'skip';

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { metaMigrations, migrateMetaStore, SQLITE_TYPES } from '../migrations/index.js';
+import { createFromSnapshot } from './schema-snapshot.js';
 import { Statements } from './statements.js';
 
 /**
@@ -19,7 +20,8 @@ export async function openSqlite<S>(path: string): Promise<{ db: Kysely<S>; sql:
     // Every store of a process opens the file (seven at a server start, in every worker): when all
     // migrations are applied already, skip the migrator and its write lock — workers starting
     // together would otherwise queue on that lock with SQLite's sleeping busy handler.
-    if (allMigrationsApplied(sqlite)) {
+    // A new file: the schema the migrations build, created in one go (schema-snapshot.ts).
+    if (allMigrationsApplied(sqlite) || createFromSnapshot(sqlite, Object.keys(metaMigrations(SQLITE_TYPES)).sort())) {
       sqlite.pragma('foreign_keys = ON');
       return { db, sql: new Statements(sqlite) };
     }
