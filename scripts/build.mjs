@@ -16,12 +16,13 @@ const { WRAPPER, CHUNK_DIR } = createRequire(import.meta.url)('../bin/code-cache
 const minify = process.env.BERTH_BUILD_MINIFY !== '0';
 
 /**
- * Libraries no server start runs — only a configuration file, the S3 and KMS clients, the PostgreSQL
- * driver, certificate generation, markdown pages and image scanning do — each bundled into dist/chunks/<name>.cjs,
- * which the main bundle loads (through bin/code-cache.js, with its own code cache) the first time
- * code imports one of them. In the main bundle they were ~2.9 of its ~5.8 MB: bytes every start
- * read and copied into a string without running them (~35 ms of a start; issue 12). Only packages
- * berth's sources import go here, each in one chunk; what they share is bundled into each chunk.
+ * Libraries no server start runs (only a configuration file, the S3 and KMS clients, the PostgreSQL
+ * driver, certificate generation, markdown pages and image scanning do), each bundled into
+ * dist/chunks/<name>.cjs, which the main bundle loads (through bin/code-cache.js, with a code cache
+ * of its own) the first time code imports one of them. In the main bundle they were ~3 of its
+ * ~5.8 MB: bytes every start read and copied into a string without running them (~35 ms of a start;
+ * issue 12). Only packages berth's sources import go here, each in one chunk; what two chunks share
+ * is bundled into both.
  */
 const CHUNKS = {
   // A configuration file's parser: a start configured by flags and environment does not load it.
@@ -65,13 +66,13 @@ await build({
   ...common,
   entryPoints: { berth: 'src/cli/main.ts' },
   // Identifiers mangled, and no keepNames (issue 12): every start reads the bundle, copies it into a
-  // string and deserialises its code cache, ~10 ms per MB on slow-memory machines, and mangling takes
+  // string and deserialises its code cache, ~10 ms per MB on slow-memory machines, and mangling took
   // the file from 2.4 to 1.7 MB (−22 ms a start, measured). keepNames would then have to set `name`
-  // on every closure made, a dozen per manifest GET (~10 % of its CPU, measured), so functions carry
-  // their short names: stack traces name them so (dist/berth.cjs.map maps them back), and the
-  // error classes berth logs set their `name` themselves (errors keep their `name`, which is
-  // 'Error' or what they set). Nothing in berth or in the main bundle's dependencies reads a
-  // function's name for meaning; the chunks, not on the start path, keep theirs.
+  // on every closure made, a dozen per manifest GET (~10 % of its CPU, measured), so functions and
+  // classes carry their short names: stack traces show those (dist/berth.cjs.map maps them back).
+  // Errors are unaffected: every berth error class sets its `name`, and the log types errors by it
+  // (src/config/logger.ts). Nothing in berth or in the main bundle's dependencies reads a function's
+  // name for meaning; the chunks, not on the start path, keep theirs.
   minifyIdentifiers: minify,
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
@@ -94,7 +95,6 @@ await Promise.all(Object.entries(CHUNKS).map(([name, packages]) => build({
   // and cheapNames() below skips those): the AWS SDK and the others run as written.
   keepNames: true,
 })));
-
 
 for (const name of Object.keys(CHUNKS)) cheapNames(`${root}dist/${CHUNK_DIR}/${name}.cjs`);
 for (const file of ['berth.cjs', ...Object.keys(CHUNKS).map((name) => `${CHUNK_DIR}/${name}.cjs`)]) {
@@ -180,9 +180,10 @@ function cheapNames(file) {
  * modules at start that a berth process needs late or never: fastify's server.js requires
  * node:http2 (~8 ms) for the `http2` option berth does not set, node:https (~6 ms) used only with
  * TLS and node:dns used only by a listen on a host name; prom-client's index requires its
- * Pushgateway (with http, https, zlib) and its default metrics. Bundled here as lazy requires instead — the same module,
- * loaded on first use — so nothing changes for code that does use them. The build fails if a
- * dependency's text changes, rather than silently keeping the eager load.
+ * Pushgateway (with http, https, zlib) and its default metrics; fastify requires all of semver.
+ * Bundled here as lazy requires (or the parts used) instead — the same modules, loaded on first
+ * use — so nothing changes for code that does use them. The build fails if a dependency's text
+ * changes, rather than silently keeping the eager load.
  */
 function deferRequires() {
   const edits = [

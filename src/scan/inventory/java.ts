@@ -5,7 +5,7 @@ import type { InstalledPackage } from '../../core/scanning.js';
 const MAX_DEPTH = 2;
 const MAX_ENTRY = 16 * 1024 * 1024;
 
-// Loaded with the first archive: a server start that scans nothing does not load it (issue 12).
+// Loaded with the first Java archive a scan opens, not with the rest of the scanning engine (issue 12).
 async function openZip(buf: Buffer): Promise<ZipFile> {
   const { default: yauzl } = await import('yauzl');
   return new Promise((resolve, reject) => yauzl.fromBuffer(buf, { lazyEntries: true, validateEntrySizes: true }, (err, zip) => (err ? reject(err) : resolve(zip))));
