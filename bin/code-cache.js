@@ -173,7 +173,7 @@ function run(file, base, bytes, enabled, asciiCache, requireFn) {
   });
   const module = new Module(file);
   module.filename = file;
-  module.paths = Module.createRequire(file).resolve.paths('x') ?? [];
+  module.paths = requireFn.resolve.paths('x') ?? [];
   if (enabled && (!cachedData || script.cachedDataRejected)) unsaved.push([script, cacheFile]);
   script.runInThisContext()(module.exports, requireFn, module, file, dirname(file));
   module.loaded = true;

@@ -61,7 +61,9 @@ describe('the SQLite schema snapshot', () => {
     assert.deepEqual(results, []);
     const again = await openSqlite(bySnapshot);
     await again.db.destroy();
-    assert.equal(readSchemaSnapshot(new Database(bySnapshot, { readonly: true })).statements.length, SQLITE_SCHEMA_SNAPSHOT.statements.length);
+    const reopened = new Database(bySnapshot, { readonly: true });
+    assert.equal(readSchemaSnapshot(reopened).statements.length, SQLITE_SCHEMA_SNAPSHOT.statements.length);
+    reopened.close();
   });
 
   it('leaves alone a file that has any schema, and a snapshot of other migrations', async () => {
