@@ -58,6 +58,7 @@ import { MemoryIdentityStore } from './storage/meta/memory/memory-identity-store
 import { MemoryMetaStore } from './storage/meta/memory/memory-meta-store.js';
 import { openSqliteIdentityStore } from './storage/meta/sqlite/sqlite-identity-store.js';
 import { openSqliteMetaStore } from './storage/meta/sqlite/sqlite-meta-store.js';
+import { requestArrived } from './storage/meta/sqlite/shared-reads.js';
 import { removeCredentialsFileOf, writeCredentialsFile } from './config/credentials-file.js';
 import type { GcStore } from './core/ports/gc-store.js';
 import type { LifecycleStore } from './core/ports/lifecycle-store.js';
@@ -444,6 +445,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const metrics = new Metrics();
   const server = await buildServer({
     logger, metrics, events, trustProxy: config.trustProxy, timeouts: config.timeouts, tls: await readTls(config),
+    // When the SQLite store's reads of its transaction counter may be shared among requests.
+    requestArrived,
     oci: {
       repos, blobs: blobService, uploads, manifests, access, limits: { maxPageSize: config.limits.maxPageSize }, presignedUrls: urls, accounts: hosts,
       publicOwner: (name, signal) => publicRepos.ownerOfName(name, signal),

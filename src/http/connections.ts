@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -8,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
  * close each socket with none is destroyed at once; a socket whose last request finishes during the
  * drain gets `Connection: close` on that response and goes with it.
  */
-export function installConnectionDrain(app: FastifyInstance, tls: boolean): void {
+export function installConnectionDrain(app: FastifyInstance, tls: boolean, requestArrived?: (socket: unknown, connections: number) => void): void {
   const inFlight = new Map<Socket, number>();
   let draining = false;
   const waiters: (() => void)[] = [];
@@ -19,6 +20,8 @@ export function installConnectionDrain(app: FastifyInstance, tls: boolean): void
       if (inFlight.size === 0) for (const done of waiters.splice(0)) done();
     });
   });
+  // Before fastify's own listener, in the same call (ServerDeps.requestArrived).
+  if (requestArrived) app.server.prependListener('request', (req: IncomingMessage) => requestArrived(req.socket, inFlight.size));
   const drained = () => inFlight.size === 0 ? Promise.resolve() : new Promise<void>((done) => { waiters.push(done); });
   trackers.set(app, {
     drained,

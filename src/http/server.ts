@@ -23,6 +23,11 @@ export interface ServerDeps {
   /** Serve HTTPS with this certificate and key (PEM); plain HTTP when absent. */
   tls?: { cert: Buffer; key: Buffer } | undefined;
   timeouts: { headersSeconds: number; idleSeconds: number; keepAliveSeconds: number };
+  /**
+   * Told of each request as it arrives (synchronously from the server's `request` event, before any
+   * handler): its socket and the number of client connections the server holds.
+   */
+  requestArrived?: (socket: unknown, connections: number) => void;
   /** Further surfaces (the token server, the console), each registering its own encapsulated plugin. */
   surfaces?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -65,7 +70,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     done(null, payload);
   });
   installAccessLog(app);
-  installConnectionDrain(app, deps.tls !== undefined);
+  installConnectionDrain(app, deps.tls !== undefined, deps.requestArrived);
   deps.metrics.install(app, deps.events);
   await app.register(opsRoutes, { ...deps.ops, metrics: deps.metrics });
   await app.register(ociPlugin, deps.oci);

@@ -2,7 +2,8 @@
  * The wal-index counter (src/storage/meta/sqlite/wal-index-counter.ts) stands in for `PRAGMA
  * data_version` in the SQLite store's change stamp: it must change on every commit of any connection
  * or process, never on reads, refuse headers it cannot trust, and not keep descriptors of deleted
- * databases open.
+ * databases open. Reads of it are shared among the requests of one event-loop turn only as far as
+ * shared-reads.ts allows.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,8 +11,13 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
 import { after, describe, it } from 'node:test';
+import { MAX_SHARING_CONNECTIONS, requestArrived } from '../../src/storage/meta/sqlite/shared-reads.js';
+import { Statements } from '../../src/storage/meta/sqlite/statements.js';
 import { WalIndexCounter, walIndexChange } from '../../src/storage/meta/sqlite/wal-index-counter.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-wal-index-'));
@@ -123,5 +129,95 @@ describe('WalIndexCounter', () => {
     }
     // Each new file's counter sweeps the descriptors of deleted ones: at most the newest is left.
     assert.ok(openUnder(prefix) <= 1, `descriptors left open: ${openUnder(prefix)}`);
+  });
+});
+
+describe('reads shared within one turn of the event loop (shared-reads.ts)', () => {
+  /** A commit the process cannot know of but through the file: another process's. */
+  const commitElsewhere = (path: string) => {
+    const script = `const D = require(${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))}); const d = new D(${JSON.stringify(path)}); d.prepare('INSERT INTO t VALUES (9)').run(); d.close();`;
+    execFileSync(process.execPath, ['-e', script]);
+  };
+  const turnEnds = () => new Promise<void>((r) => setImmediate(r));
+
+  it('shares one read among the requests of different connections in a turn, and reads again once it ends', async () => {
+    const db = walDb();
+    try {
+      const counter = WalIndexCounter.of(db)!;
+      const before = counter.read();
+      requestArrived(new Socket(), 2);
+      const first = counter.read();
+      assert.equal(first, before);
+      commitElsewhere(db.name);
+      requestArrived(new Socket(), 2);
+      assert.equal(counter.read(), first, 'a request on another connection in the same turn shares the read');
+      await turnEnds();
+      assert.notEqual(counter.read(), first, 'the next turn reads the file');
+      commitElsewhere(db.name);
+      assert.equal(counter.read(), first! + 2, 'outside a turn every read reads the file');
+    } finally {
+      db.close();
+    }
+  });
+
+  it("reads again for a connection's second request in a turn (a pipelining client)", async () => {
+    const db = walDb();
+    try {
+      const counter = WalIndexCounter.of(db)!;
+      const socket = new Socket();
+      requestArrived(socket, 1);
+      const first = counter.read();
+      commitElsewhere(db.name);
+      requestArrived(new Socket(), 2);
+      assert.equal(counter.read(), first);
+      requestArrived(socket, 2);
+      assert.equal(counter.read(), first! + 1, 'the second request of a connection in a turn');
+      await turnEnds();
+    } finally {
+      db.close();
+    }
+  });
+
+  it('reads again after a write through any SQLite connection of this process', async () => {
+    const db = walDb();
+    const other = new Database(db.name);
+    const q = new Kysely<{ t: { v: number } }>({ dialect: new SqliteDialect({ database: other }) });
+    try {
+      const counter = WalIndexCounter.of(db)!;
+      requestArrived(new Socket(), 1);
+      const first = counter.read();
+      new Statements(other).run(q.insertInto('t').values({ v: 1 }));
+      assert.equal(counter.read(), first! + 1, 'a commit through Statements on another connection');
+      await turnEnds();
+    } finally {
+      await q.destroy();
+      db.close();
+    }
+  });
+
+  it('never shares for a TLS socket, a request without a socket, or a server holding many connections', async () => {
+    const db = walDb();
+    const tlsSocket = new TLSSocket(new Socket());
+    try {
+      const counter = WalIndexCounter.of(db)!;
+      for (const [what, socket, connections] of [['TLS', tlsSocket, 1], ['no socket', {}, 1], ['many connections', new Socket(), MAX_SHARING_CONNECTIONS]] as const) {
+        requestArrived(socket, connections);
+        const first = counter.read();
+        commitElsewhere(db.name);
+        assert.equal(counter.read(), first! + 1, `${what}: no turn opened`);
+        await turnEnds();
+      }
+      // A TLS request ends a turn a plain one opened.
+      requestArrived(new Socket(), 1);
+      const first = counter.read();
+      commitElsewhere(db.name);
+      requestArrived(tlsSocket, 1);
+      requestArrived(new Socket(), 1);
+      assert.equal(counter.read(), first! + 1);
+      await turnEnds();
+    } finally {
+      tlsSocket.destroy();
+      db.close();
+    }
   });
 });

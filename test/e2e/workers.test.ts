@@ -68,6 +68,71 @@ describe('berth serve --workers 2', { timeout: 600_000 }, () => {
     }
   });
 
+  it('serves a tag moved through one worker from every worker at once, under load', async () => {
+    // Each worker shares one read of SQLite's transaction counter among the requests of one event-loop
+    // turn (src/storage/meta/sqlite/shared-reads.ts); GETs from many connections at once make such
+    // turns. A tag moved by a PUT that has been answered must be what the next GET on any connection
+    // of any worker resolves it to.
+    const repo = 'workers/moving';
+    await server.ensureRepository(repo);
+    const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+    const res = await server.fetch(`/v2/${repo}/blobs/uploads/?digest=${sha256(config)}`, { method: 'POST', body: config, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(res.status, 201, await res.text());
+    const manifest = (n: number) => Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: [], annotations: { n: String(n) },
+    }));
+    const auth = server.authorization;
+    const accept = 'application/vnd.oci.image.manifest.v1+json';
+    const agents = Array.from({ length: 2 }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+    let stop = false;
+    let loadRequests = 0;
+    try {
+      const first = await call(server.port, agents[0]!, 'PUT', `/v2/${repo}/manifests/moving`, { authorization: auth, 'content-type': accept }, manifest(0));
+      assert.equal(first.status, 201);
+      // The load comes over new connections: a connection's second request in a turn ends the sharing
+      // for that turn (pipelining), which would hide a read shared for too long.
+      const background = Array.from({ length: 16 }, async () => {
+        while (!stop) {
+          const r = await call(server.port, false, 'GET', `/v2/${repo}/manifests/moving`, { authorization: auth, accept });
+          assert.equal(r.status, 200);
+          loadRequests++;
+        }
+      });
+      const pids = new Map<string, number>();
+      const pairs: { put: string; gets: string[] }[] = [];
+      for (let n = 1; n <= 60; n++) {
+        const put = await call(server.port, agents[n % agents.length]!, 'PUT', `/v2/${repo}/manifests/moving`, { authorization: auth, 'content-type': accept }, manifest(n));
+        assert.equal(put.status, 201);
+        // Over new connections, which the supervisor hands to the workers in turn (a kept one's second
+        // request in a turn would end the sharing, see above).
+        const gets = await Promise.all(Array.from({ length: 4 }, () => call(server.port, false, 'GET', `/v2/${repo}/manifests/moving`, { authorization: auth, accept })));
+        for (const get of gets) assert.equal(get.digest, put.digest, `GET after PUT ${n} resolved the tag to the digest before it`);
+        pairs.push({ put: put.id, gets: gets.map((g) => g.id) });
+      }
+      stop = true;
+      await Promise.all(background);
+      assert.ok(loadRequests > 100, `the load made ${loadRequests} requests`);
+      // Both workers answered GETs right after a PUT answered by the other one.
+      const last = new Set(pairs.at(-1)!.gets);
+      await waitForLog(server, () => logLines(server).filter((l) => l.msg === 'request' && last.has(l.reqId as string)).length === last.size);
+      for (const l of logLines(server)) if (l.msg === 'request' && typeof l.reqId === 'string') pids.set(l.reqId, l.pid as number);
+      const crossed = new Set<number>();
+      for (const { put, gets } of pairs) {
+        for (const get of gets) {
+          const [p, g] = [pids.get(put), pids.get(get)];
+          assert.ok(p !== undefined && g !== undefined, `log lines of requests ${put} and ${get}`);
+          if (g !== p) crossed.add(g);
+        }
+      }
+      assert.equal(crossed.size, 2, `GETs served by a worker other than the PUT's, by worker: ${[...crossed].join(', ')}`);
+    } finally {
+      stop = true;
+      for (const agent of agents) agent.destroy();
+    }
+  });
+
   it('announces the first start once, with the credentials the supervisor created', () => {
     const lines = readFileSync(server.logFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     const ready = lines.filter((l) => String(l.msg).startsWith('berth ready at'));
@@ -216,5 +281,17 @@ function get(port: number, agent: http.Agent | false = false): Promise<{ id: str
       res.once('end', () => done({ id: String(res.headers['x-amzn-requestid']), status: res.statusCode!, connection: res.headers.connection, socket }));
     });
     req.once('error', reject);
+  });
+}
+
+/** One request over `agent` (false: a connection of its own): status, Docker-Content-Digest and request id of its answer. */
+function call(port: number, agent: http.Agent | false, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; digest: string | undefined; id: string }> {
+  return new Promise((done, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, agent, headers: body ? { ...headers, 'content-length': String(body.length) } : headers }, (res) => {
+      res.resume();
+      res.once('end', () => done({ status: res.statusCode!, digest: res.headers['docker-content-digest'] as string | undefined, id: String(res.headers['x-amzn-requestid']) }));
+    });
+    req.once('error', reject);
+    req.end(body);
   });
 }

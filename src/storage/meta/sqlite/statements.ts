@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable } from 'kysely';
+import { wroteLocally } from './shared-reads.js';
 import { WalIndexCounter } from './wal-index-counter.js';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
@@ -34,6 +35,8 @@ export class Statements {
     this.#writes = writes;
     this.#dataVersion = sqlite.prepare<unknown[], number>('PRAGMA data_version').pluck();
     this.#walIndex = WalIndexCounter.of(sqlite);
+    // Opening may have committed (a new file's schema, a migration).
+    wroteLocally();
   }
 
   /**
@@ -59,7 +62,7 @@ export class Statements {
     try {
       return stmt.all(...c.parameters) as O[];
     } finally {
-      if (!stmt.readonly) this.#writes.n++;
+      if (!stmt.readonly) this.#wrote();
     }
   }
 
@@ -71,7 +74,7 @@ export class Statements {
       return stmt.get(...c.parameters) as O | undefined;
     } finally {
       // A write with RETURNING reads rows too: it still counts as a write for the change stamp.
-      if (!stmt.readonly) this.#writes.n++;
+      if (!stmt.readonly) this.#wrote();
     }
   }
 
@@ -81,7 +84,7 @@ export class Statements {
     try {
       return this.#prepare(c.sql).run(...c.parameters).changes;
     } finally {
-      this.#writes.n++;
+      this.#wrote();
     }
   }
 
@@ -92,11 +95,11 @@ export class Statements {
   write<T>(work: () => T): T {
     // Counted before and after: a stamp taken inside the transaction (seeing uncommitted rows) is
     // then equal to neither the one before it nor the one after its commit or rollback.
-    this.#writes.n++;
+    this.#wrote();
     try {
       return this.#tx.immediate(work) as T;
     } finally {
-      this.#writes.n++;
+      this.#wrote();
     }
   }
 
@@ -122,6 +125,12 @@ export class Statements {
     const stmt = this.sqlite.prepare<unknown[], unknown>(c.sql);
     if (!stmt.readonly) throw new Error(`template queries only read: ${c.sql}`);
     return (args) => stmt.get(...names.map((n) => args[n])) as O | undefined;
+  }
+
+  /** Counts a write through this connection; no wal-index read shared before it is used after it. */
+  #wrote(): void {
+    this.#writes.n++;
+    wroteLocally();
   }
 
   #prepare(sql: string): Statement {

@@ -17,8 +17,9 @@ const MAX_ENTRIES = 10_000;
  * counter, so the next lookup re-queries. A tag moved or deleted by a push through any worker
  * is therefore seen by the next GET in every worker, as the OCI conformance tests require.
  *
- * On a WAL file the stamp is read from the wal-index without a lock (one `pread`; `data_version`
- * itself takes the WAL read lock, which two workers contend for) and no B-tree descent into
+ * On a WAL file the stamp is read from the wal-index without a lock (one `pread`, shared by the
+ * requests of one event-loop turn as far as shared-reads.ts proves it safe; `data_version` itself
+ * takes the WAL read lock, which two workers contend for) and no B-tree descent into
  * `repositories` and `tags`. Only hits are cached: a missing tag is queried every time.
  */
 export class TagCache {

@@ -1,6 +1,7 @@
 import { fstatSync, openSync, readSync, statSync, closeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { sharingToken } from './shared-reads.js';
 
 /**
  * The transaction counter of a WAL database, read from its wal-index (the `-shm` file) without a
@@ -21,6 +22,9 @@ import type BetterSqlite3 from 'better-sqlite3';
  */
 export class WalIndexCounter {
   readonly #buf = Buffer.alloc(HEADER_BYTES * 2);
+  /** The last value read and the sharing token it was read under ({@link sharingToken}). */
+  #value: number | undefined;
+  #token = 0;
 
   private constructor(private readonly fd: number) {}
 
@@ -39,10 +43,18 @@ export class WalIndexCounter {
     return counter.read() === undefined ? undefined : counter;
   }
 
-  /** The wal-index's transaction counter, or `undefined` when a commit is writing it right now. */
+  /**
+   * The wal-index's transaction counter, or `undefined` when a commit is writing it right now. Read
+   * from the file, or the value read earlier in the same turn when it may be shared (shared-reads.ts).
+   */
   read(): number | undefined {
+    const token = sharingToken();
+    if (token !== 0 && token === this.#token) return this.#value;
     const n = readSync(this.fd, this.#buf, 0, this.#buf.length, 0);
-    return n === this.#buf.length ? walIndexChange(this.#buf) : undefined;
+    const value = n === this.#buf.length ? walIndexChange(this.#buf) : undefined;
+    this.#value = value;
+    this.#token = value === undefined ? 0 : token;
+    return value;
   }
 }
 
