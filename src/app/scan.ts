@@ -69,7 +69,7 @@ async function openScanStores(config: Config): Promise<{ jobs: JobQueue; scans: 
     return { jobs, scans, close: async () => { await jobs.close(); await scans.close(); } };
   }
   const { db, sql } = await openSqlite<ScanSchema>(config.storage.meta === 'sqlite' ? join(resolve(config.dataDir), 'meta.db') : ':memory:');
-  return { jobs: new SqliteJobQueue(db, sql), scans: new SqliteScanStore(db, sql), close: () => db.destroy() };
+  return { jobs: new SqliteJobQueue(db, sql), scans: new SqliteScanStore(db, sql), close: async () => sql.close() };
 }
 
 /**

@@ -22,11 +22,12 @@ let files = 0;
 const freshPath = () => join(dir, `meta-${++files}.db`);
 const child = new URL('../fixtures/sqlite-move-tag.ts', import.meta.url).pathname;
 
+/** `n` stores on one new file, each on a connection of its own (as in `n` processes). */
 async function withStores(n: number, work: (path: string, ...stores: SqliteMetaStore[]) => Promise<void>): Promise<void> {
   const path = freshPath();
   const stores: SqliteMetaStore[] = [];
   try {
-    for (let i = 0; i < n; i++) stores.push(await openSqliteMetaStore({ path }));
+    for (let i = 0; i < n; i++) stores.push(await openSqliteMetaStore({ path, ownConnection: true }));
     await stores[0]!.createRepository(k('r'), signal);
     await work(path, ...stores);
   } finally {

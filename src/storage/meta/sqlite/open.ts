@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { metaMigrations, migrateMetaStore, SQLITE_TYPES } from '../migrations/index.js';
@@ -5,25 +6,66 @@ import { createFromSnapshot } from './schema-snapshot.js';
 import { Statements } from './statements.js';
 
 /**
- * Opens (creating if needed) the SQLite metadata file at `path` on a connection of its own
- * (`':memory:'` for a throwaway one), and applies every pending migration atomically. The metadata
- * and identity stores share the file, so whichever opens a fresh file first migrates it. Throws
- * when the file cannot be opened or migrated.
+ * Opens (creating if needed) the SQLite metadata file at `path` and applies every pending migration
+ * atomically; `':memory:'` gives a throwaway database of its own. The metadata, identity, key,
+ * lifecycle and public stores all live in the file, so whichever opens a fresh file first migrates it.
+ * Throws when the file cannot be opened or migrated.
+ *
+ * Every store of a process that opens the same file shares one connection (issue 12: seven opens at
+ * every server start cost page cache, descriptors and start-up time): each caller gets its own
+ * kysely instance (to build queries) and {@link Statements} (to run them), whose `close()` lets go
+ * of its share, and the connection closes with the last one. Sharing is safe because every query runs synchronously ({@link Statements}): no transaction
+ * of one store can be open while another store's code runs, and a store that calls another inside
+ * its transaction now nests a savepoint instead of waiting on its own file's write lock.
+ * `ownConnection` opens a connection of its own, as another process would (tests of two writers).
  */
-export async function openSqlite<S>(path: string): Promise<{ db: Kysely<S>; sql: Statements }> {
+export async function openSqlite<S>(path: string, opts: { ownConnection?: boolean } = {}): Promise<{ db: Kysely<S>; sql: Statements }> {
+  if (path === ':memory:' || opts.ownConnection === true) {
+    const sqlite = await openConnection(path);
+    return { db: new Kysely<S>({ dialect: new SqliteDialect({ database: sqlite }) }), sql: new Statements(sqlite, () => sqlite.close()) };
+  }
+  const key = resolve(path);
+  let entry = shared.get(key);
+  if (entry === undefined) {
+    entry = { connection: openConnection(path), refs: 0 };
+    shared.set(key, entry);
+  }
+  const share = entry;
+  share.refs++;
+  let sqlite: Database.Database;
+  try {
+    sqlite = await share.connection;
+  } catch (e) {
+    if (--share.refs === 0 && shared.get(key) === share) shared.delete(key);
+    throw e;
+  }
+  const release = () => {
+    if (--share.refs > 0) return;
+    if (shared.get(key) === share) shared.delete(key);
+    sqlite.close();
+  };
+  // The kysely instance builds queries; they run through `sql`, whose close() lets go of the share
+  // (kysely's destroy() closes nothing unless it has run a query itself).
+  return { db: new Kysely<S>({ dialect: new SqliteDialect({ database: sqlite }) }), sql: new Statements(sqlite, release) };
+}
+
+/** The connection each file's stores share in this process, and how many stores hold it. */
+const shared = new Map<string, { connection: Promise<Database.Database>; refs: number }>();
+
+/** A new connection to `path`, its pragmas set and its schema current. */
+async function openConnection(path: string): Promise<Database.Database> {
   const sqlite = new Database(path);
-  const db = new Kysely<S>({ dialect: new SqliteDialect({ database: sqlite }) });
   try {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('busy_timeout = 5000');
-    // Every store of a process opens the file (seven at a server start, in every worker): when all
-    // migrations are applied already, skip the migrator and its write lock — workers starting
-    // together would otherwise queue on that lock with SQLite's sleeping busy handler.
+    // Every process opens the file (every worker at a server start): when all migrations are
+    // applied already, skip the migrator and its write lock — workers starting together would
+    // otherwise queue on that lock with SQLite's sleeping busy handler.
     // A new file: the schema the migrations build, created in one go (schema-snapshot.ts).
     if (allMigrationsApplied(sqlite) || createFromSnapshot(sqlite, Object.keys(metaMigrations(SQLITE_TYPES)).sort())) {
       sqlite.pragma('foreign_keys = ON');
-      return { db, sql: new Statements(sqlite) };
+      return sqlite;
     }
     // Foreign keys are off while migrations run (it can only change outside a transaction): a
     // table rebuild (0004) must not cascade its DROP TABLE. Every reference is checked before the
@@ -34,7 +76,7 @@ export async function openSqlite<S>(path: string): Promise<{ db: Kysely<S>; sql:
     sqlite.exec('BEGIN IMMEDIATE');
     try {
       const before = appliedMigrations(sqlite);
-      await migrateMetaStore(db as unknown as Kysely<unknown>, SQLITE_TYPES);
+      await migrateMetaStore(new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) }), SQLITE_TYPES);
       // Checked only when a migration ran: the check reads every row of every table.
       if (appliedMigrations(sqlite) !== before) {
         const dangling = sqlite.pragma('foreign_key_check') as unknown[];
@@ -46,9 +88,9 @@ export async function openSqlite<S>(path: string): Promise<{ db: Kysely<S>; sql:
       throw e;
     }
     sqlite.pragma('foreign_keys = ON');
-    return { db, sql: new Statements(sqlite) };
+    return sqlite;
   } catch (e) {
-    await db.destroy();
+    sqlite.close();
     throw e;
   }
 }

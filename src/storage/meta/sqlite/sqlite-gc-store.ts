@@ -82,6 +82,6 @@ export class SqliteGcStore implements GcStore {
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    this.sql.close();
   }
 }

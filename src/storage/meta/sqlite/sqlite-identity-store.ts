@@ -26,13 +26,14 @@ export async function openSqliteIdentityStore(opts: { path: string }): Promise<S
  */
 export class SqliteIdentityStore extends PartitionedIdentityStore {
   /** Use {@link openSqliteIdentityStore}, which migrates first. */
-  constructor(private readonly db: Kysely<IdentitySchema>, sql: Statements) {
+  constructor(db: Kysely<IdentitySchema>, private readonly sql: Statements) {
     const c = { db, sql };
     super({ users: new SqliteIdentityUsers(c), groups: new SqliteIdentityGroups(c), attachments: new SqliteIdentityAttachments(c), policies: new SqliteIdentityPolicies(c) });
   }
 
   async close(): Promise<void> {
-    // Every call runs to completion synchronously, so nothing is pending here; this closes the file.
-    await this.db.destroy();
+    // Every call runs to completion synchronously, so nothing is pending here; this lets go of
+    // the file's connection (shared with the process's other stores of the file, open.ts).
+    this.sql.close();
   }
 }

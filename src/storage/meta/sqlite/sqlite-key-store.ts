@@ -162,6 +162,6 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    this.sql.close();
   }
 }

@@ -170,6 +170,6 @@ export class SqliteLifecycleStore implements LifecycleStore {
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    this.sql.close();
   }
 }

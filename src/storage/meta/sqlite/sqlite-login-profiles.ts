@@ -45,7 +45,7 @@ export class SqliteLoginProfiles implements LoginProfileStore {
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    this.sql.close();
   }
 }
 

@@ -22,8 +22,8 @@ import * as uploads from './uploads.js';
  * Opens (creating if needed) the SQLite metadata store at `path` (`':memory:'` for a throwaway one)
  * and applies pending migrations atomically. Throws when the file cannot be opened or migrated.
  */
-export async function openSqliteMetaStore(opts: { path: string }): Promise<SqliteMetaStore> {
-  const { db, sql } = await openSqlite<MetaSchema>(opts.path);
+export async function openSqliteMetaStore(opts: { path: string; ownConnection?: boolean }): Promise<SqliteMetaStore> {
+  const { db, sql } = await openSqlite<MetaSchema>(opts.path, { ownConnection: opts.ownConnection });
   return new SqliteMetaStore(db, sql);
 }
 
@@ -267,8 +267,9 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async close(): Promise<void> {
-    // Every call runs to completion synchronously, so nothing is pending here; this closes the file.
-    await this.db.destroy();
+    // Every call runs to completion synchronously, so nothing is pending here; this lets go of
+    // the file's connection (shared with the process's other stores of the file, open.ts).
+    this.sql.close();
   }
 
   #requireRepository(repository: RepoKey): number {

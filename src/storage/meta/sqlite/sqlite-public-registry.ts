@@ -120,7 +120,7 @@ export class SqlitePublicRegistry implements PublicRegistryStore {
   }
 
   async close(): Promise<void> {
-    if (this.owned) await this.db.destroy();
+    if (this.owned) this.sql.close();
   }
 }
 

@@ -28,7 +28,12 @@ export class Statements {
   readonly #dataVersion: BetterSqlite3.Statement<unknown[], number>;
   readonly #walIndex: WalIndexCounter | undefined;
 
-  constructor(private readonly sqlite: BetterSqlite3.Database) {
+  readonly #release: () => void;
+  #closed = false;
+
+  /** `release` is what {@link close} does (default: nothing; the caller owns the connection). */
+  constructor(private readonly sqlite: BetterSqlite3.Database, release: () => void = () => {}) {
+    this.#release = release;
     this.#tx = sqlite.transaction((work: () => unknown) => work());
     let writes = localWrites.get(sqlite);
     if (!writes) localWrites.set(sqlite, (writes = { n: 0 }));
@@ -53,6 +58,13 @@ export class Statements {
   changeStamp(): ChangeStamp {
     const version = this.#walIndex ? (this.#walIndex.read() ?? Number.NaN) : (this.#dataVersion.get() as number);
     return { version, writes: this.#writes.n };
+  }
+
+  /** Lets go of the connection (once): closes it, or this store's share of it (open.ts). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#release();
   }
 
   /** The rows of `query`. */
