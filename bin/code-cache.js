@@ -6,7 +6,7 @@
 // (so it holds the functions start-up compiled) and lives beside the bundle, as trusted as it is.
 // When: a serving process calls the hook (src/cli/code-cache-hook.ts) after it listens; other
 // commands never write it, so a short or partial run (a supervisor, `berth gc`) cannot leave a cache
-// that lacks the server's code.
+// that lacks the server's code; the first start of a kind the cache lacks takes it again (CACHE_TAG).
 'use strict';
 const { Buffer, isAscii } = require('node:buffer');
 const { closeSync, fstatSync, openSync, read, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
@@ -59,8 +59,30 @@ function readWhole(path, size, done) {
 /** Where the build puts the chunks (scripts/build.mjs), relative to the main bundle. */
 const CHUNK_DIR = 'chunks';
 
-/** Code caches this process should write (none yet, or V8 rejected the one it had): [script, file]. */
-const unsaved = [];
+/**
+ * Every file this process ran through a cache: its script, its cache file, and the kinds of start
+ * the cache it found holds the code of (none: there was none, or V8 rejected it).
+ */
+const loaded = [];
+
+/**
+ * A cache file is one ASCII line naming the kinds of start whose code it holds, then V8's data. A
+ * start on a new data directory runs code a start on an existing one does not (schema, keys, root
+ * credentials) and the other way round: a cache taken by one kind of start made the other ~30 ms
+ * slower (issue 12). So a start of a kind the cache lacks takes it again: the new cache holds what
+ * the old one gave this process and what this start compiled, and after one start of each kind
+ * nothing is rewritten.
+ */
+const CACHE_TAG = 'berth-code-cache kinds=';
+
+/** The kinds and V8 data of a cache file's bytes, or undefined when it is not one. */
+function parseCache(bytes) {
+  if (bytes === undefined) return undefined;
+  const end = bytes.indexOf(10);
+  if (end < 0 || end > 512 || bytes.toString('latin1', 0, CACHE_TAG.length) !== CACHE_TAG) return undefined;
+  const kinds = bytes.toString('latin1', CACHE_TAG.length, end);
+  return { kinds: new Set(kinds === '' ? [] : kinds.split(',')), data: bytes.subarray(end + 1) };
+}
 
 /** Runs `file` (a CommonJS bundle) as the main program, through and refreshing its code cache. */
 function runCached(file) {
@@ -75,7 +97,7 @@ function runCached(file) {
   const ready = () => {
     if (--pending > 0) return;
     if (bundleError) throw bundleError;
-    run(file, base, bytes, enabled, asciiCache, chunkRequire(file, enabled));
+    run(file, base, bytes, enabled, parseCache(asciiCache), chunkRequire(file, enabled));
   };
   readWhole(file, size, (err, data) => {
     bundleError = err;
@@ -93,9 +115,13 @@ function runCached(file) {
   for (const id of SERVER_BUILTINS) require(id);
   if (enabled) {
     // A serving process calls this after it listens and again as it stops (src/cli/code-cache-hook.ts),
-    // so a chunk first loaded by a later request still gets its cache.
-    globalThis[HOOK] = () => {
-      for (const [script, cacheFile] of unsaved.splice(0)) writeCache(script, cacheFile);
+    // so a chunk first loaded by a later request still gets its cache. `kind`: what start it was.
+    globalThis[HOOK] = (kind = 'start') => {
+      for (const file of loaded) {
+        if (file.kinds.has(kind)) continue;
+        file.kinds.add(kind);
+        writeCache(file.script, file.cacheFile, file.kinds);
+      }
     };
   }
 }
@@ -124,7 +150,7 @@ function chunkRequire(file, enabled) {
     let cache;
     if (enabled) {
       try {
-        cache = readFileSync(`${base}.ascii.v8cache`);
+        cache = parseCache(readFileSync(`${base}.ascii.v8cache`));
       } catch {
         // none yet: written by the next hook call
       }
@@ -143,25 +169,29 @@ function chunkRequire(file, enabled) {
   });
 }
 
-/** Compiles and runs one built file (main bundle or chunk) through its cache; returns its module. */
+/**
+ * Compiles and runs one built file (main bundle or chunk) through its cache (`asciiCache`: the parsed
+ * `.ascii` cache file, if any); returns its module.
+ */
 function run(file, base, bytes, enabled, asciiCache, requireFn) {
   // The build emits ASCII (scripts/build.mjs checks): decoded as latin1 it is a one-byte string made
   // in ~1 ms, where Node 20's UTF-8 decoder takes ~100 ms on the 4 MB bundle (and any non-ASCII
   // byte would make the whole source a two-byte string, slower for V8 to scan as well). Checking
   // costs ~15 ms on the 6 MB bundle, so it is done once: a cache named `.ascii` is only ever
   // written for a file (this size and mtime) found to be ASCII.
-  let cachedData = asciiCache;
-  let ascii = cachedData !== undefined;
+  let cache = asciiCache;
+  let ascii = cache !== undefined;
   if (!ascii) {
     ascii = isAscii(bytes);
     if (enabled && !ascii) {
       try {
-        cachedData = readFileSync(`${base}.v8cache`);
+        cache = parseCache(readFileSync(`${base}.v8cache`));
       } catch {
         // none yet: this run writes it
       }
     }
   }
+  const cachedData = cache?.data;
   const cacheFile = `${base}${ascii ? '.ascii' : ''}.v8cache`;
   const source = ascii ? bytes.toString('latin1') : bytes.toString('utf8');
   // The build writes the module wrapper into the file (scripts/build.mjs); anything else is wrapped here.
@@ -174,16 +204,16 @@ function run(file, base, bytes, enabled, asciiCache, requireFn) {
   const module = new Module(file);
   module.filename = file;
   module.paths = requireFn.resolve.paths('x') ?? [];
-  if (enabled && (!cachedData || script.cachedDataRejected)) unsaved.push([script, cacheFile]);
+  if (enabled) loaded.push({ script, cacheFile, kinds: cachedData && !script.cachedDataRejected ? cache.kinds : new Set() });
   script.runInThisContext()(module.exports, requireFn, module, file, dirname(file));
   module.loaded = true;
   return module;
 }
 
-function writeCache(script, cacheFile) {
+function writeCache(script, cacheFile, kinds) {
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, script.createCachedData(), { mode: 0o644 });
+    writeFileSync(tmp, Buffer.concat([Buffer.from(`${CACHE_TAG}${[...kinds].sort().join(',')}\n`, 'latin1'), script.createCachedData()]), { mode: 0o644 });
     renameSync(tmp, cacheFile);
   } catch {
     // A read-only installation runs without a cache; nothing to report.
@@ -191,4 +221,4 @@ function writeCache(script, cacheFile) {
   }
 }
 
-module.exports = { runCached, chunkRequire, WRAPPER, CHUNK_DIR };
+module.exports = { runCached, chunkRequire, parseCache, WRAPPER, CHUNK_DIR };

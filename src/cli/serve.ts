@@ -34,7 +34,7 @@ export async function serveCommand(flags: CommonFlags): Promise<void> {
 
 /** Once the listener is up (single server or supervisor): the code cache, the log line, the banner. */
 function listening(config: Config, app: App, workers: number): void {
-  codeCacheReady();
+  codeCacheReady(app.rootCredentials.created ? 'first-start' : 'start');
   app.logger.info({ dataDir: config.dataDir, tls: config.tls.certFile !== undefined, workers }, `berth listening on ${config.listen}`);
   announce(config, app.logger, { workers, firstStart: app.rootCredentials.created });
 }
@@ -127,7 +127,7 @@ async function serveWorker(config: Config): Promise<void> {
     if (isMessage<ConnectionMessage>(message, 'connection') && socket) acceptConnection(http, socket as Socket);
   });
   process.send?.({ berth: 'ready' } satisfies ReadyMessage);
-  codeCacheReady();
+  codeCacheReady('start'); // a worker's data directory exists: the supervisor made it
   app.logger.info({ dataDir: config.dataDir }, 'worker ready');
   onSignals({
     stop: (signal) => stopApp(app, { signal }),

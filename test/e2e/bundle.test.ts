@@ -28,6 +28,15 @@ const chunkFiles = () => readdirSync(CHUNKS).filter((f) => f.endsWith('.cjs'));
 /** Chunk code caches, as `<chunk>.cjs` names. */
 const chunkCaches = () => existsSync(CHUNKS) ? readdirSync(CHUNKS).filter((f) => f.endsWith('.v8cache')).map((f) => f.slice(0, f.indexOf('.cjs.') + 4)).sort() : [];
 
+/** The kinds of start a code cache file says it holds the code of (bin/code-cache.js). */
+function cacheKinds(file: string): string[] {
+  const { parseCache } = createRequire(import.meta.url)('../../bin/code-cache.js') as { parseCache(b: Buffer): { kinds: Set<string>; data: Buffer } | undefined };
+  const parsed = parseCache(readFileSync(file));
+  assert.ok(parsed, `${file} is a berth code cache`);
+  assert.ok(parsed.data.length > 1000, `${file} holds V8 data`);
+  return [...parsed.kinds].sort();
+}
+
 /** Resolves with the status of the first answered GET /v2/ (polling), or rejects if `child` exits first. */
 async function firstAnswer(port: number, child: ChildProcess, timeoutMs = 60_000): Promise<number> {
   const until = Date.now() + timeoutMs;
@@ -105,7 +114,7 @@ describe('the bundled CLI (bin/berth.js → dist/berth.cjs)', { timeout: 300_000
     assert.ok(compared > 500, `only ${compared} exports compared`);
   });
 
-  it('a first server start writes the code cache; the next start uses it without rewriting it', async () => {
+  it('a first server start writes the code cache; a start of another kind takes it again, and a later start uses it without rewriting it', async () => {
     assert.deepEqual(caches(), [], 'a fresh build has no cache');
     const first = await serve(dataDir, ['--workers', '1']);
     assert.equal(await firstAnswer(first.port, first.child), 401, first.output());
@@ -116,13 +125,23 @@ describe('the bundled CLI (bin/berth.js → dist/berth.cjs)', { timeout: 300_000
     // The hook ran at listen and at stop: a chunk loaded by then would have its cache now.
     assert.deepEqual(chunkCaches(), [], 'a server start on the embedded default loads no chunk');
     const file = join(DIST, caches()[0]!);
-    const written = statSync(file).mtimeMs;
+    assert.deepEqual(cacheKinds(file), ['first-start'], 'taken by a start on a new data directory');
+    const firstSize = statSync(file).size;
 
+    // A start on the existing directory runs code the first did not: the cache is taken again, with both.
     const second = await serve(dataDir, ['--workers', '1']);
     assert.equal(await firstAnswer(second.port, second.child), 401, second.output());
     await sleep(1500);
     assert.equal(await stop(second.child), 0, second.output());
-    assert.equal(statSync(file).mtimeMs, written, 'an accepted cache is not rewritten');
+    assert.deepEqual(cacheKinds(file), ['first-start', 'start']);
+    assert.ok(statSync(file).size >= firstSize, `the new cache keeps the code of the first start: ${firstSize} → ${statSync(file).size} bytes`);
+    const written = statSync(file).mtimeMs;
+
+    const third = await serve(dataDir, ['--workers', '1']);
+    assert.equal(await firstAnswer(third.port, third.child), 401, third.output());
+    await sleep(1500);
+    assert.equal(await stop(third.child), 0, third.output());
+    assert.equal(statSync(file).mtimeMs, written, 'an accepted cache of this kind of start is not rewritten');
   });
 
   it('berth cert create (the x509 chunk) writes a CA and certificate that a bundled server serves and a client trusts', async () => {
@@ -159,12 +178,19 @@ describe('the bundled CLI (bin/berth.js → dist/berth.cjs)', { timeout: 300_000
       assert.equal(await firstAnswer(first.port, first.child), 401, first.output());
       assert.equal(await stop(first.child), 0, first.output());
       assert.deepEqual(chunkCaches(), ['aws.cjs', 'postgres.cjs'], first.output());
-      const written = readdirSync(CHUNKS).filter((f) => f.endsWith('.v8cache')).map((f) => statSync(join(CHUNKS, f)).mtimeMs);
+      const chunkCacheFiles = () => readdirSync(CHUNKS).filter((f) => f.endsWith('.v8cache')).map((f) => join(CHUNKS, f));
+      for (const f of chunkCacheFiles()) assert.deepEqual(cacheKinds(f), ['first-start'], f);
 
+      // The second start (an existing directory) takes them again once; the third uses them as they are.
       const second = await serve(dir, ['--workers', '1'], env);
       assert.equal(await firstAnswer(second.port, second.child), 401, second.output());
       assert.equal(await stop(second.child), 0, second.output());
-      assert.deepEqual(readdirSync(CHUNKS).filter((f) => f.endsWith('.v8cache')).map((f) => statSync(join(CHUNKS, f)).mtimeMs), written, 'accepted chunk caches are not rewritten');
+      for (const f of chunkCacheFiles()) assert.deepEqual(cacheKinds(f), ['first-start', 'start'], f);
+      const written = chunkCacheFiles().map((f) => statSync(f).mtimeMs);
+      const third = await serve(dir, ['--workers', '1'], env);
+      assert.equal(await firstAnswer(third.port, third.child), 401, third.output());
+      assert.equal(await stop(third.child), 0, third.output());
+      assert.deepEqual(chunkCacheFiles().map((f) => statSync(f).mtimeMs), written, 'accepted chunk caches are not rewritten');
     } finally {
       await pg?.drop();
       await deleteTestBucket(s3);
