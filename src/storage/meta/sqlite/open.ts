@@ -12,12 +12,13 @@ import { Statements } from './statements.js';
  * Throws when the file cannot be opened or migrated.
  *
  * Every store of a process that opens the same file shares one connection (issue 12: seven opens at
- * every server start cost page cache, descriptors and start-up time): each caller gets its own
+ * every server start cost page cache, descriptors and start-up time). Each caller gets its own
  * kysely instance (to build queries) and {@link Statements} (to run them), whose `close()` lets go
- * of its share, and the connection closes with the last one. Sharing is safe because every query runs synchronously ({@link Statements}): no transaction
- * of one store can be open while another store's code runs, and a store that calls another inside
- * its transaction now nests a savepoint instead of waiting on its own file's write lock.
- * `ownConnection` opens a connection of its own, as another process would (tests of two writers).
+ * of its share; the connection closes with the last one. Sharing is safe because every query runs
+ * synchronously ({@link Statements}): no transaction of one store can be open while another store's
+ * code runs, and a store that calls another inside its transaction nests a savepoint instead of
+ * waiting on its own file's write lock. `ownConnection` opens a connection of its own, as another
+ * process would (tests of two writers).
  */
 export async function openSqlite<S>(path: string, opts: { ownConnection?: boolean } = {}): Promise<{ db: Kysely<S>; sql: Statements }> {
   if (path === ':memory:' || opts.ownConnection === true) {
