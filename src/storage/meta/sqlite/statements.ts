@@ -6,11 +6,28 @@ import { WalIndexCounter } from './wal-index-counter.js';
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
 /**
- * Writes made through each connection (see {@link Statements.changeStamp}). Per connection, not per
- * `Statements`, because SQLite's `data_version` is per connection: two wrappers of one connection
- * must see each other's writes.
+ * What {@link Statements.changeStamp} reads, per connection rather than per `Statements` (the stores
+ * of a process share one connection, open.ts): the writes made through it (SQLite's `data_version`
+ * is per connection, so two wrappers of one connection must see each other's writes), its
+ * `data_version` statement and its wal-index counter.
  */
-const localWrites = new WeakMap<BetterSqlite3.Database, { n: number }>();
+interface ConnectionState {
+  readonly writes: { n: number };
+  readonly dataVersion: BetterSqlite3.Statement<unknown[], number>;
+  readonly walIndex: WalIndexCounter | undefined;
+}
+const connections = new WeakMap<BetterSqlite3.Database, ConnectionState>();
+
+function connectionState(sqlite: BetterSqlite3.Database): ConnectionState {
+  let state = connections.get(sqlite);
+  if (state === undefined) {
+    state = { writes: { n: 0 }, dataVersion: sqlite.prepare<unknown[], number>('PRAGMA data_version').pluck(), walIndex: WalIndexCounter.of(sqlite) };
+    connections.set(sqlite, state);
+    // Opening may have committed (a new file's schema, a migration).
+    wroteLocally();
+  }
+  return state;
+}
 
 /** Distinct SQL texts kept prepared; queries never inline values, so the set stays small. */
 const MAX_CACHED = 256;
@@ -35,13 +52,10 @@ export class Statements {
   constructor(private readonly sqlite: BetterSqlite3.Database, release: () => void = () => {}) {
     this.#release = release;
     this.#tx = sqlite.transaction((work: () => unknown) => work());
-    let writes = localWrites.get(sqlite);
-    if (!writes) localWrites.set(sqlite, (writes = { n: 0 }));
-    this.#writes = writes;
-    this.#dataVersion = sqlite.prepare<unknown[], number>('PRAGMA data_version').pluck();
-    this.#walIndex = WalIndexCounter.of(sqlite);
-    // Opening may have committed (a new file's schema, a migration).
-    wroteLocally();
+    const state = connectionState(sqlite);
+    this.#writes = state.writes;
+    this.#dataVersion = state.dataVersion;
+    this.#walIndex = state.walIndex;
   }
 
   /**
