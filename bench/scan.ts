@@ -19,7 +19,7 @@ import { Session } from 'node:inspector/promises';
 import type { Digest } from '../src/core/digest.js';
 import { LocalEventBus } from '../src/core/events.js';
 import { readInventory } from '../src/scan/image-reader.js';
-import { DEFAULT_LAYER_LIMITS } from '../src/scan/layers/read-layer.js';
+import { DEFAULT_LAYER_LIMITS } from '../src/scan/layers/limits.js';
 import { parseDpkgStatus } from '../src/scan/inventory/dpkg.js';
 import { matchInventory } from '../src/scan/match/match.js';
 import { REEVALUATE_JOB } from '../src/scan/service.js';

@@ -5,7 +5,8 @@ import { buildInventory, wantFile } from './inventory/catalog.js';
 import { probeExecutable } from './inventory/probe.js';
 import { sniffCompression } from './layers/decompress.js';
 import { MergedFilesystem } from './layers/merge.js';
-import { readLayer, type LayerLimits } from './layers/read-layer.js';
+import type { LayerLimits } from './layers/limits.js';
+import { readLayer } from './layers/read-layer.js';
 import { ScanError } from './scan-error.js';
 
 /**

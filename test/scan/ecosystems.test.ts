@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Digest } from '../../src/core/digest.js';
 import { readInventory } from '../../src/scan/image-reader.js';
-import { DEFAULT_LAYER_LIMITS } from '../../src/scan/layers/read-layer.js';
+import { DEFAULT_LAYER_LIMITS } from '../../src/scan/layers/limits.js';
 import { RPMTAG } from '../../src/scan/inventory/rpm.js';
 import { osEcosystems } from '../../src/scan/match/ecosystems.js';
 import { MemoryBlobStore } from '../../src/storage/blob/memory/memory-blob-store.js';

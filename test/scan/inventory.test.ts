@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { Digest } from '../../src/core/digest.js';
 import { readInventory } from '../../src/scan/image-reader.js';
-import { DEFAULT_LAYER_LIMITS } from '../../src/scan/layers/read-layer.js';
+import { DEFAULT_LAYER_LIMITS } from '../../src/scan/layers/limits.js';
 import { parseDpkgStatus } from '../../src/scan/inventory/dpkg.js';
 import { MemoryBlobStore } from '../../src/storage/blob/memory/memory-blob-store.js';
 import { ALPINE_OS_RELEASE, DEBIAN_OS_RELEASE, apkInstalled, imageOf, type Compression, type TestImage } from '../fixtures/scan-images.js';

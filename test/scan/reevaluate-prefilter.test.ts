@@ -12,7 +12,7 @@ import { LocalEventBus } from '../../src/core/events.js';
 import type { OsvRecord } from '../../src/core/ports/vuln-db.js';
 import { repoKey } from '../../src/core/repo-key.js';
 import { lookupNames, type Finding, type InstalledPackage, type Inventory } from '../../src/core/scanning.js';
-import { DEFAULT_LAYER_LIMITS } from '../../src/scan/layers/read-layer.js';
+import { DEFAULT_LAYER_LIMITS } from '../../src/scan/layers/limits.js';
 import { changesDb } from '../../src/scan/match/changes.js';
 import { queriesFor } from '../../src/scan/match/ecosystems.js';
 import { matchInventory } from '../../src/scan/match/match.js';

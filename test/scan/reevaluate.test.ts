@@ -8,7 +8,7 @@ import { LocalEventBus, type DomainEvent } from '../../src/core/events.js';
 import type { OsvRecord, VulnDb } from '../../src/core/ports/vuln-db.js';
 import { repoKey } from '../../src/core/repo-key.js';
 import type { Finding, Inventory, ScanRecord } from '../../src/core/scanning.js';
-import { DEFAULT_LAYER_LIMITS } from '../../src/scan/layers/read-layer.js';
+import { DEFAULT_LAYER_LIMITS } from '../../src/scan/layers/limits.js';
 import { matchInventory } from '../../src/scan/match/match.js';
 import { REEVALUATE_JOB } from '../../src/scan/service.js';
 import { scanHandlers } from '../../src/scan/worker.js';

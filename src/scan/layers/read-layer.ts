@@ -8,8 +8,6 @@ import { ScanError } from '../scan-error.js';
 import { byteLimit, decompressor, type Compression } from './decompress.js';
 import type { LayerLimits } from './limits.js';
 
-export { DEFAULT_LAYER_LIMITS, type LayerLimits } from './limits.js';
-
 /** What to do with a regular file: keep its bytes, hand its stream to a probe, or skip it. */
 export type Want = 'collect' | 'probe' | 'skip';
 
