@@ -1,8 +1,8 @@
 // Start-up: from spawning the server process to its first answered request (any HTTP status on
 // GET /v2/), on a fresh and on an existing data directory, berth (default workers and one worker)
 // beside CNCF Distribution. Each case runs BENCH_ROUNDS times (at least 5); the median and the best
-// are printed. Tests, CI jobs and restarted workers pay this on every start. Each round starts once
-// the previous one's writes are flushed (quiesce).
+// are printed. Tests, CI jobs and restarted workers pay this on every start. A round starts every
+// case once, in turn; each start waits until the previous one's writes are flushed (quiesce).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,6 +64,10 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
+function row(label: string, times: number[]): string {
+  return `  ${label.padEnd(52)} median ${fmt(median(times)).padStart(5)} ms   best ${fmt(Math.min(...times)).padStart(5)} ms   (${times.map((t) => fmt(t)).join(', ')})`;
+}
+
 export async function startupBench(opts: { workDir: string; rounds: number; distributionBin: string | undefined }): Promise<string> {
   const berth = (workers: string[]) => (port: number, dir: string) => spawn(process.execPath,
     ['bin/berth.js', 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dir, ...workers],
@@ -81,40 +85,44 @@ export async function startupBench(opts: { workDir: string; rounds: number; dist
     { label: 'berth --workers 1, existing data dir', start: berth(['--workers', '1']), existing: true },
     ...(opts.distributionBin ? [{ label: 'CNCF Distribution', start: distribution, existing: true }] : []),
   ];
-  const rows: string[] = [];
-  for (const c of cases) {
-    const times: number[] = [];
-    const base = join(opts.workDir, `startup-${cases.indexOf(c)}`);
-    if (c.existing) {
-      const port = await freePort();
-      const child = c.start(port, base);
+  // Rounds interleave the cases (round i starts each case once, in turn), so a slower or quieter
+  // phase of the machine (a VM's neighbours, CPU frequency) lands on every case alike; run case by
+  // case, one block of rounds caught a slow phase the next did not (27–44 ms between two cases that
+  // measure the same when interleaved).
+  const dirOf = (c: Case, round: number) => join(opts.workDir, `startup-${cases.indexOf(c)}${c.existing ? '' : `-${round}`}`);
+  for (const c of cases.filter((x) => x.existing)) {
+    const port = await freePort();
+    const child = c.start(port, dirOf(c, 0));
+    try {
       await firstAnswer(port, child, process.hrtime.bigint());
+    } finally {
       await stop(child);
     }
-    for (let i = 0; i < Math.max(5, opts.rounds); i++) {
-      const dir = c.existing ? base : `${base}-${i}`;
-      const port = await freePort();
-      const t0 = process.hrtime.bigint();
-      const child = c.start(port, dir);
-      try {
-        times.push(await firstAnswer(port, child, t0));
-      } finally {
-        await stop(child);
-      }
-      if (!c.existing) rmSync(dir, { recursive: true, force: true });
-      await quiesce();
-    }
-    rows.push(`  ${c.label.padEnd(52)} median ${fmt(median(times)).padStart(5)} ms   best ${fmt(Math.min(...times)).padStart(5)} ms   (${times.map((t) => fmt(t)).join(', ')})`);
   }
-  // The floor under any Node.js server here: spawning `node -e 0` until it exits. Every berth
-  // start pays it once (a supervisor answers on its own until its workers are up).
+  const times = cases.map(() => [] as number[]);
+  // The floor under any Node.js server here: spawning `node -e 0` until it exits, once a round too.
+  // Every berth start pays it once (a supervisor answers on its own until its workers are up).
   const bare: number[] = [];
   for (let i = 0; i < Math.max(5, opts.rounds); i++) {
     const t0 = process.hrtime.bigint();
     const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
     await new Promise((done) => child.once('exit', done));
     bare.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    for (const [at, c] of cases.entries()) {
+      const dir = dirOf(c, i);
+      const port = await freePort();
+      const t0 = process.hrtime.bigint();
+      const child = c.start(port, dir);
+      try {
+        times[at]!.push(await firstAnswer(port, child, t0));
+      } finally {
+        await stop(child);
+      }
+      if (!c.existing) rmSync(dir, { recursive: true, force: true });
+      await quiesce();
+    }
   }
-  rows.push(`  ${'(reference) Node.js alone: node -e 0, spawn → exit'.padEnd(52)} median ${fmt(median(bare)).padStart(5)} ms   best ${fmt(Math.min(...bare)).padStart(5)} ms   (${bare.map((t) => fmt(t)).join(', ')})`);
+  const rows = cases.map((c, at) => row(c.label, times[at]!));
+  rows.push(row('(reference) Node.js alone: node -e 0, spawn → exit', bare));
   return ['start-up: spawn → first answered GET /v2/ (target: berth under 300 ms)', ...rows].join('\n');
 }
