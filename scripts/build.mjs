@@ -180,7 +180,8 @@ function cheapNames(file) {
  * modules at start that a berth process needs late or never: fastify's server.js requires
  * node:http2 (~8 ms) for the `http2` option berth does not set, node:https (~6 ms) used only with
  * TLS and node:dns used only by a listen on a host name; prom-client's index requires its
- * Pushgateway (with http, https, zlib) and its default metrics; fastify requires all of semver.
+ * Pushgateway (with http, https, zlib) and its default metrics; fastify requires all of semver;
+ * find-my-way vets regular expressions with safe-regex2 at load; @fastify/multipart loads busboy.
  * Bundled here as lazy requires (or the parts used) instead — the same modules, loaded on first
  * use — so nothing changes for code that does use them. The build fails if a dependency's text
  * changes, rather than silently keeping the eager load.
@@ -225,6 +226,31 @@ function deferRequires() {
       file: /[\\/]node_modules[\\/]better-sqlite3[\\/]lib[\\/]database\.js$/,
       from: "addon = DEFAULT_ADDON || (DEFAULT_ADDON = require('bindings')('better_sqlite3.node'));",
       to: "addon = DEFAULT_ADDON || (DEFAULT_ADDON = (() => { let file; try { file = require.resolve('better-sqlite3/build/Release/better_sqlite3.node'); } catch { return require('bindings')({ bindings: 'better_sqlite3.node', module_root: path.dirname(require.resolve('better-sqlite3/package.json')) }); } return require(file); })());",
+    },
+    {
+      // safe-regex2 (with ret, which builds its character sets at load) is needed only to vet a
+      // route with a regular expression in it, which berth never registers. At load find-my-way
+      // vets three regular expressions of its own, constants of the file: those checks are left out.
+      file: /[\\/]node_modules[\\/]find-my-way[\\/]index\.js$/,
+      from: "const isRegexSafe = require('safe-regex2')",
+      to: "let safeRegex; const isRegexSafe = (re) => (safeRegex ??= require('safe-regex2'))(re)",
+    },
+    ...['OPTIONAL_PARAM_REGEXP', 'ESCAPE_REGEXP', 'REMOVE_DUPLICATE_SLASHES_REGEXP'].map((name) => ({
+      file: /[\\/]node_modules[\\/]find-my-way[\\/]index\.js$/,
+      from: `if (!isRegexSafe(${name})) {\n  throw new Error('the ${name} is not safe, update this module')\n}`,
+      to: `// (berth's build: the load-time check of ${name} is left out; scripts/build.mjs)`,
+    })),
+    {
+      // busboy parses multipart bodies (the console's uploads): loaded with the first one.
+      file: /[\\/]node_modules[\\/]@fastify[\\/]multipart[\\/]index\.js$/,
+      from: "const Busboy = require('@fastify/busboy')",
+      to: "let busboyModule; const lazyBusboy = () => (busboyModule ??= require('@fastify/busboy'))",
+    },
+    {
+      file: /[\\/]node_modules[\\/]@fastify[\\/]multipart[\\/]index\.js$/,
+      from: 'return new Busboy(options)',
+      to: 'return new (lazyBusboy())(options)',
+      uses: /\bBusboy\b/,
     },
     {
       file: /[\\/]node_modules[\\/]prom-client[\\/]index\.js$/,

@@ -7,41 +7,48 @@ import { MediaType, isIndexMediaType, isNonDistributable, EMPTY_JSON_DIGEST } fr
 /** Manifests larger than this are refused (the OCI spec's recommended minimum a registry must accept). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-// zod/mini, as in src/config/schema.ts; its messages in English (setting it again is harmless).
-z.config(z.locales.en());
-const digestString = z.string().check(z.refine(isDigest, { message: 'invalid digest' }));
-const annotations = z.optional(z.record(z.string(), z.string()));
+/**
+ * The schemas of the two manifest kinds, built with the first manifest parsed rather than at load:
+ * a server start parses none, and building them was ~1 ms of every start (issue 12).
+ */
+function buildSchemas() {
+  // zod/mini, as in src/config/schema.ts; its messages in English (setting it again is harmless).
+  z.config(z.locales.en());
+  const digestString = z.string().check(z.refine(isDigest, { message: 'invalid digest' }));
+  const annotations = z.optional(z.record(z.string(), z.string()));
+  const descriptor = z.looseObject({
+    mediaType: z.string().check(z.minLength(1), z.maxLength(255)),
+    digest: digestString,
+    size: z.int().check(z.nonnegative()),
+    urls: z.optional(z.array(z.string())),
+    annotations,
+    artifactType: z.optional(z.string()),
+    platform: z.optional(z.looseObject({ architecture: z.string(), os: z.string() })),
+  });
+  return {
+    descriptor,
+    imageManifest: z.looseObject({
+      schemaVersion: z.literal(2),
+      mediaType: z.optional(z.string()),
+      artifactType: z.optional(z.string()),
+      config: descriptor,
+      layers: z.array(descriptor),
+      subject: z.optional(descriptor),
+      annotations,
+    }),
+    imageIndex: z.looseObject({
+      schemaVersion: z.literal(2),
+      mediaType: z.optional(z.string()),
+      artifactType: z.optional(z.string()),
+      manifests: z.array(descriptor),
+      subject: z.optional(descriptor),
+      annotations,
+    }),
+  };
+}
+let schemas: ReturnType<typeof buildSchemas> | undefined;
 
-const descriptor = z.looseObject({
-  mediaType: z.string().check(z.minLength(1), z.maxLength(255)),
-  digest: digestString,
-  size: z.int().check(z.nonnegative()),
-  urls: z.optional(z.array(z.string())),
-  annotations,
-  artifactType: z.optional(z.string()),
-  platform: z.optional(z.looseObject({ architecture: z.string(), os: z.string() })),
-});
-
-const imageManifest = z.looseObject({
-  schemaVersion: z.literal(2),
-  mediaType: z.optional(z.string()),
-  artifactType: z.optional(z.string()),
-  config: descriptor,
-  layers: z.array(descriptor),
-  subject: z.optional(descriptor),
-  annotations,
-});
-
-const imageIndex = z.looseObject({
-  schemaVersion: z.literal(2),
-  mediaType: z.optional(z.string()),
-  artifactType: z.optional(z.string()),
-  manifests: z.array(descriptor),
-  subject: z.optional(descriptor),
-  annotations,
-});
-
-export type Descriptor = z.infer<typeof descriptor>;
+export type Descriptor = z.infer<ReturnType<typeof buildSchemas>['descriptor']>;
 
 /** What the registry needs to know about a manifest once it has been parsed and checked. */
 export interface ParsedManifest {
@@ -97,7 +104,7 @@ export function parseManifest(body: Uint8Array, contentType: string | undefined,
   const digest = digestOf(body, algorithm);
   const size = body.byteLength;
   if (mediaType === MediaType.OciManifest || mediaType === MediaType.DockerManifest) {
-    const r = imageManifest.safeParse(json);
+    const r = (schemas ??= buildSchemas()).imageManifest.safeParse(json);
     if (!r.success) throw invalid(r.error);
     const m = r.data;
     const blobs = [m.config, ...m.layers]
@@ -112,7 +119,7 @@ export function parseManifest(body: Uint8Array, contentType: string | undefined,
     };
   }
   if (isIndexMediaType(mediaType)) {
-    const r = imageIndex.safeParse(json);
+    const r = (schemas ??= buildSchemas()).imageIndex.safeParse(json);
     if (!r.success) throw invalid(r.error);
     const m = r.data;
     return {
