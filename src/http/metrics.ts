@@ -22,6 +22,13 @@ interface PendingCounts {
   bytesOut: number;
 }
 
+/**
+ * When the default process metrics start: after a serving process has taken its code cache (a second
+ * after it listens; src/cli/code-cache-hook.ts), so their code (prom-client's collectors and
+ * @opentelemetry/api, ~130 functions) is not in the cache every start deserialises.
+ */
+const DEFAULT_METRICS_AFTER_MS = 3000;
+
 /** Prometheus metrics of one process. */
 export class Metrics {
   readonly registry = new Registry();
@@ -46,9 +53,9 @@ export class Metrics {
   readonly #pending = new Map<string, PendingCounts[]>();
 
   constructor() {
-    // The process metrics (CPU, memory, event-loop lag, GC) start a second later, not on the start
-    // path (~5 % of a server start, issue 12), or at the first scrape if that comes first.
-    setTimeout(() => this.collectDefaults(), 1000).unref();
+    // The process metrics (CPU, memory, event-loop lag, GC) start later, not on the start path (~5 %
+    // of a server start, issue 12), or at the first scrape if that comes first.
+    setTimeout(() => this.collectDefaults(), DEFAULT_METRICS_AFTER_MS).unref();
   }
 
   /** Starts collecting the default process metrics (once). */
