@@ -81,7 +81,7 @@ await build({
   // JSON-schema compilers (ajv, ~0.4 MB) are only ever loaded from node_modules, by
   // src/http/lazy-compilers.ts, and only if a route declares a schema (none does).
   external: ['pino-pretty', 'better-sqlite3/package.json', 'better-sqlite3/build/*', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'],
-  plugins: [deferRequires(), chunkImports(), englishOnlyZod()],
+  plugins: [deferRequires(), chunkImports()],
 });
 await Promise.all(Object.entries(CHUNKS).map(([name, packages]) => build({
   ...common,
@@ -103,29 +103,6 @@ for (const file of ['berth.cjs', ...Object.keys(CHUNKS).map((name) => `${CHUNK_D
     const at = bytes.findIndex((b) => b > 0x7f);
     console.warn(`warning: dist/${file} is not ASCII (near: ${JSON.stringify(bytes.subarray(Math.max(0, at - 60), at + 8).toString())}); every load decodes it as UTF-8, ~100 ms slower`);
   }
-}
-
-/**
- * zod/mini re-exports every one of zod's ~40 message locales as `z.locales` (~0.25 MB of the bundle,
- * each module run at start); berth configures English alone (src/config/schema.ts). In the bundle,
- * that namespace holds only `en`. The build fails if zod stops importing it from there.
- */
-function englishOnlyZod() {
-  let seen = false;
-  return {
-    name: 'english-only-zod',
-    setup(b) {
-      b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
-        if (!/[\\/]zod[\\/]v4[\\/]mini[\\/]external\.js$/.test(args.importer)) return undefined;
-        seen = true;
-        return { path: 'zod-locales', namespace: 'berth-zod-locales' };
-      });
-      b.onLoad({ filter: /.*/, namespace: 'berth-zod-locales' }, () => ({ contents: "export { default as en } from 'zod/v4/locales/en.js';", resolveDir: root, loader: 'js' }));
-      b.onEnd((result) => {
-        if (result.errors.length === 0 && !seen) throw new Error("build: zod/mini no longer imports ../locales/index.js; see englishOnlyZod in scripts/build.mjs");
-      });
-    },
-  };
 }
 
 /**

@@ -1,12 +1,11 @@
 /**
  * Generators for the reference pages that must never drift from the code: docs/configuration.md
- * (from the zod config schema, the environment map and the serve flags) and docs/api-coverage.md
+ * (from the config schema, the environment map and the serve flags) and docs/api-coverage.md
  * (every operation of each AWS service model against the operations berth registers). `npm run docs`
  * writes them; test/unit/docs.test.ts fails when a committed page differs from what these return.
  */
-import { z } from 'zod';
 import { ENV } from '../src/config/load.js';
-import { configSchema } from '../src/config/schema.js';
+import { configSchema, DESCRIPTIONS } from '../src/config/schema.js';
 import { SERVE_FLAGS } from '../src/cli/flags.js';
 import { loadServiceModel } from '../src/http/aws/model/load.js';
 import type { ServiceName } from '../src/http/aws/model/types.js';
@@ -31,9 +30,7 @@ function typeOf(s: JsonSchema): string {
   if (s.anyOf) return s.anyOf.map(typeOf).join(' or ');
   if (s.const !== undefined) return `\`${JSON.stringify(s.const)}\``;
   if (s.enum) return s.enum.map((v) => `\`${String(v)}\``).join(', ');
-  // zod spells "safe integer" as ±MAX_SAFE_INTEGER bounds: not a range worth printing.
-  const bound = (v: number | undefined) => (v === undefined || Math.abs(v) >= Number.MAX_SAFE_INTEGER ? undefined : v);
-  const [lo, hi] = [bound(s.minimum), bound(s.maximum)];
+  const [lo, hi] = [s.minimum, s.maximum];
   const range = lo !== undefined || hi !== undefined ? ` (${lo ?? ''}–${hi ?? ''})` : '';
   return `${s.type === 'integer' ? 'integer' : s.type ?? 'any'}${range}`;
 }
@@ -55,8 +52,51 @@ function rows(props: Record<string, JsonSchema>, prefix: string[]): string[] {
   return out;
 }
 
+/** The parts of a valibot schema (its plain-object form) this page shows. */
+interface SchemaNode {
+  type: string;
+  wrapped?: SchemaNode;
+  default?: unknown;
+  entries?: Record<string, SchemaNode>;
+  options?: unknown[];
+  literal?: unknown;
+  pipe?: { type: string; requirement?: unknown }[];
+}
+
+/** A config schema node as the table reads it (the subset of JSON Schema it prints). */
+function describeNode(node: SchemaNode): JsonSchema {
+  const description = DESCRIPTIONS.get(node);
+  const own: JsonSchema = description === undefined ? {} : { description };
+  const requirement = (type: string) => node.pipe?.find((a) => a.type === type)?.requirement as number | undefined;
+  switch (node.type) {
+    case 'optional':
+      return { ...describeNode(node.wrapped!), ...(node.default === undefined ? {} : { default: node.default }), ...own };
+    case 'object':
+    case 'strict_object':
+      return { type: 'object', properties: Object.fromEntries(Object.entries(node.entries!).map(([k, n]) => [k, describeNode(n)])), ...own };
+    case 'record':
+      return { type: 'object', ...own };
+    case 'picklist':
+      return { enum: node.options!, ...own };
+    case 'literal':
+      return { const: node.literal, ...own };
+    case 'union':
+      return { anyOf: (node.options as SchemaNode[]).map(describeNode), ...own };
+    case 'number': {
+      const integer = node.pipe?.some((a) => a.type === 'safe_integer' || a.type === 'integer') ?? false;
+      const [minimum, maximum] = [requirement('min_value'), requirement('max_value')];
+      return { type: integer ? 'integer' : 'number', ...(minimum === undefined ? {} : { minimum }), ...(maximum === undefined ? {} : { maximum }), ...own };
+    }
+    case 'string':
+    case 'boolean':
+      return { type: node.type, ...own };
+    default:
+      throw new Error(`docs: config schema node of type ${node.type} is not described (scripts/docs.ts)`);
+  }
+}
+
 export function configurationDoc(): string {
-  const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const schema = describeNode(configSchema as unknown as SchemaNode);
   return [
     '# Configuration reference',
     '',

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import type * as z from 'zod/mini';
-import { configSchema, type Config } from './schema.js';
+import * as v from 'valibot';
+import { configSchema, crossFieldProblems, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -71,9 +71,11 @@ export async function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv;
 }
 
 export function validateConfig(input: unknown): Config {
-  const r = configSchema.safeParse(input);
-  if (!r.success) throw new ConfigError(describe(r.error));
-  return deepFreeze(r.data);
+  const r = v.safeParse(configSchema, input);
+  if (!r.success) throw new ConfigError(r.issues.map(describe));
+  const problems = crossFieldProblems(r.output);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(r.output);
 }
 
 /** The number of worker processes `workers` asks for (`auto`: one per CPU the process may use). */
@@ -101,12 +103,10 @@ async function readConfigFile(file: string): Promise<Layer> {
   return doc as Layer;
 }
 
-function describe(error: z.core.$ZodError): string[] {
-  return error.issues.map((i) => {
-    const where = i.path.join('.') || '(root)';
-    const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
-    return `${where}: ${i.message}${keys}`;
-  });
+/** One problem as `path: message` (a key the schema does not know: `path: unknown key`). */
+function describe(issue: v.BaseIssue<unknown>): string {
+  const where = issue.path?.map((item) => String(item.key)).join('.') || '(root)';
+  return `${where}: ${issue.type === 'strict_object' && issue.expected === 'never' ? 'unknown key' : issue.message}`;
 }
 
 function setPath(target: Layer, path: readonly string[], value: unknown): void {

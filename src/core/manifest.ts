@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { createHash } from 'node:crypto';
 import { type Digest, isDigest } from './digest.js';
 import { fail } from './errors.js';
@@ -8,47 +8,44 @@ import { MediaType, isIndexMediaType, isNonDistributable, EMPTY_JSON_DIGEST } fr
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /**
- * The schemas of the two manifest kinds, built with the first manifest parsed rather than at load:
- * a server start parses none, and building them was ~1 ms of every start (issue 12).
+ * The schemas of the two manifest kinds, built with the first manifest parsed rather than at load
+ * (not on a server start's path; issue 12). Unknown fields are kept, as the spec allows them.
  */
 function buildSchemas() {
-  // zod/mini, as in src/config/schema.ts; its messages in English (setting it again is harmless).
-  z.config(z.locales.en());
-  const digestString = z.string().check(z.refine(isDigest, { message: 'invalid digest' }));
-  const annotations = z.optional(z.record(z.string(), z.string()));
-  const descriptor = z.looseObject({
-    mediaType: z.string().check(z.minLength(1), z.maxLength(255)),
-    digest: digestString,
-    size: z.int().check(z.nonnegative()),
-    urls: z.optional(z.array(z.string())),
+  const annotations = v.optional(v.record(v.string(), v.string()));
+  const descriptor = v.looseObject({
+    mediaType: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+    digest: v.pipe(v.string(), v.check(isDigest, 'invalid digest')),
+    size: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+    urls: v.optional(v.array(v.string())),
     annotations,
-    artifactType: z.optional(z.string()),
-    platform: z.optional(z.looseObject({ architecture: z.string(), os: z.string() })),
+    artifactType: v.optional(v.string()),
+    platform: v.optional(v.looseObject({ architecture: v.string(), os: v.string() })),
   });
   return {
     descriptor,
-    imageManifest: z.looseObject({
-      schemaVersion: z.literal(2),
-      mediaType: z.optional(z.string()),
-      artifactType: z.optional(z.string()),
+    imageManifest: v.looseObject({
+      schemaVersion: v.literal(2),
+      mediaType: v.optional(v.string()),
+      artifactType: v.optional(v.string()),
       config: descriptor,
-      layers: z.array(descriptor),
-      subject: z.optional(descriptor),
+      layers: v.array(descriptor),
+      subject: v.optional(descriptor),
       annotations,
     }),
-    imageIndex: z.looseObject({
-      schemaVersion: z.literal(2),
-      mediaType: z.optional(z.string()),
-      artifactType: z.optional(z.string()),
-      manifests: z.array(descriptor),
-      subject: z.optional(descriptor),
+    imageIndex: v.looseObject({
+      schemaVersion: v.literal(2),
+      mediaType: v.optional(v.string()),
+      artifactType: v.optional(v.string()),
+      manifests: v.array(descriptor),
+      subject: v.optional(descriptor),
       annotations,
     }),
   };
 }
 let schemas: ReturnType<typeof buildSchemas> | undefined;
 
-export type Descriptor = z.infer<ReturnType<typeof buildSchemas>['descriptor']>;
+export type Descriptor = v.InferOutput<ReturnType<typeof buildSchemas>['descriptor']>;
 
 /** What the registry needs to know about a manifest once it has been parsed and checked. */
 export interface ParsedManifest {
@@ -104,9 +101,9 @@ export function parseManifest(body: Uint8Array, contentType: string | undefined,
   const digest = digestOf(body, algorithm);
   const size = body.byteLength;
   if (mediaType === MediaType.OciManifest || mediaType === MediaType.DockerManifest) {
-    const r = (schemas ??= buildSchemas()).imageManifest.safeParse(json);
-    if (!r.success) throw invalid(r.error);
-    const m = r.data;
+    const r = v.safeParse((schemas ??= buildSchemas()).imageManifest, json);
+    if (!r.success) throw invalid(r.issues);
+    const m = r.output;
     const blobs = [m.config, ...m.layers]
       .filter((d) => !isNonDistributable(d.mediaType) && d.digest !== EMPTY_JSON_DIGEST)
       .map((d) => d.digest as Digest);
@@ -119,9 +116,9 @@ export function parseManifest(body: Uint8Array, contentType: string | undefined,
     };
   }
   if (isIndexMediaType(mediaType)) {
-    const r = (schemas ??= buildSchemas()).imageIndex.safeParse(json);
-    if (!r.success) throw invalid(r.error);
-    const m = r.data;
+    const r = v.safeParse((schemas ??= buildSchemas()).imageIndex, json);
+    if (!r.success) throw invalid(r.issues);
+    const m = r.output;
     return {
       mediaType, digest, size, blobs: [], manifests: unique(m.manifests.map((d) => d.digest as Digest)),
       imageSize: m.manifests.reduce((sum, d) => sum + d.size, 0),
@@ -144,8 +141,8 @@ function unique<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
 
-function invalid(error: z.core.$ZodError): Error {
-  const issue = error.issues[0];
-  const where = issue ? issue.path.join('.') || '(root)' : '(root)';
+function invalid(issues: readonly v.BaseIssue<unknown>[]): Error {
+  const issue = issues[0];
+  const where = issue?.path?.map((item) => String(item.key)).join('.') || '(root)';
   return fail('ManifestInvalid', `manifest invalid at ${where}: ${issue?.message ?? 'schema mismatch'}`);
 }
