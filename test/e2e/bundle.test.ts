@@ -22,6 +22,7 @@ import { freshPostgres, freshS3, POSTGRES_SKIP, S3_SKIP, skipReason, type TestPo
 import { freePort, hermeticEnv, makeTempDir, REPO_ROOT, run, sleep } from './harness.js';
 
 const DIST = join(REPO_ROOT, 'dist');
+const requireFromRepo = createRequire(join(REPO_ROOT, 'package.json'));
 const CHUNKS = join(DIST, 'chunks');
 const caches = () => readdirSync(DIST).filter((f) => f.startsWith('berth.cjs.') && f.endsWith('.v8cache'));
 const chunkFiles = () => readdirSync(CHUNKS).filter((f) => f.endsWith('.cjs'));
@@ -81,6 +82,26 @@ describe('the bundled CLI (bin/berth.js → dist/berth.cjs)', { timeout: 300_000
   it('is ASCII, chunks included', () => {
     assert.ok(isAscii(readFileSync(join(DIST, 'berth.cjs'))));
     for (const f of chunkFiles()) assert.ok(isAscii(readFileSync(join(CHUNKS, f))), f);
+  });
+
+  it("answers fastify's version check of each fastify plugin berth depends on from the build's table, as semver would", () => {
+    // scripts/build.mjs (pluginVersionChecks): a start does not build semver's ranges for these.
+    const main = readFileSync(join(DIST, 'berth.cjs'), 'latin1');
+    const fastifyVersion = (JSON.parse(readFileSync(requireFromRepo.resolve('fastify/package.json'), 'utf8')) as { version: string }).version;
+    const satisfies = requireFromRepo('semver/functions/satisfies') as (v: string, r: string, o: { includePrerelease: boolean }) => boolean;
+    const plugins = Object.keys((JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies).filter((n) => n.startsWith('@fastify/'));
+    assert.ok(plugins.length > 0);
+    for (const plugin of plugins) {
+      const ranges = [...readFileSync(requireFromRepo.resolve(plugin), 'utf8').matchAll(/\bfastify: '([^']+)'/g)].map((m) => m[1]!);
+      assert.ok(ranges.length > 0, `${plugin} declares a fastify range`);
+      for (const range of ranges) {
+        for (const includePrerelease of [false, true]) {
+          const entry = JSON.stringify(`${fastifyVersion} ${range} ${includePrerelease}`);
+          const answer = satisfies(fastifyVersion, range, { includePrerelease });
+          assert.ok(main.includes(`${entry}:${answer ? '!0' : '!1'}`), `${plugin}: ${entry} → ${answer} in the bundle`);
+        }
+      }
+    }
   });
 
   it('each chunk carries what the main bundle takes from it: its packages, with all they export', async () => {

@@ -35,6 +35,8 @@ describe('configuration loading', () => {
       assert.ok(err instanceof ConfigError);
       const text = err.problems.join('\n');
       for (const field of ['listen', 'log.level', 'limits.maxPageSize', 'bogus']) assert.match(text, new RegExp(field.replace('.', '\\.')));
+      assert.match(text, /^bogus: unknown key$/m);
+      assert.match(text, /^listen: must be HOST:PORT$/m);
       return true;
     });
   });
