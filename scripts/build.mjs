@@ -35,7 +35,16 @@ const CHUNKS = {
   zip: ['fflate', 'yauzl'],
   // The scanning engine's libraries (src/scan/worker.ts loads the engine with the first scan job).
   scan: ['tar-stream', 'fzstd', '@renovatebot/pep440', 'semver', 'ae-cvss-calculator', 'packageurl-js'],
+  // The SQL query builder: a start runs its few queries as SQL text (the stores' start paths), so
+  // kysely loads with the first request that builds a query (LAZY_PACKAGES).
+  sql: ['kysely'],
 };
+
+/**
+ * Packages of CHUNKS whose chunk loads when one of its exports is first read, not when a module
+ * importing it initialises: the stores import kysely statically, and a start builds no query.
+ */
+const LAZY_PACKAGES = new Set(['kysely']);
 
 const common = {
   absWorkingDir: root,
@@ -109,7 +118,8 @@ for (const file of ['berth.cjs', ...Object.keys(CHUNKS).map((name) => `${CHUNK_D
  * In the main bundle, an import of a package of CHUNKS becomes a require of its chunk (resolved
  * from dist/berth.cjs at run time, so bin/code-cache.js loads it), taking the package's exports
  * from the object the chunk exports. esbuild still converts the import as for any CommonJS module,
- * so a static import runs the chunk when its importer initialises, and import() when it is called.
+ * so a static import runs the chunk when its importer initialises, and import() when it is called —
+ * except for LAZY_PACKAGES, whose exports are getters that run the chunk when first read.
  */
 function chunkImports() {
   const owner = new Map(Object.entries(CHUNKS).flatMap(([name, packages]) => packages.map((p) => [p, name])));
@@ -118,10 +128,16 @@ function chunkImports() {
     name: 'chunk-imports',
     setup(b) {
       b.onResolve({ filter: new RegExp(`^(${[...owner.keys()].map(escape).join('|')})$`) }, (args) => ({ path: args.path, namespace: 'berth-chunk' }));
-      b.onLoad({ filter: /.*/, namespace: 'berth-chunk' }, (args) => ({
-        contents: `module.exports = require(${JSON.stringify(`./${CHUNK_DIR}/${owner.get(args.path)}.cjs`)})[${JSON.stringify(args.path)}];`,
-        loader: 'js',
-      }));
+      b.onLoad({ filter: /.*/, namespace: 'berth-chunk' }, (args) => {
+        const load = `require(${JSON.stringify(`./${CHUNK_DIR}/${owner.get(args.path)}.cjs`)})[${JSON.stringify(args.path)}]`;
+        if (!LAZY_PACKAGES.has(args.path)) return { contents: `module.exports = ${load};`, loader: 'js' };
+        // Its export names, read here; each a getter that loads the chunk the first time one is read.
+        const names = Object.keys(createRequire(`${root}package.json`)(args.path)).filter((n) => n !== 'default' && n !== '__esModule');
+        return {
+          contents: `let loaded; const chunk = () => (loaded ??= ${load});\n${names.map((n) => `Object.defineProperty(exports, ${JSON.stringify(n)}, { enumerable: true, get: () => chunk()[${JSON.stringify(n)}] });`).join('\n')}`,
+          loader: 'js',
+        };
+      });
       b.onResolve({ filter: /.*/, namespace: 'berth-chunk' }, (args) => ({ path: args.path, external: true }));
     },
   };

@@ -32,7 +32,11 @@ export const SQLITE_TYPES: SchemaTypes = {
 /** PostgreSQL (for the scale-out backend): the "C" collation gives byte order. Not exercised yet. */
 export const POSTGRES_TYPES: SchemaTypes = {
   engine: 'postgres',
-  text: sql`text collate "C"`,
+  // A getter: built when a migration asks, so loading this module reads nothing of kysely (a
+  // server start on SQLite never loads the query builder; scripts/build.mjs).
+  get text() {
+    return sql`text collate "C"`;
+  },
   int64: 'bigint',
   bytes: 'bytea',
   identityType: 'bigint',

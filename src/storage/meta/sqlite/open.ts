@@ -23,7 +23,7 @@ import { Statements } from './statements.js';
 export async function openSqlite<S>(path: string, opts: { ownConnection?: boolean } = {}): Promise<{ db: Kysely<S>; sql: Statements }> {
   if (path === ':memory:' || opts.ownConnection === true) {
     const sqlite = await openConnection(path);
-    return { db: new Kysely<S>({ dialect: new SqliteDialect({ database: sqlite }) }), sql: new Statements(sqlite, () => sqlite.close()) };
+    return { db: kyselyWhenUsed<S>(sqlite), sql: new Statements(sqlite, () => sqlite.close()) };
   }
   const key = resolve(path);
   let entry = shared.get(key);
@@ -47,7 +47,26 @@ export async function openSqlite<S>(path: string, opts: { ownConnection?: boolea
   };
   // The kysely instance builds queries; they run through `sql`, whose close() lets go of the share
   // (kysely's destroy() closes nothing unless it has run a query itself).
-  return { db: new Kysely<S>({ dialect: new SqliteDialect({ database: sqlite }) }), sql: new Statements(sqlite, release) };
+  return { db: kyselyWhenUsed<S>(sqlite), sql: new Statements(sqlite, release) };
+}
+
+/**
+ * The kysely instance of a store, made the first time the store builds a query: every store is
+ * opened at every start, whose few queries are SQL text, so a start never loads the query builder
+ * (a chunk of the bundle, loaded when first read: scripts/build.mjs; ~10 ms of a start, issue 12).
+ * Methods are bound to the instance, whose private fields a proxy could not reach.
+ */
+function kyselyWhenUsed<S>(sqlite: Database.Database): Kysely<S> {
+  let db: Kysely<S> | undefined;
+  const instance = () => (db ??= new Kysely<S>({ dialect: new SqliteDialect({ database: sqlite }) }));
+  return new Proxy({} as Kysely<S>, {
+    get(_, key) {
+      const target = instance();
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+    has: (_, key) => Reflect.has(instance(), key),
+  });
 }
 
 /** The connection each file's stores share in this process, and how many stores hold it. */

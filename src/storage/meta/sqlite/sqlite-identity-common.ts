@@ -6,7 +6,7 @@ import type { IamPage } from '../../../core/ports/identity-store.js';
 import type {
   AccessKeysTable, IamGroupsTable, IamUsersTable, IdentitySchema, ManagedPoliciesTable,
 } from '../migrations/schema.js';
-import type { Statements } from './statements.js';
+import { sqlText, type Statements } from './statements.js';
 
 /** What every part of the store works on: one connection, queries built by kysely. */
 export interface IdentityDb {
@@ -27,7 +27,7 @@ export type KeyRow = Selectable<AccessKeysTable>;
 export type PolicyRow = Selectable<ManagedPoliciesTable>;
 
 export function requireAccount(c: IdentityDb, accountId: string): void {
-  const row = c.sql.get(c.db.selectFrom('accounts').select('id').where('id', '=', accountId));
+  const row = c.sql.get(sqlText('select id from accounts where id = ?', accountId));
   if (!row) throw noSuchEntity('account', accountId, { accountId });
 }
 

@@ -8,20 +8,21 @@ import {
   startsWith, toKey, toUser, TOUCH_COALESCE_MS, type IdentityDb, type KeyRow,
 } from './sqlite-identity-common.js';
 import { bytesParam } from './rows.js';
+import { sqlText } from './statements.js';
 
 export class SqliteIdentityUsers {
   constructor(private readonly c: IdentityDb) {}
 
   ensureAccount(id: string): Account {
-    const { db, sql } = this.c;
+    const { sql } = this.c;
     return sql.write(() => {
-      sql.run(db.insertInto('accounts').values({ id, created_at: Date.now() }).onConflict((oc) => oc.column('id').doNothing()));
+      sql.run(sqlText('insert into accounts (id, created_at) values (?, ?) on conflict (id) do nothing', id, Date.now()));
       return this.getAccount(id)!;
     });
   }
 
   getAccount(id: string): Account | undefined {
-    const row = this.c.sql.get(this.c.db.selectFrom('accounts').select('created_at').where('id', '=', id));
+    const row = this.c.sql.get(sqlText<{ created_at: number }>('select created_at from accounts where id = ?', id));
     return row && { id, createdAt: new Date(row.created_at) };
   }
 
@@ -84,27 +85,26 @@ export class SqliteIdentityUsers {
   }
 
   createAccessKey(key: AccessKey): AccessKey {
-    const { db, sql } = this.c;
+    const { sql } = this.c;
     return sql.write(() => {
       requireAccount(this.c, key.accountId);
       const userName = key.userName === null ? null : requireUser(this.c, key.accountId, key.userName).user_name;
-      if (sql.get(db.selectFrom('access_keys').select('access_key_id').where('access_key_id', '=', key.accessKeyId))) {
+      if (sql.get(sqlText('select access_key_id from access_keys where access_key_id = ?', key.accessKeyId))) {
         throw fail('EntityAlreadyExists', 'access key id already in use', { accessKeyId: key.accessKeyId });
       }
       if (this.#keysOf(key.accountId, userName).length >= MAX_ACCESS_KEYS) {
         throw fail('LimitExceeded', `Cannot exceed quota for AccessKeysPerUser: ${MAX_ACCESS_KEYS}`, { accountId: key.accountId, userName });
       }
-      sql.run(db.insertInto('access_keys').values({
-        access_key_id: key.accessKeyId, account_id: key.accountId, user_name: userName, status: key.status,
-        secret_ciphertext: bytesParam(key.secretCiphertext), created_at: key.createdAt.getTime(),
-        last_used_at: key.lastUsedAt?.getTime() ?? null,
-      }));
+      sql.run(sqlText(
+        'insert into access_keys (access_key_id, account_id, user_name, status, secret_ciphertext, created_at, last_used_at) values (?, ?, ?, ?, ?, ?, ?)',
+        key.accessKeyId, key.accountId, userName, key.status, bytesParam(key.secretCiphertext), key.createdAt.getTime(), key.lastUsedAt?.getTime() ?? null,
+      ));
       return this.getAccessKey(key.accessKeyId)!;
     });
   }
 
   getAccessKey(accessKeyId: string): AccessKey | undefined {
-    const row = this.c.sql.get(this.c.db.selectFrom('access_keys').selectAll().where('access_key_id', '=', accessKeyId));
+    const row = this.c.sql.get(sqlText<KeyRow>('select * from access_keys where access_key_id = ?', accessKeyId));
     return row && toKey(row);
   }
 
@@ -147,9 +147,9 @@ export class SqliteIdentityUsers {
 
   /** Keys of a user (canonical name) or of the root (`null`), oldest first. */
   #keysOf(accountId: string, userName: string | null): KeyRow[] {
-    const q = this.c.db.selectFrom('access_keys').selectAll().where('account_id', '=', accountId)
-      .orderBy('created_at').orderBy('access_key_id');
-    return this.c.sql.all(userName === null ? q.where('user_name', 'is', null) : q.where('user_name', '=', userName));
+    return this.c.sql.all(userName === null
+      ? sqlText<KeyRow>('select * from access_keys where account_id = ? and user_name is null order by created_at, access_key_id', accountId)
+      : sqlText<KeyRow>('select * from access_keys where account_id = ? and user_name = ? order by created_at, access_key_id', accountId, userName));
   }
 
   /** Throws `NoSuchEntity` unless the key exists and belongs to that user (or root) of that account. */

@@ -7,7 +7,7 @@ import type {
 } from '../../../core/ports/meta-store.js';
 import { repoAccount, repoName, type RepoKey } from '../../../core/repo-key.js';
 import type { MetaSchema } from '../migrations/index.js';
-import type { Statements } from './statements.js';
+import { sqlText, type Statements } from './statements.js';
 import { openSqlite } from './open.js';
 import { putManifest } from './put-manifest.js';
 import { describeImages, listImageIds, recordPull, type TagFilter } from './images.js';
@@ -91,9 +91,11 @@ export class SqliteMetaStore implements MetaStore {
 
   async listRepositories(accountId: string, page: PageRequest, signal: AbortSignal): Promise<string[]> {
     signal.throwIfAborted();
-    let q = this.db.selectFrom('repositories').select('name').where('account_id', '=', accountId).orderBy('name').limit(limitOf(page));
-    if (page.last !== undefined) q = q.where('name', '>', page.last);
-    return this.sql.all(q).map((r) => r.name);
+    // SQL text: a start lists an account's repositories (the public alias check) before any query is built.
+    const rows = page.last === undefined
+      ? this.sql.all(sqlText<{ name: string }>('select name from repositories where account_id = ? order by name limit ?', accountId, limitOf(page)))
+      : this.sql.all(sqlText<{ name: string }>('select name from repositories where account_id = ? and name > ? order by name limit ?', accountId, page.last, limitOf(page)));
+    return rows.map((r) => r.name);
   }
 
   async deleteRepository(repository: RepoKey, signal: AbortSignal, opts?: { onlyIfEmpty?: boolean }): Promise<boolean> {

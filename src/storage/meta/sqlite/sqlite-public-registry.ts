@@ -5,7 +5,7 @@ import type { CatalogData, PublicRegistryStore, PublicRepositoryFilter, PublicRe
 import type { LogoInput } from '../../../core/ports/public-registry.js';
 import type { PublicSchema } from '../migrations/0009-public.js';
 import { openSqlite } from './open.js';
-import type { Statements } from './statements.js';
+import { sqlText, type Statements } from './statements.js';
 
 /** Opens the public-registry store on the metadata file at `path` (`':memory:'` for tests), migrating it first. */
 export async function openSqlitePublicRegistry(opts: { path: string }): Promise<SqlitePublicRegistry> {
@@ -25,22 +25,22 @@ export class SqlitePublicRegistry implements PublicRegistryStore {
 
   async getAlias(accountId: string, signal: AbortSignal): Promise<string | undefined> {
     signal.throwIfAborted();
-    return this.sql.get(this.db.selectFrom('public_registries').select('alias').where('account_id', '=', accountId))?.alias;
+    return this.sql.get(sqlText<{ alias: string }>('select alias from public_registries where account_id = ?', accountId))?.alias;
   }
 
   async accountOfAlias(alias: string, signal: AbortSignal): Promise<string | undefined> {
     signal.throwIfAborted();
-    return this.sql.get(this.db.selectFrom('public_registries').select('account_id').where('alias', '=', alias))?.account_id;
+    return this.sql.get(sqlText<{ account_id: string }>('select account_id from public_registries where alias = ?', alias))?.account_id;
   }
 
   async setAlias(accountId: string, alias: string, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     this.sql.write(() => {
-      const holder = this.sql.get(this.db.selectFrom('public_registries').select('account_id').where('alias', '=', alias));
+      const holder = this.sql.get(sqlText<{ account_id: string }>('select account_id from public_registries where alias = ?', alias));
       if (holder && holder.account_id !== accountId) throw fail('EntityAlreadyExists', `the registry alias '${alias}' belongs to another account`);
       if (holder) return;
-      const changed = this.sql.run(this.db.updateTable('public_registries').set({ alias }).where('account_id', '=', accountId));
-      if (!changed) this.sql.run(this.db.insertInto('public_registries').values({ account_id: accountId, alias, display_name: '' }));
+      const changed = this.sql.run(sqlText('update public_registries set alias = ? where account_id = ?', alias, accountId));
+      if (!changed) this.sql.run(sqlText("insert into public_registries (account_id, alias, display_name) values (?, ?, '')", accountId, alias));
     });
   }
 

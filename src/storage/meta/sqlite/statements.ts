@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Compilable } from 'kysely';
+import type { Compilable, CompiledQuery } from 'kysely';
 import { wroteLocally } from './shared-reads.js';
 import { WalIndexCounter } from './wal-index-counter.js';
 
@@ -140,17 +140,23 @@ export class Statements {
   /**
    * Compiles and prepares a query once, for hot paths. `build` receives `param(name)`, whose return
    * value stands in for a bound value; the result looks up the first row for the given arguments.
-   * Throws at construction if the compiled query has any parameter that is not a named placeholder.
+   * The query is built by the first lookup, not here: a store is constructed at every start, which
+   * then needs no query builder (issue 12). That lookup throws if the compiled query has any
+   * parameter that is not a named placeholder, or writes.
    */
   template<O, K extends string>(build: (param: (name: K) => string) => Compilable<O>): (args: Record<K, unknown>) => O | undefined {
-    const c = build((name) => PARAM_PREFIX + name).compile();
-    const names = c.parameters.map((p) => {
-      if (typeof p !== 'string' || !p.startsWith(PARAM_PREFIX)) throw new Error(`template parameter is not a placeholder: ${c.sql}`);
-      return p.slice(PARAM_PREFIX.length) as K;
-    });
-    const stmt = this.sqlite.prepare<unknown[], unknown>(c.sql);
-    if (!stmt.readonly) throw new Error(`template queries only read: ${c.sql}`);
-    return (args) => stmt.get(...names.map((n) => args[n])) as O | undefined;
+    let lookup: ((args: Record<K, unknown>) => O | undefined) | undefined;
+    const prepare = () => {
+      const c = build((name) => PARAM_PREFIX + name).compile();
+      const names = c.parameters.map((p) => {
+        if (typeof p !== 'string' || !p.startsWith(PARAM_PREFIX)) throw new Error(`template parameter is not a placeholder: ${c.sql}`);
+        return p.slice(PARAM_PREFIX.length) as K;
+      });
+      const stmt = this.sqlite.prepare<unknown[], unknown>(c.sql);
+      if (!stmt.readonly) throw new Error(`template queries only read: ${c.sql}`);
+      return (args: Record<K, unknown>) => stmt.get(...names.map((n) => args[n])) as O | undefined;
+    };
+    return (args) => (lookup ??= prepare())(args);
   }
 
   /** Counts a write through this connection; no wal-index read shared before it is used after it. */
@@ -168,6 +174,16 @@ export class Statements {
     }
     return stmt;
   }
+}
+
+/**
+ * A query written as SQL text (`?` placeholders, then their values), which {@link Statements} runs as
+ * it runs a built one. For the queries a server start makes (ensuring the account, its root key and
+ * its public alias): a start then builds no query, and the query builder is not loaded (issue 12).
+ */
+export function sqlText<O>(text: string, ...parameters: unknown[]): Compilable<O> {
+  const compiled = { sql: text, parameters } as unknown as CompiledQuery<O>;
+  return { compile: () => compiled };
 }
 
 /** See {@link Statements.changeStamp}. */
