@@ -8,7 +8,7 @@ import type {
 } from '../migrations/schema.js';
 import { sqlText, type Statements } from './statements.js';
 
-/** What every part of the store works on: one connection, queries built by kysely. */
+/** What every part of the store works on: one connection; queries built by kysely, or SQL text where a start runs them (sqlText). */
 export interface IdentityDb {
   readonly db: Kysely<IdentitySchema>;
   readonly sql: Statements;
