@@ -1,10 +1,10 @@
 /**
  * bin/code-cache.js (the loader of the bundled CLI) registers a function under this symbol that writes
- * the V8 code cache of each file it loaded without one (or with a rejected one, or one taken by another
- * kind of start): the main bundle and any chunk (scripts/build.mjs). A serving process calls it a moment after it listens, so the cache
- * holds the functions a server start compiles — what every later start, worker and CLI run then
- * skips compiling — and again as it stops, for a chunk first loaded later. Absent when running from
- * source: nothing happens.
+ * the V8 code cache of each file it loaded without one (or with a rejected one, or one taken by
+ * another kind of start): the main bundle and any chunk (scripts/build.mjs). A serving process calls
+ * it a moment after it listens, so the cache holds the functions a server start compiles — what every
+ * later start, worker and CLI run then skips compiling — and again as it stops, for a chunk first
+ * loaded later. Absent when running from source: nothing happens.
  */
 const HOOK = Symbol.for('berth.writeCodeCache');
 

@@ -58,7 +58,7 @@ export async function openSqlite<S>(path: string, opts: { ownConnection?: boolea
  */
 function kyselyWhenUsed<S>(sqlite: Database.Database): Kysely<S> {
   let db: Kysely<S> | undefined;
-  const instance = () => (db ??= new Kysely<S>({ dialect: new SqliteDialect({ database: sqlite }) }));
+  const instance = () => (db ??= kyselyOn<S>(sqlite));
   return new Proxy({} as Kysely<S>, {
     get(_, key) {
       const target = instance();
@@ -67,6 +67,11 @@ function kyselyWhenUsed<S>(sqlite: Database.Database): Kysely<S> {
     },
     has: (_, key) => Reflect.has(instance(), key),
   });
+}
+
+/** A kysely instance building queries for (and, in the migrator, running them on) `sqlite`. */
+function kyselyOn<S>(sqlite: Database.Database): Kysely<S> {
+  return new Kysely<S>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
 
 /** The connection each file's stores share in this process, and how many stores hold it. */
@@ -96,7 +101,7 @@ async function openConnection(path: string): Promise<Database.Database> {
     sqlite.exec('BEGIN IMMEDIATE');
     try {
       const before = appliedMigrations(sqlite);
-      await migrateMetaStore(new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) }), SQLITE_TYPES);
+      await migrateMetaStore(kyselyOn<unknown>(sqlite), SQLITE_TYPES);
       // Checked only when a migration ran: the check reads every row of every table.
       if (appliedMigrations(sqlite) !== before) {
         const dangling = sqlite.pragma('foreign_key_check') as unknown[];
